@@ -1,0 +1,34 @@
+"""Installable package `research`: pure-JAX models for biosignal and sensor time series."""
+
+import setuptools
+
+CORE = [
+    "jax>=0.7",
+    "flax>=0.11",
+    "optax>=0.2.5",
+    "orbax-checkpoint>=0.11",
+    "numpy>=1.26",
+    "scikit-learn>=1.5",
+    "tensorflow-datasets>=4.9.9",
+    "array-record>=0.8",
+    "matplotlib>=3.8",
+    "ml-collections>=1.0",
+    "absl-py>=2.1",
+    "tqdm>=4.66",
+    "tensorboardX>=2.6",  # TensorBoard event files without TensorFlow at training time
+    "scipy>=1.12",
+]
+
+setuptools.setup(
+    name="research",
+    version="0.1.0",
+    description="One JAX codebase for sEMG, keypoint and sensor time-series models.",
+    packages=setuptools.find_packages(include=["research", "research.*"]),
+    python_requires=">=3.10",
+    install_requires=CORE,
+    extras_require={
+        "export": ["tensorflow-cpu>=2.18", "ai-edge-litert>=1.2"],
+        "test": ["pytest>=8", "pytest-xdist>=3.5"],
+        "bench": ["torch==2.13.0"],
+    },
+)
