@@ -1,0 +1,1 @@
+"""Pure-JAX research codebase for biosignal and sensor time-series models."""

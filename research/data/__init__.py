@@ -1,0 +1,25 @@
+"""Dataset loaders and synthetic-data generators, by name.
+
+`LOADERS[name](data_config, seed) -> Dataset` for `config.data.name`;
+`GENERATORS[name](out_dir, **options)` for `launch/make_data.py NAME`.
+"""
+
+from __future__ import annotations
+
+from research.data import mixture
+from research.data.dataset import Dataset
+
+LOADERS = {
+    "mixture": mixture.load,
+}
+
+GENERATORS = {
+}
+
+
+def load_dataset(config) -> Dataset:
+  """The `Dataset` that `config.data` describes, every random choice from `config.seed`."""
+  name = config.data.name
+  if name not in LOADERS:
+    raise ValueError(f"Unknown dataset {name!r} (config.data.name); valid: {sorted(LOADERS)}")
+  return LOADERS[name](config.data, config.seed)

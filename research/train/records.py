@@ -1,0 +1,50 @@
+"""The workdir record: atomic JSON/text writes, the history file, TensorBoard events."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import pathlib
+import tempfile
+from typing import Any
+
+
+def _jsonable(value):
+  if isinstance(value, float) and not math.isfinite(value):
+    return str(value)
+  if hasattr(value, "tolist"):
+    return _jsonable(value.tolist())
+  if isinstance(value, dict):
+    return {str(k): _jsonable(v) for k, v in value.items()}
+  if isinstance(value, (list, tuple)):
+    return [_jsonable(v) for v in value]
+  return value
+
+
+def write_text_atomic(path, text: str) -> None:
+  """Writes `text` to `path` through a temporary file, so no reader sees half of it."""
+  path = pathlib.Path(path)
+  path.parent.mkdir(parents=True, exist_ok=True)
+  fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+  try:
+    with os.fdopen(fd, "w") as f:
+      f.write(text)
+    os.replace(tmp, path)
+  except BaseException:
+    pathlib.Path(tmp).unlink(missing_ok=True)
+    raise
+
+
+def write_json_atomic(path, data: Any) -> None:
+  write_text_atomic(path, json.dumps(_jsonable(data), indent=2, sort_keys=True) + "\n")
+
+
+def write_history(path, history: list[dict]) -> None:
+  """history.jsonl: one JSON line per epoch, rewritten whole so it always matches the checkpoint."""
+  write_text_atomic(path, "".join(json.dumps(_jsonable(row), sort_keys=True) + "\n" for row in history))
+
+
+def read_json(path):
+  with open(path) as f:
+    return json.load(f)
