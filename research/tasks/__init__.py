@@ -10,9 +10,11 @@ zero-weight padding example never counts.
 
 from __future__ import annotations
 
+from research.tasks import classification
 from research.tasks import regression
 
 TASKS = {
+    "classification": classification.Classification,
     "regression": regression.Regression,
 }
 
