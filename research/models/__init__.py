@@ -32,7 +32,8 @@ def build_model(model_config, meta: dict[str, Any]) -> nn.Module:
   if name not in MODELS:
     raise ValueError(f"Unknown model {name!r} (config.model.name); valid: {sorted(MODELS)}")
   cls = MODELS[name]
-  kwargs = {k: v for k, v in model_config.to_dict().items() if k != "name"}
+  kwargs = {k: tuple(v) if isinstance(v, list) else v  # JSON gives lists; modules take tuples
+            for k, v in model_config.to_dict().items() if k != "name"}
   fields = {f.name for f in dataclasses.fields(cls)}
   if "num_classes" in fields and "num_classes" not in kwargs and meta.get("class_names"):
     kwargs["num_classes"] = len(meta["class_names"])

@@ -48,3 +48,23 @@ def write_history(path, history: list[dict]) -> None:
 def read_json(path):
   with open(path) as f:
     return json.load(f)
+
+
+class EventWriter:
+  """TensorBoard scalars through tensorboardX (no TensorFlow at training time)."""
+
+  def __init__(self, logdir):
+    from tensorboardX import SummaryWriter  # Imported here: only training writes events.
+    self.writer = SummaryWriter(str(logdir))
+
+  def scalars(self, step: int, values: dict) -> None:
+    for name, value in values.items():
+      if isinstance(value, (int, float)) and not isinstance(value, bool) and name != "epoch":
+        self.writer.add_scalar(name, value, step)
+    self.writer.flush()
+
+  def __enter__(self):
+    return self
+
+  def __exit__(self, *exc):
+    self.writer.close()

@@ -6,6 +6,8 @@ which examples make up each of the epoch's S steps, and their weights (0 = paddi
 
 from __future__ import annotations
 
+import math
+
 import jax
 import jax.numpy as jnp
 
@@ -28,6 +30,39 @@ def uniform(key, data, batch_size: int):
   return index.astype(jnp.int32), weight.astype(jnp.float32)
 
 
+def balanced(key, data, batch_size: int, share: float = 0.2, positive_key: str = "has_start"):
+  """Batches in which at least `share` of the examples are positive (`data[positive_key]` != 0).
+
+  Each of the ceil(N / B) steps holds ceil(share * B) positives, drawn without replacement
+  from a fresh shuffle of the positives (cycling when they run out), and B - ceil(share * B)
+  examples from a fresh permutation of all examples (positives among them raise the share
+  further). All weights are 1. With no positive at all, every slot comes from the permutation.
+  """
+  if positive_key not in data:
+    raise ValueError(f"balanced sampler: the training data has no key {positive_key!r} "
+                     f"(config.train.sampler_args.positive_key); found {sorted(data)}")
+  if not 0.0 <= share <= 1.0:
+    raise ValueError(f"balanced sampler: share must lie in [0, 1]; found {share}")
+  n = num_examples(data)
+  steps = -(-n // batch_size)
+  num_pos = min(math.ceil(share * batch_size - 1e-9), batch_size)
+  num_rest = batch_size - num_pos
+  positive = data[positive_key] != 0
+  order_key, rest_key = jax.random.split(key)
+  # Positives first, each group in random order: argsort of uniform keys shifted for negatives.
+  ranks = jax.random.uniform(order_key, (n,)) + jnp.where(positive, 0.0, 2.0)
+  pos_order = jnp.argsort(ranks)
+  count = positive.sum()
+  slots = jnp.arange(steps * num_pos)
+  permutation = jnp.resize(jax.random.permutation(rest_key, n), steps * (num_rest + num_pos))
+  pos_index = jnp.where(count > 0, pos_order[slots % jnp.maximum(count, 1)],
+                        permutation[steps * num_rest + slots])
+  rest_index = permutation[:steps * num_rest]
+  index = jnp.concatenate([pos_index.reshape(steps, num_pos), rest_index.reshape(steps, num_rest)], 1)
+  return index.astype(jnp.int32), jnp.ones((steps, batch_size), jnp.float32)
+
+
 SAMPLERS = {
     "uniform": uniform,
+    "balanced": balanced,
 }

@@ -1,0 +1,32 @@
+"""Re-evaluates a workdir's best checkpoint and rewrites its report.
+
+  python launch/evaluate.py --workdir DIR [--split test]
+"""
+
+from __future__ import annotations
+
+import sys
+
+from absl import app, flags, logging
+
+_WORKDIR = flags.DEFINE_string("workdir", None, "A trained run's folder.", required=True)
+_SPLIT = flags.DEFINE_enum("split", "test", ["train", "val", "test"], "Split to evaluate.")
+
+
+def main(argv):
+  del argv
+  logging.set_verbosity(logging.WARNING)
+  from research.train import TrainingError, report
+
+  try:
+    report(_WORKDIR.value, _SPLIT.value)
+  except (TrainingError, ValueError, FileNotFoundError) as error:
+    print(f"error: {error}", file=sys.stderr)
+    return 1
+  with open(f"{_WORKDIR.value}/report.md") as f:
+    print(f.read())
+  return 0
+
+
+if __name__ == "__main__":
+  app.run(lambda argv: sys.exit(main(argv)))

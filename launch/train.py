@@ -1,0 +1,48 @@
+"""Trains a config, then evaluates its best checkpoint.
+
+  python launch/train.py --config configs/lstm_filter.py [--workdir DIR] [--config.train.epochs=5]
+
+Re-running on an existing workdir resumes it (training fields may change).
+"""
+
+from __future__ import annotations
+
+import datetime
+import pathlib
+import sys
+
+from absl import app, flags, logging
+from ml_collections import config_flags
+
+_CONFIG = config_flags.DEFINE_config_file("config", None, "Experiment config file.", lock_config=True)
+_WORKDIR = flags.DEFINE_string("workdir", None, "Run folder; default runs/<config>-<time>.")
+
+
+def default_workdir(config_path: str) -> pathlib.Path:
+  name = pathlib.Path(config_path.split(":")[0]).stem
+  variant = config_path.split(":")[1] if ":" in config_path else ""
+  stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+  return pathlib.Path("runs") / "-".join(filter(None, [name, variant, stamp]))
+
+
+def main(argv):
+  del argv
+  logging.set_verbosity(logging.WARNING)
+  from research.data import load_dataset
+  from research.train import TrainingError, fit
+
+  config = _CONFIG.value
+  workdir = pathlib.Path(_WORKDIR.value or default_workdir(flags.FLAGS["config"].config_filename))
+  try:
+    report = fit(config, load_dataset(config), workdir)
+  except (TrainingError, ValueError, FileNotFoundError) as error:
+    print(f"error: {error}", file=sys.stderr)
+    return 1
+  print((workdir / "report.md").read_text())
+  print(f"Workdir: {workdir}")
+  return 0 if report else 1
+
+
+if __name__ == "__main__":
+  flags.mark_flag_as_required("config")
+  app.run(lambda argv: sys.exit(main(argv)))

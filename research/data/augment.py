@@ -1,0 +1,98 @@
+"""Window augmentation: jitter, amplitude scaling, circular time shift.
+
+Two modes (`config.augment.mode`):
+  * "online": `build_augment(config.augment)` returns `fn(key, x_B...) -> x_B...`,
+    one independent draw per example (vmapped over the batch), applied on device
+    inside the compiled epoch, so every epoch sees fresh copies.
+  * "static": the seed's `create_augmented_dataset`: the training split is
+    replaced by the original plus `factor - 1` augmented copies
+    (`augment_static`), drawn once with NumPy before training.
+
+Per example: x + N(0, jitter.std) noise, times a U(scale.low, scale.high)
+factor, rolled by an integer shift uniform in [-shift.max, shift.max] along
+time (axis 0 of an example). Order as in the seed: jitter, scale, shift.
+Circular shifts assume no time padding (sEMG windows have none).
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+MODES = ("online", "static")
+
+
+def _check(cfg):
+  if cfg.mode not in MODES:
+    raise ValueError(f"config.augment.mode must be one of {MODES}; found {cfg.mode!r}")
+  if cfg.scale.enabled and not cfg.scale.low <= cfg.scale.high:
+    raise ValueError(f"config.augment.scale: low ({cfg.scale.low}) must not exceed high ({cfg.scale.high})")
+  if cfg.shift.enabled and cfg.shift.max < 0:
+    raise ValueError(f"config.augment.shift.max must be >= 0; found {cfg.shift.max}")
+
+
+def augment_example(cfg, key, x):
+  """One example (T, ...) augmented with its own draws from `key`."""
+  jitter_key, scale_key, shift_key = jax.random.split(key, 3)
+  if cfg.jitter.enabled:
+    x = x + cfg.jitter.std * jax.random.normal(jitter_key, x.shape, x.dtype)
+  if cfg.scale.enabled:
+    x = x * jax.random.uniform(scale_key, (), x.dtype, cfg.scale.low, cfg.scale.high)
+  if cfg.shift.enabled and cfg.shift.max > 0:
+    shift = jax.random.randint(shift_key, (), -cfg.shift.max, cfg.shift.max + 1)
+    x = jnp.roll(x, shift, axis=0)
+  return x
+
+
+def build_augment(cfg) -> Callable | None:
+  """`fn(key, x_B...) -> x_B...` for online augmentation, or None.
+
+  None when `cfg` is missing or disabled, when every transform is switched
+  off, and in static mode (that one changes the dataset, not the epoch).
+  """
+  if cfg is None or not cfg.enabled:
+    return None
+  _check(cfg)
+  if cfg.mode == "static" or not (cfg.jitter.enabled or cfg.scale.enabled or cfg.shift.enabled):
+    return None
+
+  def augment(key, x_B):
+    keys = jax.random.split(key, x_B.shape[0])
+    return jax.vmap(lambda k, x: augment_example(cfg, k, x))(keys, x_B)
+
+  return augment
+
+
+def augment_static(cfg, split: dict, seed: int) -> dict:
+  """The seed's static mode: `split` plus `cfg.factor - 1` augmented copies of it.
+
+  Every key is repeated alongside `x`; copies are drawn once, on the host
+  (jax on CPU), from `seed`.
+  """
+  factor = int(cfg.factor)
+  if factor < 1:
+    raise ValueError(f"config.augment.factor must be >= 1 (copies including the original); found {factor}")
+  fn = jax.jit(jax.vmap(lambda k, x: augment_example(cfg, k, x)))
+  keys = jax.random.split(jax.random.PRNGKey(seed), factor - 1) if factor > 1 else []
+  copies = [np.asarray(split["x"])]
+  for key in keys:
+    copies.append(np.asarray(fn(jax.random.split(key, len(split["x"])), jnp.asarray(split["x"]))))
+  out = {k: np.concatenate([v] * factor) for k, v in split.items() if k != "x"}
+  out["x"] = np.concatenate(copies).astype(np.float32)
+  return out
+
+
+def prepare_dataset(config, dataset):
+  """Applies static augmentation to the training split when the config asks for it.
+
+  Call this between loading and training; online augmentation needs nothing here.
+  """
+  cfg = config.get("augment") if hasattr(config, "get") else None
+  if cfg is None or not cfg.enabled or cfg.mode != "static":
+    return dataset
+  _check(cfg)
+  import dataclasses  # local: only this path rebuilds the dataset
+  return dataclasses.replace(dataset, train=augment_static(cfg, dataset.train, int(config.seed)))

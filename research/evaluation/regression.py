@@ -1,0 +1,95 @@
+"""Regression report: MSE/MAE overall and per group, beside the zero prediction."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats
+
+from research.evaluation import plots
+
+
+def mean_interval(values, confidence: float = 0.95):
+  """Normal-approximation interval of a mean: (mean, low, high)."""
+  values = np.asarray(values, np.float64)
+  mean = values.mean()
+  half = stats.norm.ppf(0.5 + confidence / 2) * values.std(ddof=1) / np.sqrt(len(values))
+  return float(mean), float(mean - half), float(mean + half)
+
+
+def _per_example(values, mask):
+  values = values.reshape(len(values), -1)
+  if mask is None:
+    return values.mean(1)
+  mask = mask.reshape(len(values), -1).astype(np.float64)
+  return (values * mask).sum(1) / np.maximum(mask.sum(1), 1)
+
+
+def _summary(sq_err, abs_err, zero_sq):
+  mse, low, high = mean_interval(sq_err)
+  zero = float(zero_sq.mean())
+  # Paired one-sided test: is the model's squared error below the zero prediction's?
+  diff = zero_sq - sq_err
+  p_value = float(stats.ttest_1samp(diff, 0.0, alternative="greater").pvalue) if len(diff) > 1 else 1.0
+  return {"mse": mse, "mse_ci95": [low, high], "mae": float(abs_err.mean()),
+          "zero_prediction_mse": zero, "better_than_zero_p": p_value, "n": int(len(sq_err))}
+
+
+def report(*, split, predictions, meta, history, val_metrics, plots_dir, split_name):
+  """Overall and per-group (e.g. per selected frequency) error with the zero baseline."""
+  y = np.asarray(split["y"], np.float64)
+  pred = np.asarray(predictions["value"], np.float64)
+  mask = split.get("mask")
+  sq_err = _per_example((pred - y) ** 2, mask)
+  abs_err = _per_example(np.abs(pred - y), mask)
+  zero_sq = _per_example(y ** 2, mask)
+  result = {"split": split_name, "overall": _summary(sq_err, abs_err, zero_sq),
+            "validation": {k: float(v) for k, v in val_metrics.items()},
+            "epochs_trained": len(history)}
+  groups = meta.get("frequency_names")
+  if groups and "freq_index" in split:
+    result["per_group"] = {
+        name: _summary(sq_err[split["freq_index"] == k], abs_err[split["freq_index"] == k],
+                       zero_sq[split["freq_index"] == k])
+        for k, name in enumerate(groups)}
+    _plot_predictions(split, pred, groups, plots_dir / "predictions.png")
+  return result, _markdown(result)
+
+
+def _verdict(summary):
+  if summary["mse"] < summary["zero_prediction_mse"] and summary["better_than_zero_p"] < 0.05:
+    return "better than the zero prediction"
+  return "NOT better than the zero prediction"
+
+
+def _markdown(result):
+  o = result["overall"]
+  lines = [
+      f"# Regression report ({result['split']} split)", "",
+      f"Test MSE {o['mse']:.4f} (95% interval {o['mse_ci95'][0]:.4f}-{o['mse_ci95'][1]:.4f}), "
+      f"MAE {o['mae']:.4f} over {o['n']} sequences. Zero prediction: MSE {o['zero_prediction_mse']:.4f}. "
+      f"The model is {_verdict(o)} (paired one-sided t-test p = {o['better_than_zero_p']:.2g}).", "",
+      "Overlapping windows are not independent, so the interval is narrower than the truth.", ""]
+  if "per_group" in result:
+    lines += ["| group | MSE | 95% interval | MAE | zero-prediction MSE | verdict |",
+              "|---|---|---|---|---|---|"]
+    for name, s in result["per_group"].items():
+      lines.append(f"| {name} | {s['mse']:.4f} | {s['mse_ci95'][0]:.4f}-{s['mse_ci95'][1]:.4f} | "
+                   f"{s['mae']:.4f} | {s['zero_prediction_mse']:.4f} | {_verdict(s)} |")
+  val = result["validation"]
+  if "val_loss" in val:
+    lines += ["", f"Best validation loss {val['val_loss']:.4f} after {result['epochs_trained']} epochs."]
+  return "\n".join(lines) + "\n"
+
+
+def _plot_predictions(split, pred, groups, path, points: int = 1000):
+  """Target vs prediction at each window's last step, for consecutive windows of each group."""
+  fig, axes = plots.plt.subplots(len(groups), 1, figsize=(9, 2.2 * len(groups)), squeeze=False)
+  for k, (name, ax) in enumerate(zip(groups, axes[:, 0])):
+    rows = np.flatnonzero(split["freq_index"] == k)[:points]
+    ax.plot(split["y"][rows, -1, 0], label="target", linewidth=1.5)
+    ax.plot(pred[rows, -1, 0], label="prediction", linewidth=1.0)
+    ax.set_ylabel(name)
+    ax.grid(alpha=0.3)
+  axes[0, 0].legend(loc="upper right")
+  axes[-1, 0].set_xlabel("window (consecutive starts), last step")
+  plots.save_figure(fig, path)

@@ -1,0 +1,213 @@
+"""The compiled pieces: train state, train step, one epoch, evaluation, prediction.
+
+Everything here is a pure function of arrays, so `jax.vmap` over a leading run
+axis trains many runs (seeds, folds) at once, each with its own controllers.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable
+
+import jax
+import jax.numpy as jnp
+import optax
+from flax import struct
+
+from research.train import controllers as controllers_lib
+from research.train import optim
+
+
+@struct.dataclass
+class TrainState:
+  epoch: jnp.ndarray  # completed epochs
+  step: jnp.ndarray  # completed optimizer steps
+  params: Any
+  batch_stats: Any
+  opt_state: Any
+  rng: jnp.ndarray  # raw uint32[2] key, advanced every epoch
+  controllers: controllers_lib.Controllers
+  best_params: Any  # weights at the best monitored epoch (restore-best)
+  best_batch_stats: Any
+
+  def variables(self, best: bool = False):
+    if best:
+      return {"params": self.best_params, "batch_stats": self.best_batch_stats}
+    return {"params": self.params, "batch_stats": self.batch_stats}
+
+
+def example_mask(x, valid_B, time_mask=None):
+  """The model's `mask`: (B, T) for sequence input (B, T, F), else (B,)."""
+  if x.ndim == 3:
+    mask = jnp.broadcast_to(valid_B[:, None], x.shape[:2])
+    return mask if time_mask is None else mask & time_mask
+  return valid_B
+
+
+def _mask_of(batch):
+  return example_mask(batch["x"], batch["weight"] > 0, batch.get("mask"))
+
+
+def init_state(rng, model, optimizer, example_x, mode: str) -> TrainState:
+  """Initialises parameters from `rng` (raw key) with a batch shaped like `example_x`."""
+  init_key, state_key = jax.random.split(rng)
+  params_key, dropout_key = jax.random.split(init_key)
+  x = jnp.zeros((2,) + tuple(example_x.shape[1:]), jnp.float32)
+  variables = model.init({"params": params_key, "dropout": dropout_key}, x, train=False,
+                         mask=example_mask(x, jnp.ones(2, bool)))
+  params = variables["params"]
+  batch_stats = variables.get("batch_stats", {})
+  return TrainState(
+      epoch=jnp.int32(0), step=jnp.int32(0), params=params, batch_stats=batch_stats,
+      opt_state=optimizer.init(params), rng=state_key,
+      controllers=controllers_lib.init(mode),
+      # Copies, not aliases: the epoch donates the state's buffers.
+      best_params=jax.tree_util.tree_map(jnp.copy, params),
+      best_batch_stats=jax.tree_util.tree_map(jnp.copy, batch_stats))
+
+
+def _weighted_sums(task, outputs, batch):
+  """Sums of weight * per-example loss and metrics, and the total weight."""
+  weight = batch["weight"]
+  sums = {"loss": jnp.sum(weight * task.losses(outputs, batch))}
+  for name, values in task.metrics(outputs, batch).items():
+    sums[name] = jnp.sum(weight * values)
+  return sums, jnp.sum(weight)
+
+
+def train_step(model, task, optimizer, state: TrainState, batch, key):
+  """One optimizer step on `batch` (which carries per-example `weight`).
+
+  Returns (state, sums) with weighted sums of loss/metrics and health norms.
+  """
+  def loss_fn(params):
+    outputs, updates = model.apply(
+        {"params": params, "batch_stats": state.batch_stats}, batch["x"], train=True,
+        mask=_mask_of(batch), rngs={"dropout": key}, mutable=["batch_stats"])
+    sums, total = _weighted_sums(task, outputs, batch)
+    return sums["loss"] / jnp.maximum(total, 1.0), (sums, total, updates)
+
+  (_, (sums, total, updates)), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params)
+  param_updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
+  params = optax.apply_updates(state.params, param_updates)
+  health = {"grad_norm": optax.global_norm(grads), "param_norm": optax.global_norm(params),
+            "update_norm": optax.global_norm(param_updates)}
+  state = state.replace(params=params, opt_state=opt_state, step=state.step + 1,
+                        batch_stats=updates.get("batch_stats", state.batch_stats))
+  return state, (sums, total, health)
+
+
+def _pad_index(n: int, batch_size: int):
+  steps = -(-n // batch_size)
+  index = jnp.resize(jnp.arange(n), steps * batch_size).reshape(steps, batch_size)
+  weight = (jnp.arange(steps * batch_size) < n).astype(jnp.float32).reshape(steps, batch_size)
+  return index, weight
+
+
+def _gather(data, index, weight):
+  batch = jax.tree_util.tree_map(lambda a: a[index], data)
+  batch["weight"] = weight
+  return batch
+
+
+def evaluate(model, task, variables, data, batch_size: int):
+  """Weighted means of loss and metrics over all of `data` (inference mode)."""
+  index, weight = _pad_index(len(data["y"]), batch_size)
+
+  def sums_of(idx, w):
+    batch = _gather(data, idx, w)
+    outputs = model.apply(variables, batch["x"], train=False, mask=_mask_of(batch))
+    return _weighted_sums(task, outputs, batch)
+
+  def body(carry, inputs):
+    return jax.tree_util.tree_map(jnp.add, carry, sums_of(*inputs)), None
+
+  shapes = jax.eval_shape(sums_of, index[0], weight[0])
+  init = jax.tree_util.tree_map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
+  (sums, total), _ = jax.lax.scan(body, init, (index, weight))
+  return {name: value / total for name, value in sums.items()}
+
+
+def predict(model, task, variables, data, batch_size: int):
+  """`task.predict` of the model's outputs for every example, in order."""
+  n = len(data["x"])
+  index, weight = _pad_index(n, batch_size)
+
+  def body(_, inputs):
+    batch = _gather({k: v for k, v in data.items() if k in ("x", "mask")}, *inputs)
+    outputs = model.apply(variables, batch["x"], train=False, mask=_mask_of(batch))
+    return None, task.predict(outputs)
+
+  _, stacked = jax.lax.scan(body, None, (index, weight))
+  return jax.tree_util.tree_map(lambda a: a.reshape((-1,) + a.shape[2:])[:n], stacked)
+
+
+def make_epoch_fn(model, task, optimizer, train_cfg, *, sampler: Callable,
+                  augment: Callable | None = None) -> Callable:
+  """Builds `epoch_fn(state, train_data, val_data) -> (state, metrics)`.
+
+  One call: sample and gather batches on device, `lax.scan` the train step,
+  evaluate the validation split, update the controllers and the learning rate.
+  A non-finite loss keeps the incoming state and reports the first bad step
+  (`nonfinite_step`, -1 when all were finite); a stopped run is left unchanged.
+  """
+  step_fn = functools.partial(train_step, model, task, optimizer)
+  mode = train_cfg.mode
+  es, rop = train_cfg.early_stopping, train_cfg.plateau
+
+  def epoch_fn(state: TrainState, train_data, val_data):
+    rng, sample_key, step_key = jax.random.split(state.rng, 3)
+    index, weight = sampler(sample_key, train_data, train_cfg.batch_size)
+    keys = jax.random.split(step_key, index.shape[0])
+
+    def body(st, inputs):
+      idx, w, key = inputs
+      batch = _gather(train_data, idx, w)
+      if augment is not None:
+        key, augment_key = jax.random.split(key)
+        batch["x"] = augment(augment_key, batch["x"])
+      st, (sums, total, health) = step_fn(st, batch, key)
+      return st, (sums, total, health)
+
+    new, (sums, totals, health) = jax.lax.scan(body, state, (index, weight, keys))
+    losses = sums["loss"] / jnp.maximum(totals, 1.0)
+    bad = ~jnp.isfinite(losses)
+    nonfinite_step = jnp.where(bad.any(), jnp.argmax(bad), -1)
+
+    metrics = {name: value.sum() / totals.sum() for name, value in sums.items()}
+    metrics.update({name: value.mean() for name, value in health.items()})
+    val = evaluate(model, task, new.variables(), val_data, train_cfg.eval_batch_size)
+    metrics.update({f"val_{name}": value for name, value in val.items()})
+    epoch = state.epoch + 1
+    lr = optim.get_lr(new.opt_state)
+    metrics["lr"] = lr
+
+    current = metrics[train_cfg.monitor]
+    c = new.controllers
+    is_best = controllers_lib.improved(current, c.best, mode, es.min_delta)
+    if es.enabled:
+      c, is_best = controllers_lib.early_stopping(
+          c, current, epoch, mode=mode, patience=es.patience, min_delta=es.min_delta)
+    else:
+      c = c.replace(best=jnp.where(is_best, current, c.best),
+                    best_epoch=jnp.where(is_best, epoch, c.best_epoch))
+    opt_state = new.opt_state
+    if rop.enabled:
+      c, lr = controllers_lib.reduce_on_plateau(
+          c, current, lr, mode=mode, factor=rop.factor, patience=rop.patience,
+          min_delta=rop.min_delta, cooldown=rop.cooldown, min_lr=rop.min_lr)
+      opt_state = optim.set_lr(opt_state, lr)
+    pick = lambda a, b: jax.tree_util.tree_map(lambda x, y: jnp.where(is_best, x, y), a, b)
+    new = new.replace(
+        epoch=epoch, rng=rng, controllers=c, opt_state=opt_state,
+        best_params=pick(new.params, state.best_params),
+        best_batch_stats=pick(new.batch_stats, state.best_batch_stats))
+
+    keep_old = bad.any() | state.controllers.stopped
+    new = jax.tree_util.tree_map(lambda old, fresh: jnp.where(keep_old, old, fresh), state, new)
+    metrics["nonfinite_step"] = nonfinite_step
+    metrics["is_best"] = is_best
+    metrics["stopped"] = new.controllers.stopped
+    return new, metrics
+
+  return epoch_fn
