@@ -7,13 +7,16 @@
 from __future__ import annotations
 
 from research.data import mixture
+from research.data import semg
 from research.data.dataset import Dataset
 
 LOADERS = {
+    "semg": semg.load,
     "mixture": mixture.load,
 }
 
 GENERATORS = {
+    "semg": semg.generate,
 }
 
 

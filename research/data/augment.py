@@ -16,6 +16,7 @@ Circular shifts assume no time padding (sEMG windows have none).
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Callable
 
 import jax
@@ -94,5 +95,4 @@ def prepare_dataset(config, dataset):
   if cfg is None or not cfg.enabled or cfg.mode != "static":
     return dataset
   _check(cfg)
-  import dataclasses  # local: only this path rebuilds the dataset
   return dataclasses.replace(dataset, train=augment_static(cfg, dataset.train, int(config.seed)))

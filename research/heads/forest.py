@@ -76,4 +76,4 @@ def predict(estimator, features, num_classes: int | None = None) -> dict[str, np
   width = num_classes or int(max(estimator.classes_)) + 1
   full = np.zeros((len(features), width), np.float32)
   full[:, estimator.classes_] = probabilities
-  return {"label": full.argmax(1).astype(np.int32), "probabilities": full}
+  return {"label": full.argmax(1).astype(np.int32), "probs": full}

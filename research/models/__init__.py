@@ -15,9 +15,11 @@ from typing import Any
 
 from flax import linen as nn
 
+from research.models import crnn
 from research.models import lstm
 
 MODELS: dict[str, type[nn.Module]] = {
+    "maxcrnn": crnn.MaxCRNN,
     "lstm_regressor": lstm.LSTMRegressor,
 }
 
