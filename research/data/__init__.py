@@ -6,16 +6,23 @@
 
 from __future__ import annotations
 
+from research.data import keypoints
 from research.data import mixture
+from research.data import npz
 from research.data import semg
+from research.data import ts_format
 from research.data.dataset import Dataset
 
 LOADERS = {
+    "keypoints": keypoints.load,
+    "npz": npz.load,
+    "ts": ts_format.load,
     "semg": semg.load,
     "mixture": mixture.load,
 }
 
 GENERATORS = {
+    "keypoints": keypoints.generate,
     "semg": semg.generate,
 }
 

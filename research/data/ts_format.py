@@ -1,0 +1,170 @@
+"""The UEA/UCR `.ts` time-series format (sktime's text format), and the loader built on it.
+
+    # comment
+    @problemName Example
+    @univariate false
+    @dimensions 2
+    @equalLength false
+    @missing true
+    @classLabel true walk run jump
+    @data
+    1.0,2.0,?,4.0:0.5,0.6,0.7,0.8:walk
+    3.0,2.0:1.0,1.0:run
+
+One case per line: dimensions separated by ':', values by ',', the class label last.
+'?' (or NaN) is a missing value; series may differ in length between cases (and
+between dimensions of a case: the shorter ones are padded with missing values).
+"""
+
+from __future__ import annotations
+
+import pathlib
+
+import numpy as np
+
+from research.data import dataset as dataset_lib
+from research.data import sequences as seq_lib
+
+
+def read_ts(path) -> tuple[list[np.ndarray], list[str], dict]:
+  """Parses one `.ts` file: (series list of (T_i, D) float32 with NaN for missing, labels, header)."""
+  path = pathlib.Path(path)
+  if not path.is_file():
+    raise FileNotFoundError(f"{path}: no such .ts file")
+  header: dict = {}
+  series, labels = [], []
+  in_data = False
+  with open(path, encoding="utf-8", errors="replace") as f:
+    for number, line in enumerate(f, 1):
+      line = line.strip()
+      if not line or line.startswith("#"):
+        continue
+      if not in_data:
+        if not line.startswith("@"):
+          raise ValueError(f"{path}:{number}: expected a '@key value' header line before @data; "
+                           f"found {line[:60]!r}")
+        key, _, value = line[1:].partition(" ")
+        key = key.lower()
+        if key == "data":
+          in_data = True
+        elif key == "classlabel":
+          words = value.split()
+          header["classlabel"] = bool(words) and words[0].lower() == "true"
+          header["class_names"] = words[1:]
+        else:
+          header[key] = value.strip()
+        continue
+      if header.get("timestamps", "false").lower() == "true":
+        raise ValueError(f"{path}: '@timeStamps true' series are not supported; export the series "
+                         f"without timestamps (plain comma-separated values)")
+      if "targetlabel" in header and header["targetlabel"].split()[0].lower() == "true":
+        raise ValueError(f"{path}: '@targetLabel' marks a regression dataset; the classifiers need "
+                         f"'@classLabel true ...'")
+      parts = line.split(":")
+      if header.get("classlabel", True):
+        if len(parts) < 2:
+          raise ValueError(f"{path}:{number}: expected '<dim1>:...:<label>'; found no ':' before a label")
+        label, parts = parts[-1].strip(), parts[:-1]
+      else:
+        raise ValueError(f"{path}: no '@classLabel true ...' header; the classifiers need labelled cases")
+      dims = []
+      for d, part in enumerate(parts):
+        try:
+          values = [float("nan") if v.strip() in ("?", "") else float(v) for v in part.split(",")]
+        except ValueError as e:
+          raise ValueError(f"{path}:{number}: dimension {d + 1} holds a value that is not a number "
+                           f"or '?': {e}") from None
+        dims.append(np.asarray(values, np.float32))
+      length = max(len(v) for v in dims)
+      x_TD = np.full((length, len(dims)), np.nan, np.float32)
+      for d, values in enumerate(dims):
+        x_TD[:len(values), d] = values
+      if series and x_TD.shape[1] != series[0].shape[1]:
+        raise ValueError(f"{path}:{number}: case has {x_TD.shape[1]} dimensions, the first case has "
+                         f"{series[0].shape[1]}")
+      series.append(x_TD)
+      labels.append(label)
+  if not in_data:
+    raise ValueError(f"{path}: no '@data' line; is this a .ts file?")
+  if not series:
+    raise ValueError(f"{path}: no cases after '@data'")
+  if "dimensions" in header and int(header["dimensions"]) != series[0].shape[1]:
+    raise ValueError(f"{path}: header says @dimensions {header['dimensions']}, the data have "
+                     f"{series[0].shape[1]}")
+  return series, labels, header
+
+
+def find_test_file(train_path: pathlib.Path) -> pathlib.Path | None:
+  """`<Name>_TEST.ts` beside `<Name>_TRAIN.ts`, as the UEA/UCR archive ships them."""
+  name = train_path.name
+  for a, b in (("_TRAIN", "_TEST"), ("_train", "_test")):
+    if a in name:
+      candidate = train_path.with_name(name.replace(a, b))
+      if candidate.is_file():
+        return candidate
+  return None
+
+
+def resolve_paths(path, test_path=None) -> tuple[pathlib.Path, pathlib.Path | None]:
+  """A folder holding one *_TRAIN.ts, or a .ts file; the test file from `test_path` or beside it."""
+  path = pathlib.Path(path)
+  if path.is_dir():
+    trains = sorted(path.glob("*_TRAIN.ts"))
+    if len(trains) != 1:
+      raise ValueError(f"config.data.path={str(path)!r} is a folder; expected exactly one *_TRAIN.ts "
+                       f"in it, found {[p.name for p in trains]}. Point data.path at the file.")
+    path = trains[0]
+  if test_path:
+    return path, pathlib.Path(test_path)
+  return path, find_test_file(path)
+
+
+def clean(series: list[np.ndarray], where: str) -> tuple[list[np.ndarray], dict]:
+  """Missing values: trailing all-missing frames become padding, the rest are interpolated."""
+  out, cut, filled = [], 0, 0
+  for i, x_TD in enumerate(series):
+    x_TD, c, f = seq_lib.fill_missing(x_TD)
+    if len(x_TD) == 0:
+      raise ValueError(f"{where}: case {i} has no values at all")
+    out.append(x_TD)
+    cut += c
+    filled += f
+  return out, {"trailing_missing_frames": cut, "interpolated_values": filled}
+
+
+def load(cfg, seed: int) -> dataset_lib.Dataset:
+  """UEA/UCR `.ts` data: TRAIN file (+ TEST file when there is one), padded with a mask."""
+  del seed  # Splits use config.data.split_seed.
+  if not cfg.get("path"):
+    raise ValueError("config.data.path is empty; give the *_TRAIN.ts file (or its folder), e.g. "
+                     "--config.data.name=ts --config.data.path=/data/BasicMotions/BasicMotions_TRAIN.ts")
+  train_path, test_path = resolve_paths(cfg.path, cfg.get("test_path"))
+  series, labels, header = read_ts(train_path)
+  series, missing = clean(series, str(train_path))
+  test_series = test_labels = None
+  if test_path is not None:
+    test_series, test_labels, _ = read_ts(test_path)
+    test_series, test_missing = clean(test_series, str(test_path))
+    missing = {k: missing[k] + test_missing[k] for k in missing}
+  names = header.get("class_names") or None
+  all_labels = labels + (test_labels or [])
+  y_all, class_names = seq_lib.encode_labels(np.asarray(all_labels, dtype=str), names, str(train_path))
+  length = max(len(s) for s in series + (test_series or []))
+  x, mask = seq_lib.pad(series, length)
+  examples = {"x": x, "y": y_all[:len(series)], "mask": mask}
+  test = None
+  if test_series is not None:
+    x_test, mask_test = seq_lib.pad(test_series, length)
+    test = {"x": x_test, "y": y_all[len(series):], "mask": mask_test}
+  lengths = [len(s) for s in series + (test_series or [])]
+  meta = {"source": f"{train_path}" + (f" + {test_path}" if test_path else ""),
+          "problem": header.get("problemname", train_path.stem),
+          "class_names": class_names,
+          "feature_layout": {"format": "array", "num_features": int(x.shape[2])},
+          "num_features": int(x.shape[2]), "max_length": int(length),
+          "length_range": [int(min(lengths)), int(max(lengths))],
+          "missing_values": missing, "skipped": {}, "skipped_total": 0}
+  return seq_lib.classification_splits(
+      examples, meta, test=test, test_fraction=cfg.get("test_fraction", 0.1),
+      val_fraction=cfg.get("val_fraction", 0.15), seed=cfg.get("split_seed", 42),
+      standardize_features=bool(cfg.get("standardize", False)))
