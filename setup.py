@@ -11,6 +11,7 @@ CORE = [
     "scikit-learn>=1.5",
     "tensorflow-datasets>=4.9.9",
     "array-record>=0.8",
+    "importlib_resources>=6",  # tfds needs it for builders defined outside its own packages
     "matplotlib>=3.8",
     "ml-collections>=1.0",
     "absl-py>=2.1",
