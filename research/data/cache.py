@@ -52,11 +52,12 @@ def _builder_class(name: str, splits: dict[str, Split] | None, example: Split):
   return CachedArrays
 
 
-def _read(builder, split: str, keys) -> Split:
+def _read(builder, split: str, example: Split) -> Split:
+  """All records of `split`, stacked with the dtypes and shapes of `example`."""
   source = builder.as_data_source(split=split)
-  records = source.__getitems__(list(range(len(source)))) if len(source) else []
-  return {key: np.stack([np.asarray(r[key]) for r in records]) if records else np.zeros((0,))
-          for key in keys}
+  records = source.__getitems__(list(range(len(source))))
+  return {key: np.asarray([r[key] for r in records], value.dtype).reshape((len(records),) + value.shape[1:])
+          for key, value in example.items()}
 
 
 def cached_splits(name: str, settings: dict, build: Callable[[], dict[str, Split]],
