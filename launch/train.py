@@ -38,6 +38,10 @@ def main(argv):
   except (TrainingError, ValueError, FileNotFoundError) as error:
     print(f"error: {error}", file=sys.stderr)
     return 1
+  except KeyboardInterrupt:
+    print(f"Interrupted. The last finished epoch is checkpointed in {workdir}; run the same "
+          f"command with --workdir {workdir} to resume.", file=sys.stderr)
+    return 130
   print((workdir / "report.md").read_text())
   print(f"Workdir: {workdir}")
   return 0 if report else 1
