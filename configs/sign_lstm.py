@@ -1,0 +1,123 @@
+"""Sign-language action recognition: a 3-layer LSTM over MediaPipe Holistic keypoints.
+
+Model: LSTM(64) -> BatchNorm -> Dropout(.2) -> LSTM(128) -> BatchNorm -> Dropout(.2) ->
+LSTM(64, state at the last valid frame) -> BatchNorm -> Dropout(.2) -> Dense 64 ReLU ->
+Dense 32 ReLU -> Dense 10 (softmax in the loss). tanh inside the LSTMs (a hard
+constraint of the seed). ~0.6M parameters at 1662 features.
+
+Data: <path>/<Action>/<sequence>/<frame>.npy, 30 frames of 1662 keypoint values
+(pose 33x4, face 468x3, left hand 21x3, right hand 21x3). With data.path empty the
+synthetic signs of `launch/make_data.py keypoints` are generated once into
+data_cache/ (10 signs x 30 sequences x 30 frames). Sequences with missing,
+unreadable or mis-shaped frames are skipped and counted in the report.
+Split: stratified 10% test (seed 42, as the seed), then a stratified 15% of the
+rest for validation (the seed's Keras validation_split takes the last 15%
+unshuffled; we stratify so every sign is validated).
+
+Training as the seed: Adam 1e-3, batch 16, categorical cross-entropy, at most 200
+epochs, early stopping on validation accuracy (patience 30, restoring the best
+weights); best checkpoint by validation accuracy. Choices where the seed is silent:
+no gradient clipping, no reduce-on-plateau, no input standardisation
+(MediaPipe coordinates already lie in [0, 1]); BatchNorm uses Keras' momentum
+0.99 and epsilon 1e-3 and ignores padded frames.
+
+Run:   python launch/train.py --config configs/sign_lstm.py
+Own:   --config.data.path=/data/MP_Data [--config.data.actions="('Hello','Yes')"]
+Hands+pose only (258 features):
+       --config.data.keypoint_groups="('pose','left_hand','right_hand')"
+npz:   --config.data.name=npz --config.data.path=data.npz --config.data.standardize=True
+.ts:   --config.data.name=ts --config.data.path=/data/X/X_TRAIN.ts --config.data.standardize=True
+       (X_TEST.ts beside it becomes the test split; unequal lengths are padded + masked)
+Time:  about 0.3-0.6 s per epoch on a 2-core CPU at the seed's size; early stopping
+       usually ends the run well before 200 epochs (a minute or two); see
+       benchmarks/sign_lstm_fit.py for a full 200-epoch fit.
+Reach: synthetic data: test accuracy above 0.9 (chance 0.1).
+Smoke: --config configs/sign_lstm.py:smoke (3 signs x 8 sequences x 10 frames, 2 epochs).
+Noise: --config configs/sign_lstm.py:noise (labels unrelated to the data; the report
+       must say the model is not better than chance).
+"""
+
+import ml_collections
+
+from research.data import keypoints
+
+
+def get_config(arg=None):
+  config = ml_collections.ConfigDict()
+  config.seed = 42  # init, shuffling, dropout
+
+  config.data = ml_collections.ConfigDict()
+  config.data.name = "keypoints"  # keypoints | npz | ts
+  config.data.path = ""  # keypoints folder, .npz file or *_TRAIN.ts; empty: synthetic keypoints
+  config.data.test_path = ""  # .ts only: TEST file when it is not <name>_TEST.ts beside the TRAIN file
+  config.data.actions = keypoints.DEFAULT_ACTIONS  # class order; () = the folder names, sorted
+  config.data.frames = 30  # frames per sequence folder; 0 = any length (padded + masked)
+  config.data.keypoint_groups = ("pose", "face", "left_hand", "right_hand")  # any subset
+  config.data.test_fraction = 0.1  # of all sequences, stratified (ignored with a predefined test split)
+  config.data.val_fraction = 0.15  # of the rest, stratified
+  config.data.split_seed = 42  # the seed's random_state
+  config.data.standardize = False  # per-feature z-score from the training split
+  config.data.synthetic = ml_collections.ConfigDict()
+  config.data.synthetic.sequences = 30  # per action
+  config.data.synthetic.seed = 0
+  config.data.synthetic.noise_only = 0  # 1: labels carry no information (tests the report)
+
+  config.model = ml_collections.ConfigDict()
+  config.model.name = "sign_lstm"
+  config.model.lstm_sizes = (64, 128, 64)
+  config.model.dense_sizes = (64, 32)
+  config.model.dropout = 0.2
+  config.model.batch_norm = True
+  config.model.bn_momentum = 0.99  # Keras' default
+  config.model.bn_epsilon = 1e-3  # Keras' default
+
+  config.task = ml_collections.ConfigDict()
+  config.task.name = "classification"
+  config.task.label_smoothing = 0.0
+  config.task.class_weights = ()  # one per class, () = none
+
+  config.optim = ml_collections.ConfigDict()
+  config.optim.name = "adam"
+  config.optim.lr = 1e-3
+  config.optim.l2 = 0.0
+  config.optim.weight_decay = 0.0
+  config.optim.momentum = 0.0
+  config.optim.clip_norm = 0.0  # the seed clips nothing
+
+  config.train = ml_collections.ConfigDict()
+  config.train.epochs = 200
+  config.train.batch_size = 16
+  config.train.eval_batch_size = 64
+  config.train.sampler = "uniform"
+  config.train.monitor = "val_accuracy"
+  config.train.mode = "max"
+  config.train.early_stopping = ml_collections.ConfigDict()
+  config.train.early_stopping.enabled = True
+  config.train.early_stopping.patience = 30
+  config.train.early_stopping.min_delta = 0.0
+  config.train.early_stopping.restore_best = True
+  config.train.plateau = ml_collections.ConfigDict()
+  config.train.plateau.enabled = False
+  config.train.plateau.factor = 0.5
+  config.train.plateau.patience = 10
+  config.train.plateau.min_delta = 1e-4
+  config.train.plateau.cooldown = 0
+  config.train.plateau.min_lr = 0.0
+  config.train.checkpoint_every = 1
+
+  config.eval = ml_collections.ConfigDict()
+  config.eval.split = "test"
+
+  if arg in ("smoke", "noise_smoke"):
+    config.data.actions = keypoints.DEFAULT_ACTIONS[:3]
+    config.data.frames = 10
+    config.data.synthetic.sequences = 8
+    config.model.lstm_sizes = (8, 8, 8)
+    config.model.dense_sizes = (8, 8)
+    config.train.epochs = 2
+    config.train.batch_size = 8
+  if arg in ("noise", "noise_smoke"):
+    config.data.synthetic.noise_only = 1
+  if arg not in (None, "", "smoke", "noise", "noise_smoke"):
+    raise ValueError(f"Unknown variant {arg!r} of configs/sign_lstm.py; valid: smoke, noise, noise_smoke")
+  return config

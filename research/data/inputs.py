@@ -1,0 +1,119 @@
+"""Turning files a user points at into model input, the way the run's data were prepared.
+
+`read_inputs(path)` accepts one sequence folder (<frame>.npy files of one vector each),
+one `.npy`/`.npz` array ((T, F) one sequence, (N, T, F) several), or a folder of those
+(searched recursively, so a whole MP_Data tree works). `prepare(...)` checks the feature
+count against the run's layout, keeps the keypoint groups the model was trained on,
+fills missing values and applies the run's standardisation.
+"""
+
+from __future__ import annotations
+
+import pathlib
+
+import numpy as np
+
+from research.data import sequences as seq_lib
+
+ARRAY_SUFFIXES = (".npy", ".npz")
+
+
+def _frames_folder(folder: pathlib.Path) -> list[pathlib.Path] | None:
+  """The frame files of a sequence folder, in order; None if `folder` is not one."""
+  numbered = sorted((int(p.stem), p) for p in folder.glob("*.npy") if p.stem.isdigit())
+  if not numbered:
+    return None
+  first = np.load(numbered[0][1], mmap_mode="r", allow_pickle=False)
+  if first.ndim != 1:
+    return None
+  if [n for n, _ in numbered] != list(range(len(numbered))):
+    raise ValueError(f"{folder}: frame files must be numbered 0..n-1 without gaps; found "
+                     f"{[n for n, _ in numbered][:10]}...")
+  return [p for _, p in numbered]
+
+
+def _read_array_file(path: pathlib.Path) -> list[tuple[str, np.ndarray]]:
+  if path.suffix == ".npz":
+    with np.load(path, allow_pickle=False) as f:
+      if "x" in f.files:
+        array = f["x"]
+      elif len(f.files) == 1:
+        array = f[f.files[0]]
+      else:
+        raise ValueError(f"{path}: an .npz input needs an array named 'x' (or exactly one array); "
+                         f"found {f.files}")
+  else:
+    array = np.load(path, allow_pickle=False)
+  if array.ndim == 1:
+    array = array[None, :]  # a single frame
+  if array.ndim == 2:
+    return [(str(path), array)]
+  if array.ndim == 3:
+    return [(f"{path}[{i}]", a) for i, a in enumerate(array)]
+  raise ValueError(f"{path}: expected (frames, features) or (sequences, frames, features); "
+                   f"found shape {array.shape}")
+
+
+def read_inputs(path) -> list[tuple[str, np.ndarray]]:
+  """[(name, (T, F) array)] for every sequence found at `path`."""
+  path = pathlib.Path(path)
+  if path.is_file():
+    if path.suffix not in ARRAY_SUFFIXES:
+      raise ValueError(f"{path}: expected a .npy or .npz file, or a folder")
+    return _read_array_file(path)
+  if not path.is_dir():
+    raise FileNotFoundError(f"{path}: no such file or folder")
+  frames = _frames_folder(path)
+  if frames is not None:
+    return [(str(path), np.stack([np.load(p, allow_pickle=False) for p in frames]))]
+  found = []
+  children = sorted(path.iterdir(), key=lambda p: (not p.stem.isdigit(), int(p.stem) if p.stem.isdigit() else 0, p.name))
+  for child in children:
+    if child.is_dir() or child.suffix in ARRAY_SUFFIXES:
+      found += read_inputs(child)
+  if not found:
+    raise ValueError(f"{path}: no sequence folder, .npy or .npz file found in it")
+  return found
+
+
+def layout_text(meta: dict) -> str:
+  layout = meta.get("feature_layout") or {}
+  if layout.get("format") == "mediapipe_holistic":
+    groups = ", ".join(f"{g['name']} {g['points']}x{g['dims']}" for g in layout["groups"])
+    text = f"{layout['num_features']} values per frame ({groups}, in that order)"
+    if layout["num_features"] != layout["source_num_features"]:
+      text += (f", or the full MediaPipe Holistic frame of {layout['source_num_features']} values "
+               f"(pose 33x4, face 468x3, left hand 21x3, right hand 21x3)")
+    return text
+  return f"{meta.get('num_features', layout.get('num_features'))} values per frame"
+
+
+def prepare_sequence(x_TF: np.ndarray, meta: dict, name: str = "input") -> np.ndarray:
+  """One raw sequence -> the (T, F) features the model takes (groups, missing values, z-score)."""
+  x_TF = np.asarray(x_TF, np.float32)
+  if x_TF.ndim != 2:
+    raise ValueError(f"{name}: expected (frames, features); found shape {x_TF.shape}")
+  layout = meta.get("feature_layout") or {}
+  expected = int(meta.get("num_features") or layout.get("num_features") or meta["input_shape"][-1])
+  found = x_TF.shape[1]
+  if layout.get("format") == "mediapipe_holistic" and found == layout["source_num_features"] != expected:
+    from research.data import keypoints  # Select the groups the model was trained on.
+    index, _ = keypoints.select_groups(layout["keypoint_groups"])
+    x_TF = x_TF[:, index]
+  elif found != expected:
+    raise ValueError(f"{name}: {found} values per frame, but this model expects {layout_text(meta)}. "
+                     f"Record the input with the same keypoint layout the model was trained on.")
+  x_TF, _, _ = seq_lib.fill_missing(x_TF)
+  if len(x_TF) == 0:
+    raise ValueError(f"{name}: no frame with any value")
+  if meta.get("standardize"):
+    x_TF = seq_lib.standardize(x_TF[None], None, meta["standardize"])[0]
+  return x_TF
+
+
+def prepare(named: list[tuple[str, np.ndarray]], meta: dict) -> dict[str, np.ndarray]:
+  """Several raw sequences -> {'x': (N, T, F), 'mask': (N, T)} padded to the longest."""
+  if not named:
+    raise ValueError("no input sequences")
+  x, mask = seq_lib.pad([prepare_sequence(x_TF, meta, name) for name, x_TF in named])
+  return {"x": x, "mask": mask}
