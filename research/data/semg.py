@@ -376,10 +376,10 @@ def load(cfg, seed: int) -> dataset_lib.Dataset:
   for key in ("domain", "subject"):
     if key in arrays:
       pool[key] = np.asarray(arrays[key], np.int32)
-  domain_names = list(arrays.get("domain_names", []))
+  domain_names = [str(n) for n in arrays.get("domain_names", [])]
   meta = {
       "source": cfg.path or "synthetic sEMG (research.data.semg.synthesize)",
-      "class_names": list(arrays["class_names"]),
+      "class_names": [str(n) for n in arrays["class_names"]],
       "sampling_rate": float(cfg.sampling_rate),
       "feature_layout": [f"emg_{c}" for c in range(x.shape[-1])],
       "window": int(x.shape[1]),
@@ -405,3 +405,31 @@ def load(cfg, seed: int) -> dataset_lib.Dataset:
     train, val = _stratified(rest, cfg.val_fraction, cfg.split_seed)
     meta["split"] = "stratified"
   return dataset_lib.Dataset(train=train, val=val, test=test, meta=meta)
+
+
+def data_config():
+  """`config.data` for the sEMG configs (defaults: the embedded synthetic set)."""
+  import ml_collections  # Only configs need it.
+  cfg = ml_collections.ConfigDict()
+  cfg.name = "semg"
+  cfg.path = ""  # .npz file or recordings folder; "" = embedded synthetic data
+  cfg.format = "auto"  # auto | npz | recordings
+  cfg.manifest = "manifest.csv"  # recordings: CSV file,label[,domain,subject,start,end]
+  cfg.window = 3000  # samples per window (recordings; and the synthetic window length)
+  cfg.stride = 3000  # samples between window starts (recordings)
+  cfg.sampling_rate = 1000.0  # Hz
+  cfg.normalize = "window"  # none | recording | window: z-score per recording or per window
+  cfg.source_domain = "L3"  # train/val domain when the data carry a domain tag
+  cfg.target_domain = "L4"  # test domain; "" = stratified test split instead
+  cfg.test_fraction = 0.2  # without a target domain
+  cfg.val_fraction = 0.2  # of the training pool, stratified
+  cfg.split_seed = 42
+  # Embedded generator (used when path is "").
+  cfg.num_classes = 4
+  cfg.windows_per_class = 50  # per domain: 200 source windows, as the seed's ~200
+  cfg.subjects = 5
+  cfg.channels = 1
+  cfg.separation = 1.0  # 0 = labels carry no information
+  cfg.domain_shift = 0.5  # strength of the L3 -> L4 shift (1 = gain x0.6, floor +0.25, -25 Hz)
+  cfg.synthetic_seed = 0
+  return cfg

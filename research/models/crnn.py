@@ -53,7 +53,7 @@ class AdditiveAttentionPool(nn.Module):
 class MaxCRNN(nn.Module):
   """Conv/BN/ReLU/MaxPool blocks -> BiLSTM -> additive attention -> Dense -> logits."""
   num_classes: int
-  conv_features: tuple[int, ...] = (32, 64, 64)
+  conv_features: tuple[int, ...] = (16, 32, 64)
   kernel_sizes: tuple[int, ...] = (7, 5, 5)
   pool_sizes: tuple[int, ...] = (4, 4, 4)
   lstm_features: int = 64
@@ -93,8 +93,10 @@ class MaxCRNN(nn.Module):
         if h.shape[1] < pool:
           raise ValueError(f"MaxCRNN: block {i} gets {h.shape[1]} frames, fewer than its pool of "
                            f"{pool}; shorten config.model.pool_sizes or use longer windows")
-        h = nn.max_pool(h, (pool,), strides=(pool,), padding="VALID")
-        kept = (mask_BT.shape[1] // pool) * pool
+        # Max over non-overlapping windows by reshape: same as max_pool(VALID), and its
+        # gradient is a cheap select instead of XLA's slow select-and-scatter on CPU.
+        kept = (h.shape[1] // pool) * pool
+        h = h[:, :kept].reshape(batch, kept // pool, pool, h.shape[-1]).max(2)
         mask_BT = mask_BT[:, :kept].reshape(batch, -1, pool).any(-1)
       h = jnp.where(mask_BT[:, :, None], h, 0).astype(compute)
     h = nn.Dropout(self.conv_dropout, deterministic=not train)(h).astype(jnp.float32)

@@ -1,0 +1,51 @@
+"""Transfer gap: train/validate on the source domain, test on the target, for a config and the forest.
+
+  python launch/transfer.py --config configs/maxcrnn.py [--baseline configs/random_forest.py]
+      [--nouse_baseline] [--config.transfer.every=10] [--workdir DIR]
+
+Writes transfer_report.md/.json, history.jsonl (with target_accuracy every N
+epochs), plots/transfer_curves.png and plots/transfer_gap.png.
+"""
+
+from __future__ import annotations
+
+import datetime
+import pathlib
+import sys
+
+from absl import app, flags
+from ml_collections import config_flags
+
+_CONFIG = config_flags.DEFINE_config_file("config", None, "Experiment config file.", lock_config=True)
+_BASELINE = config_flags.DEFINE_config_file("baseline", "configs/random_forest.py",
+                                            "Forest config fit on the same source split.", lock_config=True)
+_USE_BASELINE = flags.DEFINE_bool("use_baseline", True, "Also measure the baseline's gap.")
+_WORKDIR = flags.DEFINE_string("workdir", None, "Output folder; default runs/transfer-<config>-<time>.")
+
+
+def main(argv):
+  del argv
+  from research.data import load_dataset
+  from research.studies import transfer
+
+  config = _CONFIG.value
+  name = pathlib.Path(flags.FLAGS["config"].config_filename.split(":")[0]).stem
+  workdir = pathlib.Path(_WORKDIR.value or pathlib.Path("runs") / (
+      f"transfer-{name}-" + datetime.datetime.now().strftime("%Y%m%d-%H%M%S")))
+  baseline = _BASELINE.value if _USE_BASELINE.value else None
+  if baseline is not None:
+    with baseline.unlocked():
+      baseline.data = config.data
+  try:
+    transfer.run_transfer(config, load_dataset(config), workdir, forest_config=baseline)
+  except (ValueError, FileNotFoundError) as error:
+    print(f"error: {error}", file=sys.stderr)
+    return 1
+  print((workdir / "transfer_report.md").read_text())
+  print(f"Workdir: {workdir}")
+  return 0
+
+
+if __name__ == "__main__":
+  flags.mark_flag_as_required("config")
+  app.run(lambda argv: sys.exit(main(argv)))
