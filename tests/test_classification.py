@@ -80,6 +80,10 @@ def test_wilson_interval_against_hand_value_and_scipy():
     np.testing.assert_allclose(stats.wilson_interval(k, n), (ref.low, ref.high), atol=1e-9)
 
 
+def test_wilson_interval_ends_are_exact():
+  assert stats.wilson_interval(30, 30)[1] == 1.0 and stats.wilson_interval(0, 30)[0] == 0.0
+
+
 def test_binomial_p_value_known_cases():
   # 10/10 correct guessing among 2 classes: P = 0.5^10.
   assert stats.binomial_p_value(10, 10, 0.5) == pytest.approx(0.5 ** 10)

@@ -56,8 +56,6 @@ def test_padding_does_not_change_predictions(train):
   # Give BatchNorm non-trivial running statistics so inference mode is tested too.
   variables["batch_stats"] = jax.tree_util.tree_map(lambda v: v + 0.3, variables["batch_stats"])
   garbage = np.where(mask[..., None], x, 100.0 * rng.normal(size=x.shape)).astype(np.float32)
-  longer = np.concatenate([garbage, 50.0 * np.ones((3, 4, 4), np.float32)], axis=1)
-  longer_mask = np.concatenate([mask, np.zeros((3, 4), bool)], axis=1)
 
   @jax.jit
   def run(x_in, m_in):
@@ -67,8 +65,6 @@ def test_padding_does_not_change_predictions(train):
   clean = np.where(mask[..., None], x, 0.0).astype(np.float32)
   reference = np.asarray(run(clean, mask))
   np.testing.assert_allclose(np.asarray(run(garbage, mask)), reference, rtol=1e-5, atol=1e-5)
-  np.testing.assert_allclose(np.asarray(run(longer, longer_mask)), reference, rtol=1e-5, atol=1e-5)
-  # Each sequence alone (inference mode: no batch statistics) gives the same output as in the batch.
   if not train:  # The shortest sequence alone, unpadded, gives the same output as in the batch.
     alone = np.asarray(run(x[1:2, :3], np.ones((1, 3), bool)))
     np.testing.assert_allclose(alone, reference[1:2], rtol=1e-5, atol=1e-5)

@@ -94,7 +94,7 @@ def compute(labels, probs, class_names: list[str], val_accuracy: float | None = 
                       f"({class_names[majority_index]!r}, {majority:.3f}): p = {p_majority:.3g}.")
   val_outside = None
   if val_accuracy is not None:
-    val_outside = not low <= val_accuracy <= high
+    val_outside = not low - 1e-9 <= val_accuracy <= high + 1e-9
     if val_outside:
       verdicts.append(f"Validation accuracy {val_accuracy:.3f} and {split_name} accuracy {accuracy:.3f} "
                       f"differ by more than the 95% interval [{low:.3f}, {high:.3f}]: the validation "

@@ -24,7 +24,10 @@ def wilson_interval(correct: int, total: int, confidence: float = 0.95) -> tuple
   denom = 1 + z * z / total
   centre = (p + z * z / (2 * total)) / denom
   half = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / denom
-  return max(0.0, centre - half), min(1.0, centre + half)
+  # Exact ends at 0/total and total/total (the formula gives them up to rounding).
+  low = 0.0 if correct == 0 else max(0.0, centre - half)
+  high = 1.0 if correct == total else min(1.0, centre + half)
+  return low, high
 
 
 def binomial_p_value(correct: int, total: int, rate: float) -> float:
