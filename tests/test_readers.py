@@ -249,3 +249,18 @@ def test_standardize_uses_training_frames_only():
   assert np.allclose(ds.train["x"][:, :2, 0].std(), 1, atol=1e-4)
   assert np.all(ds.train["x"][:, 2] == 0) and np.all(ds.test["x"][:, 2] == 0)
   assert ds.meta["standardize"]["std"][1] == pytest.approx(1e-6)  # constant feature: floored std
+
+
+def test_ts_writer_round_trip_and_generators(tmp_path):
+  series = [np.array([[1.0, 2.0], [np.nan, 3.0], [4.0, 5.0]], np.float32), np.ones((2, 2), np.float32)]
+  path = ts_format.write_ts(tmp_path / "rt.ts", series, ["b", "a"], ["b", "a"], "RT")
+  back, labels, header = ts_format.read_ts(path)
+  assert labels == ["b", "a"] and header["class_names"] == ["b", "a"] and header["equallength"] == "false"
+  np.testing.assert_array_equal(back[0], series[0])  # NaN round-trips through '?'
+  np.testing.assert_array_equal(back[1], series[1])
+  data_lib.GENERATORS["ts"](tmp_path / "ts", classes=2, train=8, test=4, min_length=5, max_length=9)
+  ds = data_lib.LOADERS["ts"](_data_config(path=str(tmp_path / "ts"), val_fraction=0.25), 0)
+  assert ds.sizes() == {"train": 6, "val": 2, "test": 4} and ds.train["x"].shape[2] == 3
+  path = data_lib.GENERATORS["npz"](tmp_path / "npz", classes=2, examples=20, frames=6, features=2)
+  ds = data_lib.LOADERS["npz"](_data_config(path=str(path)), 0)
+  assert ds.meta["class_names"] == ["class_0", "class_1"] and ds.train["mask"].sum(1).min() >= 3

@@ -23,6 +23,8 @@ LOADERS = {
 
 GENERATORS = {
     "keypoints": keypoints.generate,
+    "npz": npz.generate,
+    "ts": ts_format.generate,
     "semg": semg.generate,
 }
 

@@ -168,3 +168,56 @@ def load(cfg, seed: int) -> dataset_lib.Dataset:
       examples, meta, test=test, test_fraction=cfg.get("test_fraction", 0.1),
       val_fraction=cfg.get("val_fraction", 0.15), seed=cfg.get("split_seed", 42),
       standardize_features=bool(cfg.get("standardize", False)))
+
+
+def _value(v) -> str:
+  return "?" if not np.isfinite(v) else f"{v:.6g}"
+
+
+def write_ts(path, series: list[np.ndarray], labels: list[str], class_names: list[str],
+             problem: str = "Problem") -> pathlib.Path:
+  """Writes (T_i, D) series with string labels as a `.ts` file (NaN -> '?')."""
+  path = pathlib.Path(path)
+  path.parent.mkdir(parents=True, exist_ok=True)
+  dims = series[0].shape[1]
+  equal = len({len(s) for s in series}) == 1
+  missing = any(not np.isfinite(s).all() for s in series)
+  lines = [f"@problemName {problem}", "@timeStamps false", f"@missing {str(missing).lower()}",
+           f"@univariate {str(dims == 1).lower()}", f"@dimensions {dims}",
+           f"@equalLength {str(equal).lower()}"]
+  if equal:
+    lines.append(f"@seriesLength {len(series[0])}")
+  lines += [f"@classLabel true {' '.join(class_names)}", "@data"]
+  for x_TD, label in zip(series, labels):
+    lines.append(":".join(",".join(_value(v) for v in x_TD[:, d]) for d in range(dims)) + f":{label}")
+  path.write_text("\n".join(lines) + "\n")
+  return path
+
+
+def generate(out_dir, classes: int = 4, train: int = 40, test: int = 40, dims: int = 3,
+             min_length: int = 30, max_length: int = 60, missing_rate: float = 0.01,
+             seed: int = 0, problem: str = "SyntheticMotions") -> pathlib.Path:
+  """Writes `<problem>_TRAIN.ts` and `<problem>_TEST.ts` as the UEA archive ships them.
+
+  Multivariate (`dims`), unequal lengths (uniform in [min_length, max_length]), string
+  labels, a few missing values: class c is a set of per-dimension sinusoid frequencies
+  and amplitudes, each case with a random phase, speed and noise.
+  """
+  rng = np.random.default_rng(seed)
+  names = [f"motion_{chr(ord('a') + c)}" for c in range(classes)]
+  freqs = rng.uniform(0.5, 4.0, (classes, dims))
+  amps = rng.uniform(0.5, 2.0, (classes, dims))
+  out = pathlib.Path(out_dir)
+  for split, count in (("TRAIN", train), ("TEST", test)):
+    series, labels = [], []
+    for i in range(count):
+      c = i % classes
+      length = int(rng.integers(min_length, max_length + 1))
+      t = np.linspace(0, 1, length)[:, None] * rng.uniform(0.85, 1.15)
+      x_TD = amps[c] * np.sin(2 * np.pi * freqs[c] * t + rng.uniform(0, 2 * np.pi, dims))
+      x_TD += rng.normal(0, 0.3, x_TD.shape)
+      x_TD[rng.random(x_TD.shape) < missing_rate] = np.nan
+      series.append(x_TD.astype(np.float32))
+      labels.append(names[c])
+    write_ts(out / f"{problem}_{split}.ts", series, labels, names, problem)
+  return out
