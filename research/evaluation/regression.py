@@ -65,7 +65,7 @@ def _markdown(result):
   o = result["overall"]
   lines = [
       f"# Regression report ({result['split']} split)", "",
-      f"Test MSE {o['mse']:.4f} (95% interval {o['mse_ci95'][0]:.4f}-{o['mse_ci95'][1]:.4f}), "
+      f"{result['split'].capitalize()} MSE {o['mse']:.4f} (95% interval {o['mse_ci95'][0]:.4f}-{o['mse_ci95'][1]:.4f}), "
       f"MAE {o['mae']:.4f} over {o['n']} sequences. Zero prediction: MSE {o['zero_prediction_mse']:.4f}. "
       f"The model is {_verdict(o)} (paired one-sided t-test p = {o['better_than_zero_p']:.2g}).", "",
       "Overlapping windows are not independent, so the interval is narrower than the truth.", ""]
