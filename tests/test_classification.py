@@ -133,6 +133,7 @@ def test_report_matches_sklearn(tmp_path):
   assert result["chance_level"] == 0.25
   assert (tmp_path / "plots" / "confusion_matrix.png").stat().st_size > 0
   assert (tmp_path / "plots" / "history.png").stat().st_size > 0
+  assert json.loads((tmp_path / "labels.json").read_text()) == {"class_names": names}
   json.dumps(result)  # JSON-able as the engine writes it
   assert result["better_than_chance"] and "NOT better than chance" not in text
 

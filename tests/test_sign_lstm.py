@@ -96,5 +96,6 @@ def test_smoke_config_trains_end_to_end(tmp_path, monkeypatch):
   report = fit(config, load_dataset(config), tmp_path / "run")
   assert report["class_names"] == ["Hello", "Thank_You", "Help"]
   assert report["num_examples"] == 3 and 0.0 <= report["accuracy"] <= 1.0
-  for name in ("report.json", "report.md", "history.jsonl", "plots/confusion_matrix.png", "plots/history.png"):
+  for name in ("report.json", "report.md", "labels.json", "history.jsonl", "plots/confusion_matrix.png",
+               "plots/history.png"):
     assert (tmp_path / "run" / name).exists(), name

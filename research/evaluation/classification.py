@@ -186,7 +186,11 @@ def markdown(result: dict[str, Any], plot_files: list[str], skipped: dict | None
 
 
 def report(*, split, predictions, meta, history, val_metrics, plots_dir, split_name):
-  """REPORTS['classification']: (report dict, markdown) for one evaluated split."""
+  """REPORTS['classification']: (report dict, markdown) for one evaluated split.
+
+  Draws plots/confusion_matrix.png and plots/history.png, and writes labels.json into
+  the workdir (the parent of `plots_dir`).
+  """
   probs = np.asarray(predictions["probs"])
   class_names = _class_names(meta, probs.shape[-1])
   result = compute(split["y"], probs, class_names, _val_accuracy(val_metrics), split_name)
@@ -199,6 +203,8 @@ def report(*, split, predictions, meta, history, val_metrics, plots_dir, split_n
     plot_files.append(plots.history(history, plots_dir / "history.png", metrics=("accuracy", "loss")))
   relative = [f"{plots_dir.name}/{pathlib.Path(p).name}" for p in plot_files]
   result["plots"] = relative
+  # labels.json (class id -> name) beside the report, as the workdir record of a classifier.
+  write_labels(plots_dir.parent, class_names)
   result["skipped"] = meta.get("skipped")
   skipped = meta.get("skipped") if meta.get("skipped_total") else None
   return result, markdown(result, relative, skipped)
