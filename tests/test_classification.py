@@ -152,6 +152,16 @@ def test_report_says_not_better_than_chance_on_noise(tmp_path):
   assert "differ by more than the 95% interval" in text
 
 
+def test_report_lists_skipped_sequences(tmp_path):
+  meta = {"class_names": ["a", "b"], "skipped": {"b": {"missing_frames": 2, "wrong_shape": 1}},
+          "skipped_total": 3}
+  result, text = report_lib.report(split={"y": np.array([0, 1])}, predictions={"probs": np.eye(2)},
+                                   meta=meta, history=[], val_metrics={}, plots_dir=tmp_path / "plots",
+                                   split_name="test")
+  assert result["skipped"] == meta["skipped"]
+  assert "| b | missing_frames: 2, wrong_shape: 1 |" in text
+
+
 def test_report_majority_baseline_on_imbalanced_split(tmp_path):
   y = np.array([0] * 16 + [1] * 2 + [2] * 2)
   probs = _onehot_probs(np.zeros(20, int), 3)  # always the majority class: 80% accuracy

@@ -179,7 +179,10 @@ def markdown(result: dict[str, Any], plot_files: list[str], skipped: dict | None
     lines += ["", "Most frequent confusions: " + "; ".join(
         f"{c['true']} -> {c['predicted']} ({c['count']})" for c in r["most_confused"]) + "."]
   if skipped:
-    lines += ["", "## Skipped inputs while reading the data", "", "```", str(skipped), "```"]
+    lines += ["", "## Skipped inputs while reading the data", "", "| class | skipped (reason: count) |",
+              "|---|---|"]
+    lines += [f"| {name} | " + ", ".join(f"{k}: {v}" for k, v in counts.items()) + " |"
+              for name, counts in skipped.items()]
   if plot_files:
     lines += ["", "## Plots", ""] + [f"![{pathlib.Path(p).stem}]({p})" for p in plot_files]
   return "\n".join(lines) + "\n"
