@@ -25,8 +25,8 @@ Run:   python launch/train.py --config configs/sign_lstm.py
 Own:   --config.data.path=/data/MP_Data [--config.data.actions="('Hello','Yes')"]
 Hands+pose only (258 features):
        --config.data.keypoint_groups="('pose','left_hand','right_hand')"
-npz:   --config.data.name=npz --config.data.path=data.npz --config.data.standardize=True
-.ts:   --config.data.name=ts --config.data.path=/data/X/X_TRAIN.ts --config.data.standardize=True
+npz:   --config.data.name=npz --config.data.path=data.npz --config.data.normalize=zscore
+.ts:   --config.data.name=ts --config.data.path=/data/X/X_TRAIN.ts --config.data.normalize=zscore
        (X_TEST.ts beside it becomes the test split; unequal lengths are padded + masked)
 Time:  about 0.3-0.6 s per epoch on a 2-core CPU at the seed's size; early stopping
        usually ends the run well before 200 epochs (a minute or two); see
@@ -56,7 +56,7 @@ def get_config(arg=None):
   config.data.test_fraction = 0.1  # of all sequences, stratified (ignored with a predefined test split)
   config.data.val_fraction = 0.15  # of the rest, stratified
   config.data.split_seed = 42  # the seed's random_state
-  config.data.standardize = False  # per-feature z-score from the training split
+  config.data.normalize = "none"  # none | center | zscore, per feature, from the training split
   config.data.synthetic = ml_collections.ConfigDict()
   config.data.synthetic.sequences = 30  # per action
   config.data.synthetic.seed = 0

@@ -28,7 +28,7 @@ def _write_sequence(folder: pathlib.Path, frames: int, value: float = 0.5, shape
 def _data_config(**fields):
   cfg = ml_collections.ConfigDict({"path": "", "test_path": "", "actions": (), "frames": 4,
                                    "keypoint_groups": (), "test_fraction": 0.1, "val_fraction": 0.15,
-                                   "split_seed": 42, "standardize": False})
+                                   "split_seed": 42, "normalize": "none"})
   cfg.update(fields)
   return cfg
 
@@ -244,11 +244,15 @@ def test_standardize_uses_training_frames_only():
   x[:, 2] = 1000.0  # padding values must not enter the statistics
   examples = {"x": x, "y": (np.arange(30) % 2).astype(np.int32), "mask": mask}
   ds = seq_lib.classification_splits(examples, {"class_names": ["a", "b"]}, test=None, test_fraction=0.2,
-                                     val_fraction=0.25, seed=0, standardize_features=True)
+                                     val_fraction=0.25, seed=0, normalize="zscore")
   assert np.allclose(ds.train["x"][:, :2, 0].mean(), 0, atol=1e-5)
   assert np.allclose(ds.train["x"][:, :2, 0].std(), 1, atol=1e-4)
   assert np.all(ds.train["x"][:, 2] == 0) and np.all(ds.test["x"][:, 2] == 0)
   assert ds.meta["standardize"]["std"][1] == pytest.approx(1e-6)  # constant feature: floored std
+  centred = seq_lib.classification_splits(examples, {"class_names": ["a", "b"]}, test=None, test_fraction=0.2,
+                                          val_fraction=0.25, seed=0, normalize="center")
+  np.testing.assert_allclose(centred.train["x"][:, :2, 1], 0.0, atol=1e-6)  # 7 - mean 7
+  np.testing.assert_allclose(centred.train["x"][:, :2, 0].std(), ds.meta["standardize"]["std"][0], rtol=1e-4)
 
 
 def test_ts_writer_round_trip_and_generators(tmp_path):

@@ -331,4 +331,4 @@ def load(cfg, seed: int) -> dataset_lib.Dataset:
   return seq_lib.classification_splits(
       {"x": x, "y": y, "mask": mask}, meta, test=None,
       test_fraction=cfg.get("test_fraction", 0.1), val_fraction=cfg.get("val_fraction", 0.15),
-      seed=cfg.get("split_seed", 42), standardize_features=bool(cfg.get("standardize", False)))
+      seed=cfg.get("split_seed", 42), normalize=cfg.get("normalize", "none"))

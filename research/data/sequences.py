@@ -91,11 +91,14 @@ def encode_labels(raw, class_names: Sequence[str] | None = None, where: str = "l
           [str(v) for v in values.tolist()])
 
 
-def standardize_stats(x_NTF: np.ndarray, mask_NT: np.ndarray) -> dict[str, list[float]]:
-  """Per-feature mean and std over the valid frames (std floored at 1e-6)."""
+NORMALIZE = ("none", "center", "zscore")
+
+
+def standardize_stats(x_NTF: np.ndarray, mask_NT: np.ndarray, mode: str = "zscore") -> dict:
+  """Per-feature mean and std over the valid frames (std floored at 1e-6; all ones for 'center')."""
   valid = x_NTF[mask_NT]
-  return {"mean": valid.mean(0).astype(float).tolist(),
-          "std": np.maximum(valid.std(0), 1e-6).astype(float).tolist()}
+  std = np.maximum(valid.std(0), 1e-6) if mode == "zscore" else np.ones(valid.shape[1])
+  return {"mode": mode, "mean": valid.mean(0).astype(float).tolist(), "std": std.astype(float).tolist()}
 
 
 def standardize(x_NTF: np.ndarray, mask_NT: np.ndarray | None, stats: dict) -> np.ndarray:
@@ -120,15 +123,17 @@ def _check_stratifiable(y, fraction, what):
 
 def classification_splits(examples: dict[str, np.ndarray], meta: dict[str, Any], *,
                           test: dict[str, np.ndarray] | None, test_fraction: float,
-                          val_fraction: float, seed: int, standardize_features: bool = False
+                          val_fraction: float, seed: int, normalize: str = "none"
                           ) -> dataset_lib.Dataset:
   """Stratified test split (unless `test` is given), then a stratified validation split.
 
   `test_fraction` is of all examples, `val_fraction` of those left for training, both
-  drawn with scikit-learn's train_test_split(random_state=seed, stratify=y). With
-  `standardize_features`, per-feature statistics of the training split are applied to
-  every split and stored in meta['standardize'] for prediction.
+  drawn with scikit-learn's train_test_split(random_state=seed, stratify=y).
+  normalize: 'none'; 'center' subtracts each feature's training-split mean; 'zscore'
+  also divides by its std. The statistics go to meta['standardize'] for prediction.
   """
+  if normalize not in NORMALIZE:
+    raise ValueError(f"config.data.normalize={normalize!r}; valid: {NORMALIZE}")
   meta = dict(meta)
   if test is None:
     _check_stratifiable(examples["y"], test_fraction, "config.data.test_fraction")
@@ -143,8 +148,8 @@ def classification_splits(examples: dict[str, np.ndarray], meta: dict[str, Any],
   else:
     raise ValueError("config.data.val_fraction must be > 0: early stopping and model selection "
                      "need a validation split")
-  if standardize_features:
-    stats = standardize_stats(train["x"], train["mask"])
+  if normalize != "none":
+    stats = standardize_stats(train["x"], train["mask"], normalize)
     for split in (train, val, test):
       split["x"] = standardize(split["x"], split["mask"], stats)
     meta["standardize"] = stats

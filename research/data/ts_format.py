@@ -167,7 +167,7 @@ def load(cfg, seed: int) -> dataset_lib.Dataset:
   return seq_lib.classification_splits(
       examples, meta, test=test, test_fraction=cfg.get("test_fraction", 0.1),
       val_fraction=cfg.get("val_fraction", 0.15), seed=cfg.get("split_seed", 42),
-      standardize_features=bool(cfg.get("standardize", False)))
+      normalize=cfg.get("normalize", "none"))
 
 
 def _value(v) -> str:
