@@ -1,0 +1,62 @@
+"""Exports a trained workdir to TFLite and checks the .tflite against JAX.
+
+  python launch/export.py --workdir DIR [--quantize none|dynamic|float16|int8]
+                          [--int8_io] [--dynamic_batch] [--parity_examples 256]
+
+Writes DIR/model.tflite, DIR/labels.json and DIR/export.json (input shape and
+layout, output meaning, quantization, ops, sizes, parity, latency) and prints the
+table. `--quantize none,int8` converts several modes: the first is model.tflite,
+the others model.<mode>.tflite. Exits 1 when fp32 parity misses 1e-5, or when the
+model cannot be exported (the Random Forest; ops without a TFLite builtin).
+"""
+
+from __future__ import annotations
+
+import sys
+
+from absl import app, flags, logging
+
+_WORKDIR = flags.DEFINE_string("workdir", None, "A trained run's folder.", required=True)
+_QUANTIZE = flags.DEFINE_list("quantize", ["none"], "none | dynamic | float16 | int8 (comma list).")
+_INT8_IO = flags.DEFINE_bool("int8_io", False, "int8 input and output tensors (with --quantize int8).")
+_DYNAMIC_BATCH = flags.DEFINE_bool("dynamic_batch", False, "Symbolic batch dimension (not with int8).")
+_PARITY = flags.DEFINE_integer("parity_examples", 256, "Held-out examples for the parity check.")
+_CALIBRATION = flags.DEFINE_integer("calibration_examples", 200, "Training examples to calibrate int8.")
+_SPLIT = flags.DEFINE_enum("split", "test", ["train", "val", "test"], "Held-out split for parity.")
+
+
+def main(argv):
+  del argv
+  logging.set_verbosity(logging.WARNING)
+  from research.export import ops, pipeline, tflite
+
+  bad = [mode for mode in _QUANTIZE.value if mode not in tflite.QUANTIZE_MODES]
+  if bad:
+    print(f"error: --quantize {bad} unknown; choose from {tflite.QUANTIZE_MODES}", file=sys.stderr)
+    return 1
+  try:
+    result = pipeline.export_workdir(
+        _WORKDIR.value, modes=tuple(_QUANTIZE.value), dynamic_batch=_DYNAMIC_BATCH.value,
+        int8_io=_INT8_IO.value, parity_examples=_PARITY.value,
+        calibration_examples=_CALIBRATION.value, split_name=_SPLIT.value)
+  except pipeline.NotExportableError as error:
+    print(f"not exported: {error}", file=sys.stderr)
+    return 1
+  except (ops.UnsupportedOpsError, ValueError, FileNotFoundError) as error:
+    print(f"error: {error}", file=sys.stderr)
+    return 1
+  print(f"{result['model']} ({result['task']}), input {result['input']['shape']}, "
+        f"parity on {result['parity_examples']} {result['parity_split']} examples:")
+  print(pipeline.table(result))
+  for note in result["notes"]:
+    print(f"note: {note}")
+  failed = [row for row in result["exports"] if row.get("fp32_within_tolerance") is False]
+  for row in failed:
+    print(f"error: fp32 parity {row['fp32_max_abs_diff']:.2e} exceeds {result['fp32_tolerance']:.0e}",
+          file=sys.stderr)
+  print(f"Wrote {_WORKDIR.value}/model.tflite, labels.json, export.json")
+  return 1 if failed else 0
+
+
+if __name__ == "__main__":
+  app.run(lambda argv: sys.exit(main(argv)))

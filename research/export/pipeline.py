@@ -1,0 +1,185 @@
+"""A trained workdir -> model.tflite, labels.json and export.json, parity-checked.
+
+The exported function is the run's inference path: `task.predict(model.apply(
+variables, x, train=False))` with parameters closed over, so the .tflite outputs
+what reports use (class probabilities, per-frame probabilities, values). Masks are
+not inputs: the export takes full windows (every frame valid), as a live stream
+delivers them. The JAX reference for parity is the same function, jitted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import pathlib
+from typing import Any, Callable
+
+import jax
+import numpy as np
+
+from research.export import parity as parity_lib
+from research.export import tflite as tflite_lib
+
+# Models a workdir may hold that have no TFLite form, and why.
+NOT_EXPORTED = {
+    "random_forest": (
+        "The Random Forest is not exported to TFLite: TFLite has no tree-ensemble builtin op, and "
+        "100 trees of unbounded depth do not fit a microcontroller; the MaxCRNN is the exported "
+        "sEMG model. Use the forest from its pickled scikit-learn estimator on a host instead."),
+}
+
+# What each task.predict output means, and how parity judges it.
+OUTPUTS = {
+    "probs": ("classes", "y", "softmax probabilities over labels.json class_names; argmax = predicted class"),
+    "seg_prob": ("binary", "seg", "per-frame probability of a repetition start (> 0.5 = start)"),
+    "value": ("value", "y", "regression output per frame, in the units of the training targets"),
+    "votes": ("classes", "y", "one-vs-one SVM votes per class (labels.json order); argmax = predicted class"),
+    "decision": ("value", None, "one-vs-one SVM decision values, pairs (0,1), (0,2), ..., (1,2), ..."),
+}
+
+
+class NotExportableError(RuntimeError):
+  """The workdir holds a model that has no TFLite export; the message says why."""
+
+
+@dataclasses.dataclass
+class Exportable:
+  """What the export needs from a trained run."""
+  fn: Callable  # x_B... -> {name: array}
+  variables: Any  # every stored parameter/statistic (for the parameter byte count)
+  meta: dict[str, Any]
+  config: Any
+  notes: list[str]
+
+
+def load_exportable(workdir) -> Exportable:
+  """Reads a trained workdir back as an inference function of x alone."""
+  workdir = pathlib.Path(workdir)
+  config_path = workdir / "config.json"
+  if not config_path.exists():
+    raise FileNotFoundError(f"{config_path} is missing: {workdir} is not a trained workdir "
+                            "(train one with launch/train.py --workdir DIR).")
+  name = json.loads(config_path.read_text()).get("model", {}).get("name")
+  if name in NOT_EXPORTED:
+    raise NotExportableError(f"{workdir}: {NOT_EXPORTED[name]}")
+  from research.train import load_run
+  run = load_run(workdir)
+  model, notes = run.model, []
+  if getattr(model, "dtype", "float32") not in ("float32", None):
+    notes.append(f"config.model.dtype={model.dtype!r} replaced by float32 for export (weights are float32).")
+    model = model.clone(dtype="float32")
+
+  def fn(x):
+    return run.task.predict(model.apply(run.variables, x, train=False))
+
+  return Exportable(fn=fn, variables=run.variables, meta=run.meta, config=run.config, notes=notes)
+
+
+def _reference(fn, x: np.ndarray, batch_size: int = 64) -> dict[str, np.ndarray]:
+  jitted = jax.jit(fn)
+  parts = [jax.device_get(jitted(x[i:i + batch_size])) for i in range(0, len(x), batch_size)]
+  return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
+
+
+def _select(n: int, count: int, seed: int) -> np.ndarray:
+  if n <= count:
+    return np.arange(n)
+  return np.sort(np.random.default_rng(seed).choice(n, count, replace=False))
+
+
+def export_exportable(exportable: Exportable, dataset, out_dir, *, modes=("none",),
+                      dynamic_batch: bool = False, int8_io: bool = False, parity_examples: int = 256,
+                      calibration_examples: int = 200, latency_repeats: int = 30,
+                      split_name: str = "test", seed: int = 0) -> dict[str, Any]:
+  """Converts for every mode, checks parity on `split_name`, writes files into out_dir.
+
+  The first mode is written as model.tflite, the others as model.<mode>.tflite.
+  Returns the export.json dict.
+  """
+  from research.train import records
+  out_dir = pathlib.Path(out_dir)
+  meta = exportable.meta
+  held = dataset.split(split_name)
+  if len(held["x"]) == 0:
+    split_name, held = "val", dataset.val
+  pick = _select(len(held["x"]), parity_examples, seed)
+  x_held = np.asarray(held["x"][pick], np.float32)
+  calibration = np.asarray(dataset.train["x"][_select(len(dataset.train["x"]), calibration_examples, seed + 1)],
+                           np.float32)
+  reference = _reference(exportable.fn, x_held)
+  unknown = sorted(set(reference) - set(OUTPUTS))
+  if unknown:
+    raise ValueError(f"Outputs {unknown} of the exported function have no entry in "
+                     f"research/export/pipeline.py OUTPUTS; add their kind and meaning there.")
+  kinds = {key: OUTPUTS[key][0] for key in reference}
+  targets = {}
+  for key in reference:
+    target_key = OUTPUTS[key][1]
+    if target_key in held and (kinds[key] != "value" or np.size(held[target_key][pick]) == reference[key].size):
+      targets[key] = held[target_key][pick]
+  param_bytes = parity_lib.param_bytes(exportable.variables)
+  padded = int((~np.asarray(held["mask"][pick], bool)).any(-1).sum()) if "mask" in held else 0
+
+  exports = []
+  name = exportable.config.model.name if exportable.config is not None else meta.get("model", "model")
+  for number, mode in enumerate(modes):
+    exported = tflite_lib.convert(exportable.fn, x_held[:1], quantize=mode, representative=calibration,
+                                  int8_io=int8_io and mode == "int8",
+                                  dynamic_batch=dynamic_batch and mode != "int8",
+                                  where=f"{name} ({mode})")
+    file = "model.tflite" if number == 0 else f"model.{mode}.tflite"
+    tmp = out_dir / f".{file}.tmp"
+    tmp.write_bytes(exported.model)
+    tmp.replace(out_dir / file)
+    summary = exported.summary()
+    got = parity_lib.run(exported.model, summary, x_held)
+    compared = parity_lib.compare(reference, got, kinds, targets)
+    latency = parity_lib.latency_per_example(exported.model, summary, x_held[0], repeats=latency_repeats)
+    row = {"mode": mode, "file": file, **summary, "param_bytes": param_bytes,
+           "size_ratio": len(exported.model) / max(param_bytes, 1), "parity": compared,
+           "latency_ms_per_example": latency * 1e3}
+    if mode == "none":
+      row["fp32_max_abs_diff"] = max(r["max_abs_diff"] for r in compared.values())
+      row["fp32_within_tolerance"] = row["fp32_max_abs_diff"] <= parity_lib.FP32_TOLERANCE
+    exports.append(row)
+
+  class_names = list(meta.get("class_names") or [])
+  outputs = {key: OUTPUTS[key][2] for key in reference}
+  result = {
+      "model": name,
+      "task": exportable.config.task.name if exportable.config is not None else meta.get("task"),
+      "input": {"shape": exports[0]["input"]["shape"], "dtype": exports[0]["input"]["dtype"],
+                "layout": meta.get("feature_layout"), "sampling_rate": meta.get("sampling_rate"),
+                "note": "full windows; no mask input (every frame valid)"},
+      "outputs": outputs, "class_names": class_names, "param_bytes": param_bytes,
+      "parity_split": split_name, "parity_examples": int(len(x_held)), "parity_examples_with_padding": padded,
+      "calibration_examples": int(len(calibration)), "fp32_tolerance": parity_lib.FP32_TOLERANCE,
+      "notes": exportable.notes, "exports": exports,
+  }
+  # The same labels.json the classification report writes (index = class id).
+  records.write_json_atomic(out_dir / "labels.json", {"class_names": class_names})
+  records.write_json_atomic(out_dir / "export.json", result)
+  return result
+
+
+def export_workdir(workdir, **kwargs) -> dict[str, Any]:
+  """Exports the run in `workdir` (best checkpoint) beside it; see export_exportable."""
+  exportable = load_exportable(workdir)
+  from research.data import load_dataset
+  dataset = load_dataset(exportable.config)
+  return export_exportable(exportable, dataset, workdir, **kwargs)
+
+
+def table(result: dict[str, Any]) -> str:
+  """A Markdown table of sizes, parity and latency per mode."""
+  lines = ["| mode | param bytes | tflite bytes | ratio | max abs diff | agreement | accuracy change | "
+           "latency ms/example |", "|---|---|---|---|---|---|---|---|"]
+  for row in result["exports"]:
+    diff = max(r["max_abs_diff"] for r in row["parity"].values())
+    agree = ", ".join(f"{k} {r['agreement']:.3f}" for k, r in row["parity"].items() if "agreement" in r) or "-"
+    change = ", ".join(f"{k} {r['accuracy_change']:+.3f}" for k, r in row["parity"].items()
+                       if "accuracy_change" in r)
+    change += ", ".join(f"{k} mse {r['mse_change']:+.2e}" for k, r in row["parity"].items() if "mse_change" in r)
+    lines.append(f"| {row['mode']} | {row['param_bytes']:,} | {row['tflite_bytes']:,} | {row['size_ratio']:.2f} | "
+                 f"{diff:.2e} | {agree} | {change or '-'} | {row['latency_ms_per_example']:.3f} |")
+  return "\n".join(lines)

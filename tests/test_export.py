@@ -1,0 +1,229 @@
+"""TFLite export: parity with JAX per quantization mode, op checks, clear refusals.
+
+Every test needing TensorFlow is marked `export` and skips when it is absent;
+the scan-unrolling check is pure JAX and always runs.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import pathlib
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from flax import linen as nn
+
+from research.export import ops, parity, unroll
+from research.models.lstm import LSTMRegressor
+
+
+class ConvNet(nn.Module):
+  """A small Conv/BatchNorm/Dense classifier over (B, T, C)."""
+  num_classes: int = 3
+
+  @nn.compact
+  def __call__(self, x, *, train: bool, mask=None):
+    h = nn.relu(nn.Conv(16, (5,), padding="SAME")(x))
+    h = nn.BatchNorm(use_running_average=not train)(h)
+    h = nn.relu(nn.Dense(64)(h.mean(1)))
+    return nn.Dense(self.num_classes)(h)
+
+
+def _tf():
+  return pytest.importorskip("tensorflow")
+
+
+def _lstm():
+  model = LSTMRegressor(hidden_sizes=(8, 8))
+  x = np.random.default_rng(0).normal(size=(12, 10, 5)).astype(np.float32)
+  variables = model.init(jax.random.PRNGKey(0), x, train=False)
+  return (lambda x: model.apply(variables, x, train=False)), x
+
+
+def test_unrolled_scans_agree_and_leave_no_loop():
+  fn, x = _lstm()
+  unrolled = unroll.unroll_scans(fn, jax.ShapeDtypeStruct((1,) + x.shape[1:], jnp.float32))
+  assert unroll.count_scans(fn, x[:1]) == 2
+  np.testing.assert_allclose(np.asarray(unrolled(x[:1])), np.asarray(fn(x[:1])), atol=1e-6)
+  assert "while" in jax.jit(fn).lower(x[:1]).as_text()
+  assert "while" not in jax.jit(unrolled).lower(x[:1]).as_text()
+
+
+def test_converter_error_names_the_ops():
+  message = ("loc(callsite(\"sort\" at callsite(\"jit(f)/jit(sort)\"(callsite(: error: 'vhlo.sort_v1' "
+             "op is not part of the vhlo support yet.\n"
+             "error: 'tf.Igamma' op is neither a custom op nor a flex op")
+  assert ops.ops_in_converter_error(message) == ["tf.Igamma", "vhlo.sort_v1"]
+  assert ops.jax_ops_in_converter_error(message) == ["sort"]
+  error = ops.explain_converter_error(message, "model x")
+  assert "jnp.sort" in str(error) and "model x" in str(error)
+  entries = [{"op": "ADD", "custom": False}, {"op": "FlexSort", "custom": True}, {"op": "Mine", "custom": True}]
+  assert ops.non_builtin(entries) == ["FlexSort", "Mine"]
+
+
+@pytest.mark.export
+@pytest.mark.parametrize("dynamic_batch", [False, True])
+def test_lstm_fp32_parity_and_batch(dynamic_batch):
+  _tf()
+  from research.export import tflite
+  fn, x = _lstm()
+  exported = tflite.convert(fn, x, dynamic_batch=dynamic_batch)
+  summary = exported.summary()
+  assert summary["input"]["shape"] == [-1 if dynamic_batch else 1, 10, 5]
+  assert exported.ops.get("WHILE", 0) >= 2 and not exported.unrolled
+  got = parity.run(exported.model, summary, x)
+  result = parity.compare({"output": np.asarray(fn(x))}, got, {"output": "value"})
+  assert result["output"]["max_abs_diff"] <= parity.FP32_TOLERANCE
+
+
+@pytest.mark.export
+def test_int8_classifier_has_int8_io_and_agrees():
+  _tf()
+  from research.export import tflite
+  model = ConvNet()
+  rng = np.random.default_rng(1)
+  x = rng.normal(size=(64, 20, 2)).astype(np.float32)
+  variables = model.init(jax.random.PRNGKey(1), x, train=False)
+  # A confident head, so that argmax agreement measures quantization, not ties.
+  variables = jax.tree_util.tree_map(lambda a: a, variables)
+  variables["params"]["Dense_1"]["kernel"] = variables["params"]["Dense_1"]["kernel"] * 20.0
+
+  def fn(x):
+    return {"probs": jax.nn.softmax(model.apply(variables, x, train=False), -1)}
+
+  reference = jax.device_get(fn(x))
+  sizes = {}
+  for mode in ("none", "dynamic", "int8"):
+    exported = tflite.convert(fn, x, quantize=mode, representative=x[:32], int8_io=mode == "int8")
+    summary = exported.summary()
+    sizes[mode] = len(exported.model)
+    got = parity.run(exported.model, summary, x)
+    row = parity.compare(reference, got, {"probs": "classes"}, {"probs": reference["probs"].argmax(-1)})["probs"]
+    if mode == "none":
+      assert row["max_abs_diff"] <= parity.FP32_TOLERANCE
+    else:
+      assert row["agreement"] >= 0.9, (mode, row)
+  assert summary["input"]["dtype"] == "int8" and summary["outputs"]["probs"]["dtype"] == "int8"
+  assert set(exported.ops) <= set(ops.op_counts(exported.model))
+  # 2-byte-or-less weights: the 64x64-ish Dense layers shrink under int8.
+  assert sizes["int8"] < sizes["none"] and sizes["dynamic"] < sizes["none"]
+  with pytest.raises(ValueError, match="fixed batch"):
+    tflite.convert(fn, x, quantize="int8", representative=x, dynamic_batch=True)
+
+
+@pytest.mark.export
+def test_int8_lstm_is_unrolled_and_close():
+  _tf()
+  from research.export import tflite
+  fn, x = _lstm()
+  exported = tflite.convert(fn, x, quantize="int8", representative=x)
+  assert exported.unrolled and "WHILE" not in exported.ops
+  got = parity.run(exported.model, exported.summary(), x)
+  assert np.abs(got["output"] - np.asarray(fn(x))).max() < 0.05
+
+
+@pytest.mark.export
+def test_op_without_builtin_gives_clear_error():
+  _tf()
+  from research.export import tflite
+  with pytest.raises(ops.UnsupportedOpsError, match=r"sort.*built-in ops only.*jnp\.sort"):
+    tflite.convert(lambda x: jnp.sort(x, axis=-1) * 2.0, np.zeros((1, 8), np.float32), where="sorter")
+  with pytest.raises(ops.UnsupportedOpsError, match=r"\['top_k'\].*lax\.top_k"):
+    tflite.convert(lambda x: jax.lax.top_k(x, 2)[0], np.zeros((1, 8), np.float32))
+
+
+@pytest.mark.export
+def test_custom_op_in_a_flatbuffer_is_refused():
+  tf = _tf()
+  fn = tf.function(lambda x: tf.math.igamma(x, x), input_signature=[tf.TensorSpec((2,), tf.float32)])
+  converter = tf.lite.TFLiteConverter.from_concrete_functions([fn.get_concrete_function()], fn)
+  converter.allow_custom_ops = True
+  model = converter.convert()
+  assert ops.op_counts(model) == {"Igamma": 1}
+  with pytest.raises(ops.UnsupportedOpsError, match="Igamma"):
+    ops.check_builtin_only(model)
+
+
+# Every model family at its smoke config: (config file, variant, overrides, input shape).
+FAMILIES = {
+    "lstm_filter": ("lstm_filter", "smoke", {"data.duration": 0.2, "model.hidden_sizes": (4, 4)}, (50, 5)),
+    "sign_lstm": ("sign_lstm", "smoke", {}, (10, 1662)),
+    "maxcrnn": ("maxcrnn", "smoke", {}, (256, 1)),
+    "tcn": ("tcn", "smoke", {}, (30, 25)),
+}
+CONFIGS = pathlib.Path(__file__).resolve().parents[1] / "configs"
+
+
+def _smoke_config(name):
+  file, variant, overrides, _ = FAMILIES[name]
+  spec = importlib.util.spec_from_file_location(f"export_test_{file}", CONFIGS / f"{file}.py")
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  config = module.get_config(variant)
+  config.train.epochs = 1
+  for dotted, value in overrides.items():
+    group, key = dotted.split(".")
+    config[group][key] = value
+  return config
+
+
+@pytest.mark.export
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_every_family_exports_with_fp32_parity(family):
+  """Randomly initialised at the smoke size: the exported inference path matches JAX."""
+  _tf()
+  from research.export import tflite
+  from research.models import build_model
+  from research.tasks import build_task
+  config = _smoke_config(family)
+  meta = {"class_names": ["a", "b", "c"], "input_shape": list(FAMILIES[family][3])}
+  model, task = build_model(config.model, meta), build_task(config.task, meta)
+  x = np.random.default_rng(2).normal(size=(6,) + FAMILIES[family][3]).astype(np.float32)
+  variables = model.init(jax.random.PRNGKey(0), x, train=False)
+
+  def fn(x):
+    return task.predict(model.apply(variables, x, train=False))
+
+  exported = tflite.convert(fn, x, where=family)
+  got = parity.run(exported.model, exported.summary(), x)
+  reference = jax.device_get(fn(x))
+  assert set(got) == set(reference)
+  for key in reference:
+    np.testing.assert_allclose(got[key], reference[key], atol=parity.FP32_TOLERANCE, err_msg=key)
+
+
+@pytest.mark.export
+@pytest.mark.slow
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_smoke_workdir_exports_with_parity(family, tmp_path):
+  """One smoke-trained workdir per family through the launcher's path (about 1-2 min each)."""
+  _tf()
+  from research.data import load_dataset
+  from research.export import pipeline
+  from research.train import fit
+  config = _smoke_config(family)
+  fit(config, load_dataset(config), tmp_path)
+  result = pipeline.export_workdir(tmp_path, modes=("none", "int8"), parity_examples=16,
+                                   calibration_examples=8, latency_repeats=2)
+  fp32, int8 = result["exports"]
+  assert fp32["fp32_within_tolerance"], fp32["parity"]
+  assert int8["tflite_bytes"] > 0 and int8["input"]["dtype"] == "float32"
+  for row in int8["parity"].values():
+    assert row.get("agreement", 1.0) >= 0.5, row
+  labels = json.loads((tmp_path / "labels.json").read_text())
+  exported = json.loads((tmp_path / "export.json").read_text())
+  assert labels["class_names"] == list(load_dataset(config).meta.get("class_names") or [])
+  assert set(exported["outputs"]) == set(fp32["parity"])
+  assert (tmp_path / "model.tflite").stat().st_size == fp32["tflite_bytes"]
+  assert (tmp_path / "model.int8.tflite").exists()
+
+
+@pytest.mark.export
+def test_random_forest_workdir_is_not_exported(tmp_path):
+  from research.export import pipeline
+  (tmp_path / "config.json").write_text(json.dumps({"model": {"name": "random_forest"}}))
+  with pytest.raises(pipeline.NotExportableError, match="Random Forest is not exported"):
+    pipeline.load_exportable(tmp_path)
