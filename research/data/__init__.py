@@ -11,6 +11,7 @@ from research.data import mixture
 from research.data import npz
 from research.data import semg
 from research.data import ts_format
+from research.data import workout
 from research.data.dataset import Dataset
 
 LOADERS = {
@@ -19,6 +20,7 @@ LOADERS = {
     "ts": ts_format.load,
     "semg": semg.load,
     "mixture": mixture.load,
+    "workout": workout.load,
 }
 
 GENERATORS = {
@@ -26,6 +28,7 @@ GENERATORS = {
     "npz": npz.generate,
     "ts": ts_format.generate,
     "semg": semg.generate,
+    "workout": workout.generate,
 }
 
 

@@ -48,19 +48,25 @@ class Recording:
   path: str
   angles: np.ndarray  # (T, F) float32 degrees
   fps: float
-  exercise: np.ndarray  # (T,) int32 index into class_names
-  rep_starts: np.ndarray  # (R,) int32 ascending
+  exercise: np.ndarray | None  # (T,) int32 index into class_names; None when unlabelled
+  rep_starts: np.ndarray | None  # (R,) int32 ascending; None when unlabelled
 
 
-def read_recording(path, class_names=CLASS_NAMES, num_features: int = len(JOINT_NAMES)) -> Recording:
-  """Reads and checks one recording `.npz`; errors name the file, the key and what was found."""
+def read_recording(path, class_names=CLASS_NAMES, num_features: int = len(JOINT_NAMES),
+                   require_labels: bool = True) -> Recording:
+  """Reads and checks one recording `.npz`; errors name the file, the key and what was found.
+
+  With `require_labels=False` a file of only `angles` and `fps` is accepted (for counting
+  new sessions); its `exercise` and `rep_starts` are then None.
+  """
   path = pathlib.Path(path)
   try:
     with np.load(path, allow_pickle=False) as f:
       data = {key: f[key] for key in f.files}
   except Exception as error:  # noqa: BLE001 - any unreadable file gets the same message
     raise ValueError(f"{path}: cannot read as .npz ({error}); write recordings with numpy.savez") from error
-  for key in ("angles", "fps", "exercise", "rep_starts"):
+  required = ("angles", "fps", "exercise", "rep_starts") if require_labels else ("angles", "fps")
+  for key in required:
     if key not in data:
       raise ValueError(f"{path}: missing key {key!r}; found {sorted(data)}. A recording needs angles "
                        "(T, 25), fps, exercise (T,) and rep_starts (R,)")
@@ -75,6 +81,11 @@ def read_recording(path, class_names=CLASS_NAMES, num_features: int = len(JOINT_
     raise ValueError(f"{path}: 'joint_names' {list(data['joint_names'])} differ from the expected "
                      f"layout {list(JOINT_NAMES)}; reorder the columns of 'angles'")
   num_frames = len(angles)
+  fps = float(np.asarray(data["fps"]).reshape(()))
+  if not fps > 0:
+    raise ValueError(f"{path}: 'fps' must be a positive number; found {data['fps']!r}")
+  if "exercise" not in data or "rep_starts" not in data:
+    return Recording(name=path.stem, path=str(path), angles=angles, fps=fps, exercise=None, rep_starts=None)
   exercise = np.asarray(data["exercise"])
   if exercise.shape != (num_frames,):
     raise ValueError(f"{path}: 'exercise' must give one label per frame, shape ({num_frames},); "
@@ -109,8 +120,8 @@ def read_recording(path, class_names=CLASS_NAMES, num_features: int = len(JOINT_
                      f"[{rep_starts.min()}, {rep_starts.max()}]")
   if np.any(np.diff(rep_starts) <= 0):
     raise ValueError(f"{path}: 'rep_starts' must be strictly ascending frame indices")
-  return Recording(name=path.stem, path=str(path), angles=angles, fps=float(data["fps"]),
-                   exercise=exercise_T, rep_starts=rep_starts)
+  return Recording(name=path.stem, path=str(path), angles=angles, fps=fps, exercise=exercise_T,
+                   rep_starts=rep_starts)
 
 
 def angles_to_input(angles_TF) -> np.ndarray:
@@ -179,6 +190,13 @@ def window_label(exercise_NW, num_classes: int, mode: str) -> np.ndarray:
   raise ValueError(f"config.data.label_mode must be 'majority' or 'center'; found {mode!r}")
 
 
+def input_windows(angles_TF, window: int, stride: int) -> tuple[np.ndarray, np.ndarray]:
+  """(x (N, W, F) model input, starts (N,)) of a recording's angles in degrees."""
+  starts = window_starts(len(angles_TF), window, stride)
+  x = angles_to_input(angles_TF)
+  return x[starts[:, None] + np.arange(window)[None, :]], starts
+
+
 def make_windows(recording: Recording, *, window: int, stride: int, half_width: float,
                  num_classes: int, label_mode: str = "majority") -> dict[str, np.ndarray]:
   """Windows of one recording.
@@ -187,14 +205,13 @@ def make_windows(recording: Recording, *, window: int, stride: int, half_width: 
   has_start (N,) 1 where a repetition starts inside the window, start (N,) first frame.
   """
   num_frames = len(recording.angles)
-  starts = window_starts(num_frames, window, stride)
+  x_NWF, starts = input_windows(recording.angles, window, stride)
   offsets_NW = starts[:, None] + np.arange(window)[None, :]
   target_T = rep_start_target(num_frames, recording.rep_starts, half_width)
   is_start_T = np.zeros(num_frames, bool)
   is_start_T[recording.rep_starts] = True
-  x = angles_to_input(recording.angles)
   return {
-      "x": x[offsets_NW].reshape(len(starts), window, x.shape[1]),
+      "x": x_NWF.reshape(len(starts), window, recording.angles.shape[1]),
       "y": window_label(recording.exercise[offsets_NW], num_classes, label_mode),
       "seg": target_T[offsets_NW].reshape(len(starts), window),
       "has_start": is_start_T[offsets_NW].any(1).astype(np.int32),
@@ -219,8 +236,12 @@ def split_recordings(names: list[str], val_fraction: float, test_fraction: float
 # ----------------------------------------------------------------------------- loader
 
 
+def _as_dict(value) -> dict:
+  return value.to_dict() if hasattr(value, "to_dict") else dict(value)
+
+
 def _cache_dir(cfg) -> pathlib.Path:
-  options = dict(cfg.generator)
+  options = _as_dict(cfg.generator)
   digest = hashlib.sha1(json.dumps(options, sort_keys=True).encode()).hexdigest()[:10]
   return pathlib.Path(cfg.cache_dir) / f"workout_{digest}"
 
@@ -232,7 +253,7 @@ def _ensure_generated(cfg) -> pathlib.Path:
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = pathlib.Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
     try:
-      generate(str(tmp), **dict(cfg.generator))
+      generate(str(tmp), **_as_dict(cfg.generator))
       (tmp / "DONE").write_text("ok\n")
       if folder.exists():  # half-written by an interrupted run
         shutil.rmtree(folder)
@@ -306,6 +327,7 @@ def load(cfg, seed: int) -> dataset_lib.Dataset:
       "target_half_width": cfg.target_half_width,
       "recordings": described,
       "skipped": {"recordings": len(skipped), "reasons": skipped},
+      "counting": _as_dict(cfg.counting),
   }
   return dataset_lib.Dataset(train=splits["train"], val=splits["val"], test=splits["test"], meta=meta)
 

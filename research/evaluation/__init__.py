@@ -8,9 +8,11 @@ an interval, and says in words when the model does not beat the baseline.
 from __future__ import annotations
 
 from research.evaluation import classification
+from research.evaluation import multitask
 from research.evaluation import regression
 
 REPORTS = {
     "classification": classification.report,
+    "multitask": multitask.report,
     "regression": regression.report,
 }

@@ -18,11 +18,13 @@ from flax import linen as nn
 from research.models import crnn
 from research.models import lstm
 from research.models import sign_lstm
+from research.models import tcn
 
 MODELS: dict[str, type[nn.Module]] = {
     "maxcrnn": crnn.MaxCRNN,
     "lstm_regressor": lstm.LSTMRegressor,
     "sign_lstm": sign_lstm.SignLSTM,
+    "tcn": tcn.TCN,
 }
 
 

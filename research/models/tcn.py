@@ -17,6 +17,44 @@ import jax.numpy as jnp
 from flax import linen as nn
 
 
+class DilatedConv1D(nn.Module):
+  """A zero-padded dilated 1-D convolution (cross-correlation, like `nn.Conv`), same length out.
+
+  Tap k reads frame t + k * dilation - left, with left = (kernel - 1) * dilation for causal and
+  half of that otherwise. Taps that fall outside the sequence for every t read only padding and are
+  skipped, so a dilation longer than the window costs a 1x1 conv instead of a conv over padding.
+  Parameters are laid out as `nn.Conv`'s: kernel (K, F_in, F_out), bias (F_out,).
+  """
+  features: int
+  kernel_size: int
+  dilation: int = 1
+  causal: bool = False
+
+  @nn.compact
+  def __call__(self, x_BTF):
+    steps, in_features = x_BTF.shape[1], x_BTF.shape[2]
+    kernel = self.param("kernel", nn.initializers.lecun_normal(),
+                        (self.kernel_size, in_features, self.features))
+    bias = self.param("bias", nn.initializers.zeros, (self.features,))
+    reach = (self.kernel_size - 1) * self.dilation
+    left = reach if self.causal else reach // 2
+    taps, shifted = [], []
+    for k in range(self.kernel_size):
+      offset = k * self.dilation - left
+      if abs(offset) >= steps:
+        continue
+      if offset > 0:
+        x = jnp.pad(x_BTF[:, offset:], ((0, 0), (0, offset), (0, 0)))
+      elif offset < 0:
+        x = jnp.pad(x_BTF[:, :offset], ((0, 0), (-offset, 0), (0, 0)))
+      else:
+        x = x_BTF
+      taps.append(k)
+      shifted.append(x)
+    x_BTKF = jnp.stack(shifted, axis=2)
+    return jnp.einsum("btkf,kfh->bth", x_BTKF, kernel[jnp.asarray(taps)]) + bias
+
+
 class TemporalBlock(nn.Module):
   """`convs` dilated convolutions (kernel k, dilation d) with a residual connection."""
   features: int
@@ -28,12 +66,9 @@ class TemporalBlock(nn.Module):
 
   @nn.compact
   def __call__(self, h_BTF, valid_BT1, *, train: bool):
-    reach = (self.kernel_size - 1) * self.dilation
-    padding = [(reach, 0)] if self.causal else [(reach // 2, reach - reach // 2)]
     y = h_BTF
     for index in range(self.convs):
-      y = nn.Conv(self.features, (self.kernel_size,), kernel_dilation=(self.dilation,), padding=padding,
-                  name=f"conv_{index}")(y)
+      y = DilatedConv1D(self.features, self.kernel_size, self.dilation, self.causal, name=f"conv_{index}")(y)
       y = nn.LayerNorm(name=f"norm_{index}")(y)
       y = nn.relu(y)
       y = nn.Dropout(self.dropout, deterministic=not train)(y)

@@ -11,10 +11,12 @@ zero-weight padding example never counts.
 from __future__ import annotations
 
 from research.tasks import classification
+from research.tasks import multitask
 from research.tasks import regression
 
 TASKS = {
     "classification": classification.Classification,
+    "multitask": multitask.Multitask,
     "regression": regression.Regression,
 }
 

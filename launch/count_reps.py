@@ -1,0 +1,118 @@
+"""Counts repetitions in one recording with a trained workout-tracker run.
+
+  python launch/count_reps.py --workdir DIR --input recording.npz [--output out.json]
+      [--stride 5] [--height 0.5] [--min_spacing 15] [--min_segment 30] [--plot_dir DIR]
+
+The recording needs `angles` (T, 25) and `fps`; when it also holds `exercise` and
+`rep_starts`, the true sets and their counts are printed beside the predicted ones.
+Writes the exercise segments with their counts and repetition frames as JSON (stdout and
+--output) and a plot of angles, probabilities and repetitions to <plot_dir>/reps_<name>.png
+(default <workdir>/plots).
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import sys
+
+from absl import app, flags, logging
+
+_WORKDIR = flags.DEFINE_string("workdir", None, "Trained run folder (launch/train.py --config configs/tcn.py).")
+_INPUT = flags.DEFINE_string("input", None, "Recording .npz with angles (T, 25) and fps.")
+_OUTPUT = flags.DEFINE_string("output", None, "Optional JSON output file.")
+_STRIDE = flags.DEFINE_integer("stride", None, "Frames between window starts; default: the run's test stride.")
+_HEIGHT = flags.DEFINE_float("height", None, "Peak height; default: the run's config.data.counting.height.")
+_SPACING = flags.DEFINE_integer("min_spacing", None, "Frames between repetitions at least; default: the run's.")
+_SEGMENT = flags.DEFINE_integer("min_segment", None, "Shortest exercise segment in frames; default: the run's.")
+_PLOT_DIR = flags.DEFINE_string("plot_dir", None, "Where reps_<name>.png goes; default <workdir>/plots.")
+
+
+def count_recording(run, recording, *, stride: int, params: dict) -> dict:
+  """Segments, counts and per-frame traces of one recording under a loaded run."""
+  import numpy as np
+
+  from research.data import workout
+  from research.evaluation import counting
+  from research.train import predict_arrays
+
+  meta = run.meta
+  window = int(meta["window"])
+  if recording.fps != float(meta["sampling_rate"]):
+    raise ValueError(f"{recording.path}: recorded at {recording.fps:g} fps; the run was trained at "
+                     f"{meta['sampling_rate']:g} fps. Resample the recording first.")
+  if recording.angles.shape[1] != len(meta["feature_layout"]):
+    raise ValueError(f"{recording.path}: 'angles' has {recording.angles.shape[1]} columns; the run expects "
+                     f"{len(meta['feature_layout'])}: {meta['feature_layout']}")
+  if len(recording.angles) < window:
+    raise ValueError(f"{recording.path}: {len(recording.angles)} frames, fewer than one window of {window}")
+  x_NWF, starts = workout.input_windows(recording.angles, window, stride)
+  predictions = predict_arrays(run, {"x": x_NWF})
+  num_frames = len(recording.angles)
+  seg_prob_T = counting.stitch(predictions["seg_prob"], starts, num_frames)
+  class_NWC = np.repeat(predictions["probs"][:, None, :], window, axis=1)
+  class_probs_TC = counting.stitch(class_NWC, starts, num_frames)
+  class_names = list(meta["class_names"])
+  found = counting.analyse_recording(
+      seg_prob_T, class_probs_TC, none_index=class_names.index(meta.get("none_class", "none")),
+      min_spacing=params["min_spacing"], height=params["height"], min_segment=params["min_segment"],
+      tolerance=params["tolerance"])
+  fps = recording.fps
+  result = {
+      "input": recording.path, "fps": fps, "num_frames": num_frames, "window": window, "stride": stride,
+      "counting": params,
+      "total_repetitions": int(sum(s["count"] for s in found["segments"])),
+      "segments": [{"exercise": class_names[s["label"]], "start_frame": s["start"], "end_frame": s["end"],
+                    "start_s": round(s["start"] / fps, 3), "end_s": round(s["end"] / fps, 3),
+                    "count": s["count"], "rep_start_frames": s["rep_starts"]} for s in found["segments"]],
+  }
+  if recording.exercise is not None:
+    true_sets = workout.sets_of(recording.exercise, recording.rep_starts, class_names.index("none"))
+    counted = counting.count_in_sets(found["peaks"], true_sets, params["tolerance"])
+    result["truth"] = [{"exercise": class_names[s["label"]], "start_frame": s["start"], "end_frame": s["end"],
+                        "true_count": s["count"], "counted": len(c)} for s, c in zip(true_sets, counted)]
+    if true_sets:
+      result["truth_metrics"] = counting.counting_metrics([s["count"] for s in true_sets],
+                                                          [len(c) for c in counted])
+  traces = {"seg_prob": seg_prob_T, "peaks": found["peaks"], "segments": found["segments"]}
+  return result, traces
+
+
+def main(argv):
+  del argv
+  logging.set_verbosity(logging.WARNING)
+  from research.data import workout
+  from research.evaluation import counting_plots
+  from research.train import TrainingError, load_run
+  from research.train import records
+
+  try:
+    run = load_run(_WORKDIR.value)
+    meta = run.meta
+    params = {"min_spacing": 15, "height": 0.5, "min_segment": 30, "tolerance": 4, **meta.get("counting", {})}
+    for key, flag in (("height", _HEIGHT), ("min_spacing", _SPACING), ("min_segment", _SEGMENT)):
+      if flag.value is not None:
+        params[key] = flag.value
+    recording = workout.read_recording(_INPUT.value, meta["class_names"], len(meta["feature_layout"]),
+                                       require_labels=False)
+    stride = _STRIDE.value or int(meta.get("stride", {}).get("test", 5))
+    result, traces = count_recording(run, recording, stride=stride, params=params)
+  except (TrainingError, ValueError, FileNotFoundError) as error:
+    print(f"error: {error}", file=sys.stderr)
+    return 1
+  plot_dir = pathlib.Path(_PLOT_DIR.value) if _PLOT_DIR.value else pathlib.Path(_WORKDIR.value) / "plots"
+  true_starts = recording.rep_starts if recording.rep_starts is not None else None
+  plot = counting_plots.reps_plot(
+      plot_dir / f"reps_{recording.name}.png", angles_TF=recording.angles, joint_names=meta["feature_layout"],
+      seg_prob_T=traces["seg_prob"], peaks=traces["peaks"], segments=traces["segments"],
+      class_names=meta["class_names"], fps=recording.fps, true_starts=true_starts, height=params["height"])
+  result["plot"] = str(plot)
+  if _OUTPUT.value:
+    records.write_json_atomic(_OUTPUT.value, result)
+  print(json.dumps(result, indent=2, default=lambda v: v.tolist() if hasattr(v, "tolist") else str(v)))
+  return 0
+
+
+if __name__ == "__main__":
+  flags.mark_flags_as_required(["workdir", "input"])
+  app.run(lambda argv: sys.exit(main(argv)))

@@ -1,0 +1,138 @@
+"""Repetition counting over whole recordings from per-window model outputs.
+
+The model sees windows; a recording is covered by overlapping windows. `stitch` averages
+the per-frame values of every window covering a frame; `pick_peaks` finds repetition
+starts in the stitched probability (local maxima above a height, at least `min_spacing`
+frames apart); `count_in_sets` counts them per exercise set. Metrics follow the counting
+literature (RepNet, Countix): MAE relative to the true count, mean |pred - true| / true,
+and off-by-one accuracy (OBO), the share of sets counted within +-1.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import signal
+
+from research.evaluation import stats
+
+
+def stitch(values_NW, starts_N, num_frames: int) -> np.ndarray:
+  """Mean over the covering windows, per frame: (N, W, ...) -> (num_frames, ...).
+
+  Frames no window covers are NaN.
+  """
+  values_NW = np.asarray(values_NW, np.float64)
+  starts_N = np.asarray(starts_N, np.int64)
+  window = values_NW.shape[1]
+  if len(starts_N) and (starts_N.min() < 0 or starts_N.max() + window > num_frames):
+    raise ValueError(f"stitch: windows of {window} frames starting at {starts_N.min()}..{starts_N.max()} "
+                     f"do not fit a recording of {num_frames} frames")
+  frames_NW = starts_N[:, None] + np.arange(window)[None, :]
+  total = np.zeros((num_frames,) + values_NW.shape[2:])
+  count = np.zeros(num_frames)
+  np.add.at(total, frames_NW.reshape(-1), values_NW.reshape((-1,) + values_NW.shape[2:]))
+  np.add.at(count, frames_NW.reshape(-1), 1.0)
+  with np.errstate(invalid="ignore", divide="ignore"):
+    return total / count.reshape((-1,) + (1,) * (values_NW.ndim - 2))
+
+
+def pick_peaks(prob_T, min_spacing: int, height: float) -> np.ndarray:
+  """Frames of repetition starts: local maxima >= `height`, at least `min_spacing` frames apart
+  (the higher peak wins, scipy.signal.find_peaks' `distance`). Edge frames can be peaks."""
+  prob_T = np.nan_to_num(np.asarray(prob_T, np.float64), nan=0.0)
+  padded = np.concatenate([[-np.inf], prob_T, [-np.inf]])
+  peaks, _ = signal.find_peaks(padded, height=height, distance=max(int(min_spacing), 1))
+  return (peaks - 1).astype(np.int64)
+
+
+def smooth_labels(labels_T, min_segment: int) -> np.ndarray:
+  """Per-frame labels with runs shorter than `min_segment` frames merged into their longer neighbour,
+  shortest run first, until every run is long enough (or one run is left)."""
+  labels = np.asarray(labels_T).copy()
+  while True:
+    change = np.flatnonzero(np.diff(labels)) + 1
+    bounds = np.concatenate([[0], change, [len(labels)]])
+    lengths = np.diff(bounds)
+    if len(lengths) <= 1 or lengths.min() >= min_segment:
+      return labels
+    i = int(np.argmin(lengths))
+    left = lengths[i - 1] if i > 0 else -1
+    right = lengths[i + 1] if i + 1 < len(lengths) else -1
+    donor = bounds[i - 1] if left >= right else bounds[i + 1]
+    labels[bounds[i]:bounds[i + 1]] = labels[donor]
+
+
+def segments(labels_T, none_index: int) -> list[dict]:
+  """Runs of one non-`none` label: [{'start', 'end' (exclusive), 'label'}]."""
+  labels_T = np.asarray(labels_T)
+  change = np.flatnonzero(np.diff(labels_T)) + 1
+  bounds = np.concatenate([[0], change, [len(labels_T)]])
+  return [{"start": int(s), "end": int(e), "label": int(labels_T[s])}
+          for s, e in zip(bounds[:-1], bounds[1:]) if labels_T[s] != none_index]
+
+
+def count_in_sets(peaks, sets, tolerance: int = 0) -> list[list[int]]:
+  """The peaks inside each set's [start - tolerance, end + tolerance), per set."""
+  peaks = np.asarray(peaks, np.int64)
+  return [[int(p) for p in peaks if s["start"] - tolerance <= p < s["end"] + tolerance] for s in sets]
+
+
+def bootstrap_interval(values, statistic=np.mean, resamples: int = 2000, seed: int = 0,
+                       confidence: float = 0.95) -> list[float]:
+  """Percentile bootstrap interval of `statistic` over the items of `values`."""
+  values = np.asarray(values, np.float64)
+  if len(values) == 0:
+    return [float("nan"), float("nan")]
+  rng = np.random.default_rng(seed)
+  draws = rng.integers(0, len(values), (resamples, len(values)))
+  stats_ = np.asarray([statistic(values[d]) for d in draws])
+  tail = (1 - confidence) / 2
+  return [float(np.quantile(stats_, tail)), float(np.quantile(stats_, 1 - tail))]
+
+
+def counting_metrics(true_counts, pred_counts) -> dict:
+  """MAE relative to the true count, absolute MAE, off-by-one and exact accuracy, with 95% intervals.
+
+  Sets with a true count of 0 are left out of the relative MAE (it is undefined there).
+  """
+  true = np.asarray(true_counts, np.float64)
+  pred = np.asarray(pred_counts, np.float64)
+  if true.shape != pred.shape or true.ndim != 1:
+    raise ValueError(f"counting_metrics: true and predicted counts must be equally long vectors; "
+                     f"found {true.shape} and {pred.shape}")
+  if len(true) == 0:
+    raise ValueError("counting_metrics: no sets to score")
+  error = np.abs(pred - true)
+  relative = error[true > 0] / true[true > 0]
+  obo = int((error <= 1).sum())
+  exact = int((error == 0).sum())
+  return {
+      "num_sets": int(len(true)),
+      "mae_relative": float(relative.mean()) if len(relative) else float("nan"),
+      "mae_relative_interval_95": bootstrap_interval(relative),
+      "mae": float(error.mean()),
+      "mae_interval_95": bootstrap_interval(error),
+      "off_by_one": obo / len(true),
+      "off_by_one_interval_95": list(stats.wilson_interval(obo, len(true))),
+      "exact": exact / len(true),
+      "mean_signed_error": float((pred - true).mean()),
+  }
+
+
+def analyse_recording(seg_prob_T, class_probs_TC, *, none_index: int, min_spacing: int, height: float,
+                      min_segment: int, tolerance: int) -> dict:
+  """Exercise segments and their repetitions from stitched per-frame outputs.
+
+  Frame labels are the argmax of the stitched class probabilities, with runs shorter than
+  `min_segment` frames merged away; a repetition belongs to the segment it starts in
+  (+- `tolerance` frames). Returns {'peaks', 'labels' (T,), 'segments': [{start, end, label,
+  count, rep_starts}]}.
+  """
+  peaks = pick_peaks(seg_prob_T, min_spacing, height)
+  class_probs_TC = np.nan_to_num(np.asarray(class_probs_TC, np.float64), nan=0.0)
+  labels_T = smooth_labels(class_probs_TC.argmax(-1), min_segment)
+  found = segments(labels_T, none_index)
+  for segment, reps in zip(found, count_in_sets(peaks, found, tolerance)):
+    segment["rep_starts"] = reps
+    segment["count"] = len(reps)
+  return {"peaks": peaks, "labels": labels_T, "segments": found}

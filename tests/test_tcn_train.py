@@ -1,0 +1,53 @@
+"""End to end: the smoke TCN config trains, reports, and counts repetitions in a recording."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import pathlib
+
+import numpy as np
+
+from research.data import load_dataset, workout
+from research.train import fit, load_run
+
+_ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def _module(path, name):
+  spec = importlib.util.spec_from_file_location(name, path)
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  return module
+
+
+def test_smoke_fit_report_and_count(tmp_path):
+  config = _module(_ROOT / "configs" / "tcn.py", "tcn_config").get_config("smoke")
+  config.data.cache_dir = str(tmp_path / "cache")
+  config.train.epochs = 1
+  dataset = load_dataset(config)
+  assert dataset.meta["recordings"]["test"] and "has_start" in dataset.train
+  result = fit(config, dataset, tmp_path / "run")
+  report = json.loads((tmp_path / "run" / "report.json").read_text())
+  assert report["split"] == "test" and 0.0 <= report["accuracy"] <= 1.0
+  assert report["segmentation"]["frames"] == dataset.test["seg"].size
+  assert report["counting"]["model"]["num_sets"] == sum(
+      len(r["sets"]) for r in dataset.meta["recordings"]["test"])
+  assert result["counting"]["baseline"]["mae"] >= 0.0
+  test_name = dataset.meta["recordings"]["test"][0]["name"]
+  for plot in ("confusion_matrix.png", "loss.png", f"reps_{test_name}.png"):
+    assert (tmp_path / "run" / "plots" / plot).exists(), plot
+  assert "Repetition counting" in (tmp_path / "run" / "report.md").read_text()
+
+  count_reps = _module(_ROOT / "launch" / "count_reps.py", "count_reps")
+  run = load_run(tmp_path / "run")
+  path = dataset.meta["recordings"]["test"][0]["path"]
+  recording = workout.read_recording(path)
+  params = {"min_spacing": 15, "height": 0.5, "min_segment": 30, "tolerance": 4}
+  out, traces = count_reps.count_recording(run, recording, stride=10, params=params)
+  assert out["num_frames"] == len(recording.angles) and len(traces["seg_prob"]) == len(recording.angles)
+  assert np.isfinite(traces["seg_prob"]).all()
+  assert out["total_repetitions"] == sum(s["count"] for s in out["segments"])
+  assert [t["true_count"] for t in out["truth"]] == [
+      s["count"] for s in dataset.meta["recordings"]["test"][0]["sets"]]
+  json.dumps(out, default=lambda v: v.tolist())
