@@ -194,7 +194,7 @@ def write_ts(path, series: list[np.ndarray], labels: list[str], class_names: lis
   return path
 
 
-def generate(out_dir, classes: int = 4, train: int = 40, test: int = 40, dims: int = 3,
+def generate(out_dir, classes: int = 4, train: int = 100, test: int = 100, dims: int = 3,
              min_length: int = 30, max_length: int = 60, missing_rate: float = 0.01,
              seed: int = 0, problem: str = "SyntheticMotions") -> pathlib.Path:
   """Writes `<problem>_TRAIN.ts` and `<problem>_TEST.ts` as the UEA archive ships them.
