@@ -4,13 +4,15 @@ A 2-layer LSTM(128) reads 50-step windows of (mixture, one-hot selector) and
 outputs the clean unit sinusoid of the selected frequency at every step.
 
 Data: a 10 s, 1 kHz mixture (the mean) of 1, 3, 5, 7 Hz sinusoids with
-per-sample amplitude jitter (uniform 0.8-1.2) and phase jitter (uniform
-+-0.2 rad) on each component, no additive noise by default (`noise_std`);
+per-sample amplitude jitter (uniform 0.9-1.1) and phase jitter (uniform
++-0.05 rad) on each component, no additive noise by default (`noise_std`);
 9,951 windows x 4 selectors = 39,804 sequences, 90/10 train/val; test: a second
 signal with another noise seed. The jitter keeps the task learnable but not
-trivial: the zero prediction scores MSE 0.5, a perfect filter 0. A first
-choice, additive Gaussian noise of std 0.1 on the mean (0.4 on the sum), left
-validation MSE at 0.20 after 13 epochs: too hard for the seed's 50-epoch budget.
+trivial: the zero prediction scores MSE 0.5, a 10-nearest-neighbour regressor
+on the raw windows 0.10 (0.004 / 0.146 / 0.218 / 0.037 for 1 / 3 / 5 / 7 Hz).
+Harder settings learned too slowly for the seed's 50-epoch budget: additive
+noise std 0.1 on the mean left validation MSE at 0.20 after 13 epochs, jitter
+0.8-1.2 / +-0.2 rad at 0.187 after 11 (kNN 0.14).
 
 Run:   python launch/train.py --config configs/lstm_filter.py
 Time:  about 25 s per epoch on a 2-core CPU; early stopping usually ends it
@@ -33,8 +35,8 @@ def get_config(arg=None):
   config.data.duration = 10.0  # seconds per signal
   config.data.window = 50  # samples per sequence
   config.data.stride = 1  # samples between window starts
-  config.data.amplitude_jitter = 0.2  # per-sample amplitude ~ U(1 - a, 1 + a)
-  config.data.phase_jitter = 0.2  # per-sample phase noise ~ U(-p, p), radians
+  config.data.amplitude_jitter = 0.1  # per-sample amplitude ~ U(1 - a, 1 + a)
+  config.data.phase_jitter = 0.05  # per-sample phase noise ~ U(-p, p), radians
   config.data.noise_std = 0.0  # additive Gaussian noise on the mixture
   config.data.val_fraction = 0.1
   config.data.train_seed = 1  # noise seed of the training/validation signal
