@@ -227,3 +227,52 @@ def test_random_forest_workdir_is_not_exported(tmp_path):
   (tmp_path / "config.json").write_text(json.dumps({"model": {"name": "random_forest"}}))
   with pytest.raises(pipeline.NotExportableError, match="Random Forest is not exported"):
     pipeline.load_exportable(tmp_path)
+
+
+class Encoder(nn.Module):
+  """A tiny CNN encoder as in the HHT CNN-SVM: Conv/InstanceNorm/LeakyReLU, stride 2, then GAP."""
+
+  @nn.compact
+  def __call__(self, x_BHWC):
+    h = x_BHWC
+    for features in (4, 8):
+      h = nn.Conv(features, (3, 3), strides=(2, 2), padding="SAME")(h)
+      h = nn.GroupNorm(num_groups=features, use_scale=False, use_bias=False)(h)  # instance norm
+      h = nn.leaky_relu(h, 0.2)
+    return h.mean((1, 2))
+
+
+@pytest.mark.export
+def test_cnn_svm_exports_in_one_graph_and_agrees_with_sklearn(tmp_path):
+  _tf()
+  from sklearn import preprocessing, svm
+  from research.data.dataset import Dataset
+  from research.export import pipeline
+  rng = np.random.default_rng(3)
+  y = np.repeat(np.arange(3), 20).astype(np.int32)
+  pattern = rng.normal(size=(3, 16, 16, 1)).astype(np.float32)
+  x = (pattern[y] * 2.0 + rng.normal(size=(60, 16, 16, 1))).astype(np.float32)
+  encoder = Encoder()
+  variables = encoder.init(jax.random.PRNGKey(0), x[:1])
+
+  def encode(x):
+    return encoder.apply(variables, x)
+
+  features = np.asarray(encode(x))
+  train, held = np.arange(60) % 3 != 0, np.arange(60) % 3 == 0
+  scaler = preprocessing.StandardScaler().fit(features[train])
+  svc = svm.SVC(C=10.0, gamma="scale").fit(scaler.transform(features[train]), y[train])
+  # Classes 0..2 of four names: the unseen class 3 must never win.
+  meta = {"class_names": ["M_full", "M_half", "M_invalid", "F_full"]}
+  split = lambda mask: {"x": x[mask], "y": y[mask]}
+  dataset = Dataset(train=split(train), val=split(held), test=split(held), meta=meta)
+  exportable = pipeline.svm_exportable(encode, variables, svc, scaler, meta)
+  result = pipeline.export_exportable(exportable, dataset, tmp_path, modes=("none",), latency_repeats=2)
+  row = result["exports"][0]
+  assert row["fp32_within_tolerance"], row["parity"]
+  model = (tmp_path / "model.tflite").read_bytes()
+  got = parity.run(model, row, x[held])
+  expected = svc.predict(scaler.transform(features[held]))
+  np.testing.assert_array_equal(got["votes"].argmax(-1), expected)
+  assert row["parity"]["votes"]["accuracy_tflite"] == pytest.approx(np.mean(expected == y[held]))
+  assert json.loads((tmp_path / "labels.json").read_text()) == {"class_names": meta["class_names"]}

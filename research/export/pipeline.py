@@ -50,6 +50,8 @@ class Exportable:
   meta: dict[str, Any]
   config: Any
   notes: list[str]
+  # Dataset x -> the exported input (e.g. undoing a standardization the graph now applies).
+  to_input: Callable | None = None
 
 
 def load_exportable(workdir) -> Exportable:
@@ -69,10 +71,49 @@ def load_exportable(workdir) -> Exportable:
     notes.append(f"config.model.dtype={model.dtype!r} replaced by float32 for export (weights are float32).")
     model = model.clone(dtype="float32")
 
-  def fn(x):
-    return run.task.predict(model.apply(run.variables, x, train=False))
+  stats = run.meta.get("standardize")
+  if stats:
+    # The live input is raw features: the training split's statistics go inside the graph.
+    mean, std = np.asarray(stats["mean"], np.float32), np.asarray(stats["std"], np.float32)
+    notes.append(f"Input is raw features: the {stats.get('mode', 'zscore')} standardization of "
+                 "meta['standardize'] (training split) is applied inside the model.")
 
-  return Exportable(fn=fn, variables=run.variables, meta=run.meta, config=run.config, notes=notes)
+    def fn(x):
+      return run.task.predict(model.apply(run.variables, (x - mean) / std, train=False))
+
+    def to_input(x):
+      return x * std + mean
+  else:
+    to_input = None
+
+    def fn(x):
+      return run.task.predict(model.apply(run.variables, x, train=False))
+
+  return Exportable(fn=fn, variables=run.variables, meta=run.meta, config=run.config, notes=notes,
+                    to_input=to_input)
+
+
+def svm_exportable(encode: Callable, encoder_variables: Any, svc, scaler, meta: dict[str, Any],
+                   config=None) -> Exportable:
+  """The CNN-SVM as one function: encoder -> scaler -> RBF kernel -> one-vs-one vote.
+
+  encode(x_B...) -> (B, D) features with the encoder's parameters closed over;
+  svc: fitted scikit-learn SVC (rbf) on scaler-transformed features, labels = class ids.
+  Outputs: 'votes' (B, len(class_names)), argmax = scikit-learn's predict; 'decision'.
+  """
+  from research.export import svm_jax
+  params = svm_jax.svc_params(svc, scaler)
+  num_classes = len(meta.get("class_names") or []) or None
+
+  def fn(x):
+    features = encode(x)
+    return {"votes": svm_jax.class_votes(params, features, num_classes),
+            "decision": svm_jax.decision_ovo(params, features)}
+
+  svm_arrays = {k: v for k, v in params.items() if k in ("support_vectors", "dual_coef", "intercept", "mean", "scale")}
+  return Exportable(fn=fn, variables={"encoder": encoder_variables, "svm": svm_arrays}, meta=meta,
+                    config=config, notes=[f"SVC with {len(params['support_vectors'])} support vectors, "
+                                          f"gamma {float(params['gamma']):.4g}, in the graph."])
 
 
 def _reference(fn, x: np.ndarray, batch_size: int = 64) -> dict[str, np.ndarray]:
@@ -103,9 +144,10 @@ def export_exportable(exportable: Exportable, dataset, out_dir, *, modes=("none"
   if len(held["x"]) == 0:
     split_name, held = "val", dataset.val
   pick = _select(len(held["x"]), parity_examples, seed)
-  x_held = np.asarray(held["x"][pick], np.float32)
-  calibration = np.asarray(dataset.train["x"][_select(len(dataset.train["x"]), calibration_examples, seed + 1)],
-                           np.float32)
+  to_input = exportable.to_input or (lambda x: x)
+  x_held = np.asarray(to_input(np.asarray(held["x"][pick], np.float32)), np.float32)
+  calibration = np.asarray(to_input(np.asarray(
+      dataset.train["x"][_select(len(dataset.train["x"]), calibration_examples, seed + 1)], np.float32)), np.float32)
   reference = _reference(exportable.fn, x_held)
   unknown = sorted(set(reference) - set(OUTPUTS))
   if unknown:

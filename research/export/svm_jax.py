@@ -94,3 +94,21 @@ def votes(params, features_BD):
 def predict_index(params, features_BD):
   """(B,) index into `classes` of the predicted class (scikit-learn's SVC.predict order)."""
   return jnp.argmax(votes(params, features_BD), axis=-1).astype(jnp.int32)
+
+
+def class_votes(params, features_BD, num_classes: int | None = None):
+  """(B, num_classes) votes indexed by class id, when `classes` are integer ids.
+
+  A class the SVM never saw gets no votes, so the argmax is still the SVC's
+  prediction, as an id into the dataset's class_names.
+  """
+  classes = np.asarray(params["classes"])
+  if not np.issubdtype(classes.dtype, np.integer):
+    raise ValueError(f"class_votes needs integer class ids; the SVC was fitted on {classes.dtype} labels "
+                     f"{classes[:3].tolist()}...: fit it on ids (index into class_names) to export it.")
+  num_classes = int(classes.max()) + 1 if num_classes is None else num_classes
+  if classes.min() < 0 or classes.max() >= num_classes:
+    raise ValueError(f"SVC classes {classes.tolist()} fall outside 0..{num_classes - 1} (class_names).")
+  place = np.zeros((len(classes), num_classes), np.float32)
+  place[np.arange(len(classes)), classes] = 1.0
+  return votes(params, features_BD) @ place
