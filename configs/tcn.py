@@ -69,6 +69,7 @@ def get_config(arg=None):
   config.data.counting.height = 0.5  # stitched probability a peak must reach
   config.data.counting.min_segment = 30  # frames; shorter predicted exercise runs are merged away
   config.data.counting.tolerance = 4  # frames a start may lie outside its set
+  config.data.counting.max_gap = 90  # frames; a shorter 'none' pause between one exercise is bridged
 
   config.model = ml_collections.ConfigDict()
   config.model.name = "tcn"

@@ -1,7 +1,8 @@
 """Counts repetitions in one recording with a trained workout-tracker run.
 
   python launch/count_reps.py --workdir DIR --input recording.npz [--output out.json]
-      [--stride 5] [--height 0.5] [--min_spacing 15] [--min_segment 30] [--plot_dir DIR]
+      [--stride 5] [--height 0.5] [--min_spacing 15] [--min_segment 30] [--max_gap 90]
+      [--plot_dir DIR]
 
 The recording needs `angles` (T, 25) and `fps`; when it also holds `exercise` and
 `rep_starts`, the true sets and their counts are printed beside the predicted ones.
@@ -25,6 +26,8 @@ _STRIDE = flags.DEFINE_integer("stride", None, "Frames between window starts; de
 _HEIGHT = flags.DEFINE_float("height", None, "Peak height; default: the run's config.data.counting.height.")
 _SPACING = flags.DEFINE_integer("min_spacing", None, "Frames between repetitions at least; default: the run's.")
 _SEGMENT = flags.DEFINE_integer("min_segment", None, "Shortest exercise segment in frames; default: the run's.")
+_GAP = flags.DEFINE_integer("max_gap", None,
+                            "Longest 'none' pause bridged inside one set, in frames; default: the run's.")
 _PLOT_DIR = flags.DEFINE_string("plot_dir", None, "Where reps_<name>.png goes; default <workdir>/plots.")
 
 
@@ -56,7 +59,7 @@ def count_recording(run, recording, *, stride: int, params: dict) -> dict:
   found = counting.analyse_recording(
       seg_prob_T, class_probs_TC, none_index=class_names.index(meta.get("none_class", "none")),
       min_spacing=params["min_spacing"], height=params["height"], min_segment=params["min_segment"],
-      tolerance=params["tolerance"])
+      tolerance=params["tolerance"], max_gap=params["max_gap"])
   fps = recording.fps
   result = {
       "input": recording.path, "fps": fps, "num_frames": num_frames, "window": window, "stride": stride,
@@ -83,14 +86,16 @@ def main(argv):
   logging.set_verbosity(logging.WARNING)
   from research.data import workout
   from research.evaluation import counting_plots
+  from research.evaluation import multitask as multitask_report
   from research.train import TrainingError, load_run
   from research.train import records
 
   try:
     run = load_run(_WORKDIR.value)
     meta = run.meta
-    params = {"min_spacing": 15, "height": 0.5, "min_segment": 30, "tolerance": 4, **meta.get("counting", {})}
-    for key, flag in (("height", _HEIGHT), ("min_spacing", _SPACING), ("min_segment", _SEGMENT)):
+    params = {**multitask_report.COUNTING_DEFAULTS, **meta.get("counting", {})}
+    for key, flag in (("height", _HEIGHT), ("min_spacing", _SPACING), ("min_segment", _SEGMENT),
+                      ("max_gap", _GAP)):
       if flag.value is not None:
         params[key] = flag.value
     recording = workout.read_recording(_INPUT.value, meta["class_names"], len(meta["feature_layout"]),

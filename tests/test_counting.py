@@ -61,6 +61,16 @@ def test_smooth_labels_and_segments():
   assert counting.segments(smooth, none_index=4) == [{"start": 33, "end": 108, "label": 1}]
 
 
+def test_bridge_gaps_only_inside_one_exercise():
+  labels = np.asarray([4] * 10 + [1] * 20 + [4] * 5 + [1] * 20 + [4] * 50 + [1] * 10 + [4] * 5 + [2] * 10)
+  bridged = counting.bridge_gaps(labels, none_index=4, max_gap=30)
+  # The 5-frame pause between squats is filled; the 50-frame rest and the squat->pull-up gap stay.
+  expected = labels.copy()
+  expected[30:35] = 1
+  np.testing.assert_array_equal(bridged, expected)
+  assert len(counting.segments(bridged, 4)) == 3
+
+
 def test_count_in_sets_and_metrics_hand_computed():
   sets = [{"start": 10, "end": 50}, {"start": 100, "end": 160}]
   peaks = [8, 20, 30, 49, 53, 70, 120, 158]

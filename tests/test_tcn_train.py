@@ -43,7 +43,7 @@ def test_smoke_fit_report_and_count(tmp_path):
   run = load_run(tmp_path / "run")
   path = dataset.meta["recordings"]["test"][0]["path"]
   recording = workout.read_recording(path)
-  params = {"min_spacing": 15, "height": 0.5, "min_segment": 30, "tolerance": 4}
+  params = {"min_spacing": 15, "height": 0.5, "min_segment": 30, "tolerance": 4, "max_gap": 90}
   out, traces = count_reps.count_recording(run, recording, stride=10, params=params)
   assert out["num_frames"] == len(recording.angles) and len(traces["seg_prob"]) == len(recording.angles)
   assert np.isfinite(traces["seg_prob"]).all()

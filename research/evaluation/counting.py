@@ -62,6 +62,20 @@ def smooth_labels(labels_T, min_segment: int) -> np.ndarray:
     labels[bounds[i]:bounds[i + 1]] = labels[donor]
 
 
+def bridge_gaps(labels_T, none_index: int, max_gap: int) -> np.ndarray:
+  """Fills `none` runs shorter than `max_gap` frames that have the same exercise on both sides
+  (a pause inside a set, e.g. standing still between squats, is not a new set)."""
+  labels = np.asarray(labels_T).copy()
+  change = np.flatnonzero(np.diff(labels)) + 1
+  bounds = np.concatenate([[0], change, [len(labels)]])
+  for i in range(1, len(bounds) - 2):
+    start, end = bounds[i], bounds[i + 1]
+    if (labels[start] == none_index and end - start < max_gap
+        and labels[bounds[i - 1]] == labels[end] != none_index):
+      labels[start:end] = labels[end]
+  return labels
+
+
 def segments(labels_T, none_index: int) -> list[dict]:
   """Runs of one non-`none` label: [{'start', 'end' (exclusive), 'label'}]."""
   labels_T = np.asarray(labels_T)
@@ -120,17 +134,20 @@ def counting_metrics(true_counts, pred_counts) -> dict:
 
 
 def analyse_recording(seg_prob_T, class_probs_TC, *, none_index: int, min_spacing: int, height: float,
-                      min_segment: int, tolerance: int) -> dict:
+                      min_segment: int, tolerance: int, max_gap: int = 0) -> dict:
   """Exercise segments and their repetitions from stitched per-frame outputs.
 
   Frame labels are the argmax of the stitched class probabilities, with runs shorter than
-  `min_segment` frames merged away; a repetition belongs to the segment it starts in
+  `min_segment` frames merged away and `none` gaps shorter than `max_gap` frames inside one
+  exercise bridged; a repetition belongs to the segment it starts in
   (+- `tolerance` frames). Returns {'peaks', 'labels' (T,), 'segments': [{start, end, label,
   count, rep_starts}]}.
   """
   peaks = pick_peaks(seg_prob_T, min_spacing, height)
   class_probs_TC = np.nan_to_num(np.asarray(class_probs_TC, np.float64), nan=0.0)
   labels_T = smooth_labels(class_probs_TC.argmax(-1), min_segment)
+  if max_gap:
+    labels_T = bridge_gaps(labels_T, none_index, max_gap)
   found = segments(labels_T, none_index)
   for segment, reps in zip(found, count_in_sets(peaks, found, tolerance)):
     segment["rep_starts"] = reps

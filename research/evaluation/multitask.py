@@ -20,7 +20,7 @@ from research.evaluation import counting
 from research.evaluation import counting_plots
 from research.evaluation import stats
 
-COUNTING_DEFAULTS = {"min_spacing": 15, "height": 0.5, "min_segment": 30, "tolerance": 4}
+COUNTING_DEFAULTS = {"min_spacing": 15, "height": 0.5, "min_segment": 30, "tolerance": 4, "max_gap": 90}
 
 
 def segmentation_metrics(target_prob, pred_prob, threshold: float = 0.5, seed: int = 0,
@@ -98,7 +98,8 @@ def counting_report(split, predictions, meta, split_name: str, plots_dir=None) -
     class_probs_TC = counting.stitch(class_NWC, starts, num_frames)
     found = counting.analyse_recording(
         seg_prob_T, class_probs_TC, none_index=none_index, min_spacing=params["min_spacing"],
-        height=params["height"], min_segment=params["min_segment"], tolerance=params["tolerance"])
+        height=params["height"], min_segment=params["min_segment"], tolerance=params["tolerance"],
+        max_gap=params["max_gap"])
     per_set = counting.count_in_sets(found["peaks"], rec["sets"], params["tolerance"])
     for true_set, reps in zip(rec["sets"], per_set):
       frame_labels = found["labels"][true_set["start"]:true_set["end"]]
