@@ -166,3 +166,15 @@ def test_split_recordings_sizes():
   assert sorted(len(v) for v in split3.values()) == [1, 1, 1]
   with pytest.raises(ValueError, match="at least 3 recordings"):
     workout.split_recordings(["a", "b"], 0.15, 0.2, seed=0)
+
+
+def test_loader_skips_and_counts_bad_recordings(tmp_path):
+  workout.generate(str(tmp_path), sessions=3, seed=2, sets_per_exercise=1, min_reps=2, max_reps=2)
+  np.savez(tmp_path / "broken.npz", angles=np.zeros((50, 7), np.float32), fps=30.0)
+  config = tcn_config.get_config("smoke")
+  config.data.path = str(tmp_path)
+  data = workout.load(config.data, seed=0)
+  assert data.meta["skipped_total"] == 1 and "broken.npz" in data.meta["skipped"]["reasons"]
+  (tmp_path / "session_000.npz").unlink()
+  with pytest.raises(ValueError, match="broken.npz"):
+    workout.load(config.data, seed=0)

@@ -163,14 +163,19 @@ def rep_start_target(num_frames: int, rep_starts, half_width: float) -> np.ndarr
     return target
   sigma = sigma_from_half_width(half_width)
   frames = np.arange(num_frames, dtype=np.float64)
-  # Only starts within 6 sigma matter for a frame; nearest-start distance is enough for a max.
-  starts = np.asarray(rep_starts, np.float64)
-  nearest = np.abs(frames[:, None] - starts[None, :]).min(1)
+  # The maximum of the bumps is the bump of the nearest start: O(T log R), any recording length.
+  starts = np.sort(np.asarray(rep_starts, np.float64))
+  after = np.clip(np.searchsorted(starts, frames), 0, len(starts) - 1)
+  before = np.clip(after - 1, 0, len(starts) - 1)
+  nearest = np.minimum(np.abs(frames - starts[after]), np.abs(frames - starts[before]))
   return np.exp(-0.5 * (nearest / sigma) ** 2).astype(np.float32)
 
 
 def window_starts(num_frames: int, window: int, stride: int) -> np.ndarray:
   """Starts every `stride` frames, plus a last window flush with the end so every frame is covered."""
+  if window < 1 or stride < 1:
+    raise ValueError(f"config.data.window and stride must be positive frame counts; found window={window}, "
+                     f"stride={stride}")
   if num_frames < window:
     return np.zeros(0, np.int32)
   starts = np.arange(0, num_frames - window + 1, stride)
@@ -296,6 +301,9 @@ def load(cfg, seed: int) -> dataset_lib.Dataset:
       skipped[path.name] = f"{len(rec.angles)} frames, shorter than one window of {cfg.window}"
       continue
     recordings[rec.name] = rec
+  if len(recordings) < 3 and skipped:
+    raise ValueError(f"{folder}: only {len(recordings)} usable recordings (3 needed); skipped "
+                     f"{len(skipped)}: {skipped}")
   assignment = split_recordings(list(recordings), cfg.val_fraction, cfg.test_fraction,
                                 seed if cfg.split_seed is None else cfg.split_seed)
   none_index = class_names.index(NONE_CLASS)
@@ -327,6 +335,7 @@ def load(cfg, seed: int) -> dataset_lib.Dataset:
       "target_half_width": cfg.target_half_width,
       "recordings": described,
       "skipped": {"recordings": len(skipped), "reasons": skipped},
+      "skipped_total": len(skipped),
       "counting": _as_dict(cfg.counting),
   }
   return dataset_lib.Dataset(train=splits["train"], val=splits["val"], test=splits["test"], meta=meta)
