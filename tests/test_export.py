@@ -226,7 +226,9 @@ def test_random_forest_workdir_is_not_exported(tmp_path):
   from research.export import pipeline
   (tmp_path / "config.json").write_text(json.dumps({"model": {"name": "random_forest"}}))
   with pytest.raises(pipeline.NotExportableError, match="Random Forest is not exported"):
-    pipeline.load_exportable(tmp_path)
+    pipeline.export_workdir(tmp_path)
+  record = json.loads((tmp_path / "export.json").read_text())
+  assert record["exported"] is False and "tree-ensemble" in record["reason"]
 
 
 class Encoder(nn.Module):
@@ -276,3 +278,34 @@ def test_cnn_svm_exports_in_one_graph_and_agrees_with_sklearn(tmp_path):
   np.testing.assert_array_equal(got["votes"].argmax(-1), expected)
   assert row["parity"]["votes"]["accuracy_tflite"] == pytest.approx(np.mean(expected == y[held]))
   assert json.loads((tmp_path / "labels.json").read_text()) == {"class_names": meta["class_names"]}
+
+
+@pytest.mark.export
+def test_cnn_svm_workdir_exports_probabilities_like_the_head(tmp_path):
+  """The HHT CNN-SVM checkpoint: .tflite probs = head.predict_proba, votes argmax = SVC.predict."""
+  _tf()
+  cnn_svm = pytest.importorskip("research.studies.cnn_svm")
+  from research.data import hht_files
+  from research.export import pipeline
+  data_dir = tmp_path / "data"
+  hht_files.generate(str(data_dir), n_samples=5, n_test=3, image_size=32, num_samples=512)
+  spec = importlib.util.spec_from_file_location("export_test_cnn_svm", CONFIGS / "cnn_svm.py")
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  config = module.get_config("smoke")
+  config.data.data_dir = str(data_dir)
+  config.train.epochs = 1
+  config.head.train_encoder = False
+  cnn_svm.train(config, tmp_path / "run")
+  result = pipeline.export_workdir(tmp_path / "run", split_name="val", latency_repeats=2)
+  row = result["exports"][0]
+  assert row["fp32_within_tolerance"], row["parity"]
+  assert set(row["parity"]) == {"probs", "votes", "decision"}
+  predictor = cnn_svm.load_checkpoint(tmp_path / "run")
+  from research.data import load_dataset
+  x = load_dataset(predictor.config).val["x"]
+  got = parity.run((tmp_path / "run" / "model.tflite").read_bytes(), row, x)
+  features = predictor.features(x)
+  np.testing.assert_allclose(got["probs"], predictor.head.predict_proba(features), atol=1e-4)
+  svc_ids = predictor.head.model.predict(predictor.head.scaler.transform(features))
+  np.testing.assert_array_equal(got["votes"].argmax(-1), svc_ids)

@@ -30,7 +30,8 @@ NOT_EXPORTED = {
 
 # What each task.predict output means, and how parity judges it.
 OUTPUTS = {
-    "probs": ("classes", "y", "softmax probabilities over labels.json class_names; argmax = predicted class"),
+    "probs": ("classes", "y", "class probabilities over labels.json class_names (softmax; Platt for the "
+              "SVM); argmax = predicted class"),
     "seg_prob": ("binary", "seg", "per-frame probability of a repetition start (> 0.5 = start)"),
     "value": ("value", "y", "regression output per frame, in the units of the training targets"),
     "votes": ("classes", "y", "one-vs-one SVM votes per class (labels.json order); argmax = predicted class"),
@@ -57,6 +58,8 @@ class Exportable:
 def load_exportable(workdir) -> Exportable:
   """Reads a trained workdir back as an inference function of x alone."""
   workdir = pathlib.Path(workdir)
+  if (workdir / "cnn_svm" / "final" / "metadata.json").exists():
+    return cnn_svm_exportable(workdir)
   config_path = workdir / "config.json"
   if not config_path.exists():
     raise FileNotFoundError(f"{config_path} is missing: {workdir} is not a trained workdir "
@@ -93,13 +96,36 @@ def load_exportable(workdir) -> Exportable:
                     to_input=to_input)
 
 
+def cnn_svm_exportable(path) -> Exportable:
+  """The CNN-SVM checkpoint of a workdir (cnn_svm/final) as one function, Platt probabilities included."""
+  from research.studies import cnn_svm
+  predictor = cnn_svm.load_checkpoint(path)
+  head = predictor.head
+  if head.kind != "svm":
+    raise NotExportableError(f"{path}: the head is a {head.kind}; {NOT_EXPORTED['random_forest']}")
+  model, params = predictor.model, predictor.params
+
+  def encode(x):
+    return model.apply({"params": params}, x, train=False, method="encode")
+
+  meta = {"class_names": predictor.class_names, "input_shape": predictor.metadata["input_shape"],
+          "model": f"{predictor.config.model.name}+svm"}
+  exportable = svm_exportable(encode, params, head.model, head.scaler, meta, predictor.config,
+                              platt=head.platt)
+  exportable.notes.append(f"Checkpoint {cnn_svm.resolve_checkpoint(path)} (epoch {predictor.metadata['epoch']}); "
+                          "input: the network input the data loader makes (log1p(image / mean) when "
+                          "config.data.log_scale).")
+  return exportable
+
+
 def svm_exportable(encode: Callable, encoder_variables: Any, svc, scaler, meta: dict[str, Any],
-                   config=None) -> Exportable:
+                   config=None, platt=None) -> Exportable:
   """The CNN-SVM as one function: encoder -> scaler -> RBF kernel -> one-vs-one vote.
 
   encode(x_B...) -> (B, D) features with the encoder's parameters closed over;
   svc: fitted scikit-learn SVC (rbf) on scaler-transformed features, labels = class ids.
-  Outputs: 'votes' (B, len(class_names)), argmax = scikit-learn's predict; 'decision'.
+  Outputs: 'votes' (B, len(class_names)), argmax = scikit-learn's predict; 'decision';
+  with `platt` (K, 2) sigmoid (a, b) per class also 'probs' as the head's predict_proba.
   """
   from research.export import svm_jax
   params = svm_jax.svc_params(svc, scaler)
@@ -107,10 +133,15 @@ def svm_exportable(encode: Callable, encoder_variables: Any, svc, scaler, meta: 
 
   def fn(x):
     features = encode(x)
-    return {"votes": svm_jax.class_votes(params, features, num_classes),
-            "decision": svm_jax.decision_ovo(params, features)}
+    outputs = {"votes": svm_jax.class_votes(params, features, num_classes),
+               "decision": svm_jax.decision_ovo(params, features)}
+    if platt is not None:
+      outputs["probs"] = svm_jax.platt_probabilities(params, platt, features, num_classes)
+    return outputs
 
   svm_arrays = {k: v for k, v in params.items() if k in ("support_vectors", "dual_coef", "intercept", "mean", "scale")}
+  if platt is not None:
+    svm_arrays["platt"] = np.asarray(platt, np.float32)
   return Exportable(fn=fn, variables={"encoder": encoder_variables, "svm": svm_arrays}, meta=meta,
                     config=config, notes=[f"SVC with {len(params['support_vectors'])} support vectors, "
                                           f"gamma {float(params['gamma']):.4g}, in the graph."])
@@ -163,7 +194,7 @@ def export_exportable(exportable: Exportable, dataset, out_dir, *, modes=("none"
   padded = int((~np.asarray(held["mask"][pick], bool)).any(-1).sum()) if "mask" in held else 0
 
   exports = []
-  name = exportable.config.model.name if exportable.config is not None else meta.get("model", "model")
+  name = meta.get("model") or (exportable.config.model.name if exportable.config is not None else "model")
   for number, mode in enumerate(modes):
     exported = tflite_lib.convert(exportable.fn, x_held[:1], quantize=mode, representative=calibration,
                                   int8_io=int8_io and mode == "int8",
@@ -188,7 +219,7 @@ def export_exportable(exportable: Exportable, dataset, out_dir, *, modes=("none"
   class_names = list(meta.get("class_names") or [])
   outputs = {key: OUTPUTS[key][2] for key in reference}
   result = {
-      "model": name,
+      "exported": True, "model": name,
       "task": exportable.config.task.name if exportable.config is not None else meta.get("task"),
       "input": {"shape": exports[0]["input"]["shape"], "dtype": exports[0]["input"]["dtype"],
                 "layout": meta.get("feature_layout"), "sampling_rate": meta.get("sampling_rate"),
@@ -205,8 +236,17 @@ def export_exportable(exportable: Exportable, dataset, out_dir, *, modes=("none"
 
 
 def export_workdir(workdir, **kwargs) -> dict[str, Any]:
-  """Exports the run in `workdir` (best checkpoint) beside it; see export_exportable."""
-  exportable = load_exportable(workdir)
+  """Exports the run in `workdir` (best checkpoint) beside it; see export_exportable.
+
+  A model with no TFLite form (the Random Forest) gets an export.json that says so
+  and why, and NotExportableError is raised.
+  """
+  try:
+    exportable = load_exportable(workdir)
+  except NotExportableError as error:
+    from research.train import records
+    records.write_json_atomic(pathlib.Path(workdir) / "export.json", {"exported": False, "reason": str(error)})
+    raise
   from research.data import load_dataset
   dataset = load_dataset(exportable.config)
   return export_exportable(exportable, dataset, workdir, **kwargs)

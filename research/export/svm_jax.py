@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -112,3 +113,40 @@ def class_votes(params, features_BD, num_classes: int | None = None):
   place = np.zeros((len(classes), num_classes), np.float32)
   place[np.arange(len(classes)), classes] = 1.0
   return votes(params, features_BD) @ place
+
+
+def ovr_decision(params, features_BD):
+  """(B, K) scikit-learn's decision_function_shape='ovr' for K > 2 classes: votes plus
+  summed pair confidences s squashed as s / (3 (|s| + 1)); (B, 1) for two classes."""
+  decision = decision_ovo(params, features_BD)
+  k = len(params["n_support"])
+  if k == 2:
+    return decision
+  _, pairs = _pair_coefficients(params)
+  sign = np.zeros((len(pairs), k), np.float32)  # +1 for the first class of a pair, -1 the second
+  for p, (i, j) in enumerate(pairs):
+    sign[p, i], sign[p, j] = 1.0, -1.0
+  confidence = decision @ sign
+  return votes(params, features_BD) + confidence / (3.0 * (jnp.abs(confidence) + 1.0))
+
+
+def platt_probabilities(params, platt_K2, features_BD, num_classes: int | None = None):
+  """Per-class Platt probabilities, as research.heads.svm.FeatureHead.predict_proba.
+
+  p_k = sigmoid(-(a_k f_k + b_k)) on the ovr decision f, normalised to sum to one;
+  two classes: one sigmoid for classes[1]. Columns are class ids 0..num_classes-1.
+  """
+  classes = np.asarray(params["classes"])
+  platt = np.asarray(platt_K2, np.float32)
+  num_classes = int(classes.max()) + 1 if num_classes is None else num_classes
+  f = ovr_decision(params, features_BD)
+  if len(classes) == 2:
+    positive = jax.nn.sigmoid(-(platt[0, 0] * f[:, 0] + platt[0, 1]))
+    proba_BK = jnp.stack([1.0 - positive, positive], axis=-1)
+  else:
+    proba_BK = jax.nn.sigmoid(-(platt[:, 0] * f + platt[:, 1]))
+    total = proba_BK.sum(-1, keepdims=True)
+    proba_BK = jnp.where(total > 0, proba_BK / jnp.where(total > 0, total, 1.0), 1.0 / len(classes))
+  place = np.zeros((len(classes), num_classes), np.float32)
+  place[np.arange(len(classes)), classes] = 1.0
+  return proba_BK @ place
