@@ -18,6 +18,7 @@ CORE = [
     "tqdm>=4.66",
     "tensorboardX>=2.6",  # TensorBoard event files without TensorFlow at training time
     "scipy>=1.12",
+    "EMD-signal>=1.6",  # PyEMD: empirical mode decomposition for the sEMG Hilbert-Huang images
 ]
 
 setuptools.setup(

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from research.data import hht_files
 from research.data import keypoints
 from research.data import mixture
 from research.data import npz
@@ -15,6 +16,7 @@ from research.data import workout
 from research.data.dataset import Dataset
 
 LOADERS = {
+    "hht_files": hht_files.load,
     "keypoints": keypoints.load,
     "npz": npz.load,
     "ts": ts_format.load,
@@ -24,6 +26,7 @@ LOADERS = {
 }
 
 GENERATORS = {
+    "hht": hht_files.generate,
     "keypoints": keypoints.generate,
     "npz": npz.generate,
     "ts": ts_format.generate,

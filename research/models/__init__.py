@@ -15,12 +15,14 @@ from typing import Any
 
 from flax import linen as nn
 
+from research.models import cnn
 from research.models import crnn
 from research.models import lstm
 from research.models import sign_lstm
 from research.models import tcn
 
 MODELS: dict[str, type[nn.Module]] = {
+    "hht_cnn": cnn.HHTClassifier,
     "maxcrnn": crnn.MaxCRNN,
     "lstm_regressor": lstm.LSTMRegressor,
     "sign_lstm": sign_lstm.SignLSTM,
