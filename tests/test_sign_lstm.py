@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import pathlib
+import subprocess
+import sys
 
 import jax
 import jax.numpy as jnp
@@ -99,3 +102,17 @@ def test_smoke_config_trains_end_to_end(tmp_path, monkeypatch):
   for name in ("report.json", "report.md", "labels.json", "history.jsonl", "plots/confusion_matrix.png",
                "plots/history.png"):
     assert (tmp_path / "run" / name).exists(), name
+  # launch/predict.py on one generated sequence folder, and a clear error on a wrong layout.
+  sequence = next((tmp_path / "cache").glob("keypoints_*/Help/0"))
+  out = tmp_path / "preds.json"
+  root = pathlib.Path(__file__).resolve().parents[1]
+  command = [sys.executable, str(root / "launch" / "predict.py"), "--workdir", str(tmp_path / "run")]
+  subprocess.run(command + ["--input", str(sequence), "--output", str(out)], check=True, cwd=root,
+                 capture_output=True)
+  (prediction,) = json.loads(out.read_text())["predictions"]
+  assert prediction["label"] in report["class_names"] and prediction["frames"] == 10
+  assert sum(prediction["probs"].values()) == pytest.approx(1.0, abs=1e-5)
+  np.save(tmp_path / "wrong.npy", np.zeros((10, 258), np.float32))
+  failed = subprocess.run(command + ["--input", str(tmp_path / "wrong.npy")], cwd=root,
+                          capture_output=True, text=True)
+  assert failed.returncode == 1 and "258 values per frame, but this model expects 1662" in failed.stderr

@@ -316,10 +316,11 @@ def load(cfg, seed: int) -> dataset_lib.Dataset:
   path = cfg.get("path") or ""
   source = path
   if not path:
-    syn = cfg.synthetic
+    syn = cfg.get("synthetic") or {}
     if not actions:
       actions = list(DEFAULT_ACTIONS)
-    path = cached_synthetic(actions, syn.sequences, frames or 30, syn.seed, syn.get("noise_only", 0))
+    path = cached_synthetic(actions, syn.get("sequences", 30), frames or 30, syn.get("seed", 0),
+                            syn.get("noise_only", 0))
     source = f"synthetic keypoints ({path})"
   sequences, y, class_names, skipped = read_folder(path, actions, frames)
   index, layout = select_groups(cfg.get("keypoint_groups"))
