@@ -23,9 +23,12 @@ a set's count is the number of peaks inside the true set +-4 frames; the countin
 is the median training-set count.
 
 Run:   python launch/train.py --config configs/tcn.py
-Time:  about 3-4 minutes on a 2-core CPU (12 short synthetic sessions, 20 epochs).
-Reach: test exercise accuracy > 0.9, segmentation ROC AUC > 0.9, counting off-by-one > 0.8
-       (measured values in the README).
+Time:  under 5 minutes on a 2-core CPU: 14 short synthetic sessions (8 train / 2 val / 4 test),
+       2,560 training windows, 15 epochs. Measured 4 min 51 s wall (2 min 21 s CPU user) on a
+       shared 2-core machine running ~10 other processes; an idle one needs about half.
+Reach: measured (seed 42): test exercise accuracy 0.980, segmentation ROC AUC 0.980
+       (precision 0.80, recall 0.61 at 0.5), counting on 16 held-out sets: MAE 0.06 repetitions
+       (0.008 relative), off-by-one 1.00 (baseline: training median, MAE 1.25, off-by-one 0.56).
 Full:  --config configs/tcn.py:full (36 longer sessions, stride 4, up to 250 epochs; hours on CPU).
 Live:  --config configs/tcn.py:causal (causal convolutions and attention; same budget).
 Smoke: --config configs/tcn.py:smoke (tiny model and data, 2 epochs, seconds).
@@ -53,6 +56,7 @@ def get_config(arg=None):
   config.data.eval_stride = 5  # frames between test window starts (stitched for counting)
   config.data.label_mode = "majority"  # majority | center
   config.data.target_half_width = 4.0  # frames at which the Gaussian target falls to 0.5
+  config.data.target_delay = 0  # frames the target lags each start (causal models need > 0)
   config.data.val_fraction = 0.15  # of the recordings
   config.data.test_fraction = 0.3  # of the recordings (more held-out sets for counting)
   config.data.split_seed = 0  # recording assignment; None = config.seed
@@ -135,6 +139,7 @@ def get_config(arg=None):
     config.train.epochs = 250
   elif arg == "causal":  # live use: the segmentation at frame t sees frames <= t only
     config.model.causal = True
+    config.data.target_delay = 10  # a start is marked 1/3 s late, once the movement is visible
   elif arg == "smoke":
     config.data.generator.sessions = 3
     config.data.generator.min_reps = 2

@@ -59,7 +59,7 @@ def count_recording(run, recording, *, stride: int, params: dict) -> dict:
   found = counting.analyse_recording(
       seg_prob_T, class_probs_TC, none_index=class_names.index(meta.get("none_class", "none")),
       min_spacing=params["min_spacing"], height=params["height"], min_segment=params["min_segment"],
-      tolerance=params["tolerance"], max_gap=params["max_gap"])
+      tolerance=params["tolerance"], max_gap=params["max_gap"], delay=int(meta.get("target_delay", 0)))
   fps = recording.fps
   result = {
       "input": recording.path, "fps": fps, "num_frames": num_frames, "window": window, "stride": stride,
@@ -77,7 +77,7 @@ def count_recording(run, recording, *, stride: int, params: dict) -> dict:
     if true_sets:
       result["truth_metrics"] = counting.counting_metrics([s["count"] for s in true_sets],
                                                           [len(c) for c in counted])
-  traces = {"seg_prob": seg_prob_T, "peaks": found["peaks"], "segments": found["segments"]}
+  traces = {"seg_prob": found["seg_prob"], "peaks": found["peaks"], "segments": found["segments"]}
   return result, traces
 
 

@@ -160,3 +160,13 @@ def test_multitask_report_says_when_no_better_than_baseline(tmp_path):
   assert any("Segmentation is NOT better" in v for v in result["verdicts"])
   assert any("Counting is NOT better" in v for v in result["verdicts"])
   assert "NOT better" in markdown
+
+
+def test_analyse_recording_moves_delayed_peaks_back():
+  starts = [50, 120, 190]
+  prob = _trace(300, [s + 10 for s in starts], noise=0.0, seed=0)
+  class_probs = np.tile(np.eye(5)[1], (300, 1))
+  found = counting.analyse_recording(prob, class_probs, none_index=4, min_spacing=15, height=0.5,
+                                     min_segment=30, tolerance=4, delay=10)
+  np.testing.assert_array_equal(found["peaks"], starts)
+  assert found["segments"][0]["count"] == 3 and np.isnan(found["seg_prob"][-1])

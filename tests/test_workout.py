@@ -93,7 +93,8 @@ def test_reader_accepts_strings_and_ints_and_names_bad_files(tmp_path):
   np.testing.assert_array_equal(rec2.exercise, rec.exercise)
   bad_cases = {
       "missing.npz": ({"angles": angles, "fps": 30.0, "exercise": names}, "rep_starts"),
-      "shape.npz": ({"angles": angles[:, :20], "fps": 30.0, "exercise": names, "rep_starts": [1]}, r"\(frames, 25\)"),
+      "shape.npz": ({"angles": angles[:, :20], "fps": 30.0, "exercise": names, "rep_starts": [1]},
+                    r"\(frames, 25\)"),
       "label.npz": ({"angles": angles, "fps": 30.0, "exercise": np.asarray(["lunge"] * 40), "rep_starts": [1]},
                     "lunge"),
       "order.npz": ({"angles": angles, "fps": 30.0, "exercise": names, "rep_starts": [20, 10]}, "ascending"),
@@ -178,3 +179,11 @@ def test_loader_skips_and_counts_bad_recordings(tmp_path):
   (tmp_path / "session_000.npz").unlink()
   with pytest.raises(ValueError, match="broken.npz"):
     workout.load(config.data, seed=0)
+
+
+def test_delayed_targets_for_causal_models():
+  rec = _recording([0] * 40, rep_starts=[5, 30])
+  win = workout.make_windows(rec, window=40, stride=40, half_width=4.0, num_classes=5, delay=10)
+  # Starts 5 and 30 are marked at 15 and 40; 40 lies past the end, so only one peak remains.
+  assert int(np.argmax(win["seg"][0])) == 15 and win["seg"][0, 15] == pytest.approx(1.0)
+  np.testing.assert_allclose(win["seg"][0], workout.rep_start_target(40, [15], 4.0))

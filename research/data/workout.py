@@ -203,18 +203,22 @@ def input_windows(angles_TF, window: int, stride: int) -> tuple[np.ndarray, np.n
 
 
 def make_windows(recording: Recording, *, window: int, stride: int, half_width: float,
-                 num_classes: int, label_mode: str = "majority") -> dict[str, np.ndarray]:
+                 num_classes: int, label_mode: str = "majority", delay: int = 0) -> dict[str, np.ndarray]:
   """Windows of one recording.
 
   x (N, W, F) model input, y (N,) exercise label, seg (N, W) Gaussian rep-start target,
-  has_start (N,) 1 where a repetition starts inside the window, start (N,) first frame.
+  has_start (N,) 1 where a (target) repetition start lies inside the window, start (N,) first frame.
+  With `delay` d > 0 the target marks frame start + d instead: a causal model can only
+  recognise a repetition some frames after it began (counting shifts its peaks back by d).
   """
   num_frames = len(recording.angles)
   x_NWF, starts = input_windows(recording.angles, window, stride)
   offsets_NW = starts[:, None] + np.arange(window)[None, :]
-  target_T = rep_start_target(num_frames, recording.rep_starts, half_width)
+  marked = recording.rep_starts + int(delay)
+  marked = marked[marked < num_frames]
+  target_T = rep_start_target(num_frames, marked, half_width)
   is_start_T = np.zeros(num_frames, bool)
-  is_start_T[recording.rep_starts] = True
+  is_start_T[marked] = True
   return {
       "x": x_NWF.reshape(len(starts), window, recording.angles.shape[1]),
       "y": window_label(recording.exercise[offsets_NW], num_classes, label_mode),
@@ -314,7 +318,7 @@ def load(cfg, seed: int) -> dataset_lib.Dataset:
     for index, name in enumerate(names):
       rec = recordings[name]
       part = make_windows(rec, window=cfg.window, stride=stride, half_width=cfg.target_half_width,
-                          num_classes=len(class_names), label_mode=cfg.label_mode)
+                          num_classes=len(class_names), label_mode=cfg.label_mode, delay=cfg.target_delay)
       part["recording"] = np.full(len(part["y"]), index, np.int32)
       parts.append(part)
     splits[split_name] = dataset_lib.concatenate(*parts)
@@ -333,6 +337,7 @@ def load(cfg, seed: int) -> dataset_lib.Dataset:
       "stride": {"train": cfg.stride, "val": cfg.stride, "test": cfg.eval_stride},
       "label_mode": cfg.label_mode,
       "target_half_width": cfg.target_half_width,
+      "target_delay": cfg.target_delay,
       "recordings": described,
       "skipped": {"recordings": len(skipped), "reasons": skipped},
       "skipped_total": len(skipped),

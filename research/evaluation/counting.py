@@ -134,15 +134,19 @@ def counting_metrics(true_counts, pred_counts) -> dict:
 
 
 def analyse_recording(seg_prob_T, class_probs_TC, *, none_index: int, min_spacing: int, height: float,
-                      min_segment: int, tolerance: int, max_gap: int = 0) -> dict:
+                      min_segment: int, tolerance: int, max_gap: int = 0, delay: int = 0) -> dict:
   """Exercise segments and their repetitions from stitched per-frame outputs.
 
   Frame labels are the argmax of the stitched class probabilities, with runs shorter than
   `min_segment` frames merged away and `none` gaps shorter than `max_gap` frames inside one
   exercise bridged; a repetition belongs to the segment it starts in
-  (+- `tolerance` frames). Returns {'peaks', 'labels' (T,), 'segments': [{start, end, label,
-  count, rep_starts}]}.
+  (+- `tolerance` frames). A model trained to mark starts `delay` frames late has its
+  probability moved back by `delay` first. Returns {'peaks', 'seg_prob' (T,, aligned to the
+  starts), 'labels' (T,), 'segments': [{start, end, label, count, rep_starts}]}.
   """
+  seg_prob_T = np.asarray(seg_prob_T, np.float64)
+  if delay:
+    seg_prob_T = np.concatenate([seg_prob_T[delay:], np.full(min(delay, len(seg_prob_T)), np.nan)])
   peaks = pick_peaks(seg_prob_T, min_spacing, height)
   class_probs_TC = np.nan_to_num(np.asarray(class_probs_TC, np.float64), nan=0.0)
   labels_T = smooth_labels(class_probs_TC.argmax(-1), min_segment)
@@ -152,4 +156,4 @@ def analyse_recording(seg_prob_T, class_probs_TC, *, none_index: int, min_spacin
   for segment, reps in zip(found, count_in_sets(peaks, found, tolerance)):
     segment["rep_starts"] = reps
     segment["count"] = len(reps)
-  return {"peaks": peaks, "labels": labels_T, "segments": found}
+  return {"peaks": peaks, "seg_prob": seg_prob_T, "labels": labels_T, "segments": found}

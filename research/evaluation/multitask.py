@@ -99,7 +99,7 @@ def counting_report(split, predictions, meta, split_name: str, plots_dir=None) -
     found = counting.analyse_recording(
         seg_prob_T, class_probs_TC, none_index=none_index, min_spacing=params["min_spacing"],
         height=params["height"], min_segment=params["min_segment"], tolerance=params["tolerance"],
-        max_gap=params["max_gap"])
+        max_gap=params["max_gap"], delay=int(meta.get("target_delay", 0)))
     per_set = counting.count_in_sets(found["peaks"], rec["sets"], params["tolerance"])
     for true_set, reps in zip(rec["sets"], per_set):
       frame_labels = found["labels"][true_set["start"]:true_set["end"]]
@@ -115,7 +115,7 @@ def counting_report(split, predictions, meta, split_name: str, plots_dir=None) -
       path = counting_plots.reps_plot(
           pathlib.Path(plots_dir) / f"reps_{rec['name']}.png", angles_TF=angles_TF,
           joint_names=meta.get("feature_layout", [str(j) for j in range(x_TF.shape[1])]),
-          seg_prob_T=seg_prob_T, peaks=found["peaks"], segments=found["segments"],
+          seg_prob_T=found["seg_prob"], peaks=found["peaks"], segments=found["segments"],
           class_names=class_names, fps=float(meta.get("sampling_rate", 30.0)), true_starts=true_starts,
           height=params["height"])
       plot_files.append(f"{pathlib.Path(plots_dir).name}/{path.name}")
@@ -188,7 +188,8 @@ def markdown(result: dict[str, Any], cls_markdown: str) -> str:
               f"{count['baseline_constant_count']}) |", "|---|---|---|---|",
               f"| MAE relative to true count | {m['mae_relative']:.4f} | "
               f"{_fmt_interval(m['mae_relative_interval_95'])} | {b['mae_relative']:.4f} |",
-              f"| MAE (repetitions) | {m['mae']:.3f} | {_fmt_interval(m['mae_interval_95'])} | {b['mae']:.3f} |",
+              f"| MAE (repetitions) | {m['mae']:.3f} | {_fmt_interval(m['mae_interval_95'])} | "
+              f"{b['mae']:.3f} |",
               f"| off-by-one accuracy | {m['off_by_one']:.4f} | {_fmt_interval(m['off_by_one_interval_95'])} "
               f"| {b['off_by_one']:.4f} |",
               f"| exact count | {m['exact']:.4f} | | {b['exact']:.4f} |",
@@ -196,7 +197,8 @@ def markdown(result: dict[str, Any], cls_markdown: str) -> str:
               f"| sets | {m['num_sets']} | | |",
               f"| set exercise accuracy (majority of smoothed frame labels) | "
               f"{count['set_exercise_accuracy']:.4f} | | |", "",
-              "| recording | exercise | predicted exercise | frames | true | counted |", "|---|---|---|---|---|---|"]
+              "| recording | exercise | predicted exercise | frames | true | counted |",
+              "|---|---|---|---|---|---|"]
     for r in count["sets"]:
       lines.append(f"| {r['recording']} | {r['exercise']} | {r['predicted_exercise']} | "
                    f"{r['start']}-{r['end']} | {r['true']} | {r['predicted']} |")
