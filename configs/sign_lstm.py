@@ -35,6 +35,9 @@ Hands+pose only (258 features):
 npz:   --config.data.name=npz --config.data.path=data.npz --config.data.normalize=zscore
 .ts:   --config.data.name=ts --config.data.path=/data/X/X_TRAIN.ts --config.data.normalize=zscore
        (X_TEST.ts beside it becomes the test split; unequal lengths are padded + masked)
+       Small validation splits plateau: on the 100+100-case demo (`launch/make_data.py ts`)
+       patience 30 stopped at epoch 32 (best 2, test 0.47); with
+       --config.train.early_stopping.patience=200 the run reached test 1.00 (best epoch 39).
 Time:  measured on the shared 2-core CPU (load average 9-12 from other jobs, so an idle
        machine is faster): compilation ~45-100 s in the first epoch, then ~0.6-1 s per
        epoch; early stopping ended the default run at epoch 50 (best 20). A full
