@@ -30,7 +30,9 @@ Reach: measured (seed 42): test exercise accuracy 0.980, segmentation ROC AUC 0.
        (precision 0.80, recall 0.61 at 0.5), counting on 16 held-out sets: MAE 0.06 repetitions
        (0.008 relative), off-by-one 1.00 (baseline: training median, MAE 1.25, off-by-one 0.56).
 Full:  --config configs/tcn.py:full (36 longer sessions, stride 4, up to 250 epochs; hours on CPU).
-Live:  --config configs/tcn.py:causal (causal convolutions and attention; same budget).
+Live:  --config configs/tcn.py:causal (causal convolutions and attention; targets lag each start
+       by 10 frames, counting moves peaks back). Measured: accuracy 0.978, ROC AUC 0.985,
+       counting MAE 0.19 repetitions (0.028 relative), off-by-one 0.94 on the same 16 sets.
 Smoke: --config configs/tcn.py:smoke (tiny model and data, 2 epochs, seconds).
 Own data: --config.data.path=/data/workout_npz
 Count: python launch/count_reps.py --workdir runs/<run> --input recording.npz

@@ -318,7 +318,8 @@ def load(cfg, seed: int) -> dataset_lib.Dataset:
     for index, name in enumerate(names):
       rec = recordings[name]
       part = make_windows(rec, window=cfg.window, stride=stride, half_width=cfg.target_half_width,
-                          num_classes=len(class_names), label_mode=cfg.label_mode, delay=cfg.target_delay)
+                          num_classes=len(class_names), label_mode=cfg.label_mode,
+                          delay=cfg.get("target_delay", 0))
       part["recording"] = np.full(len(part["y"]), index, np.int32)
       parts.append(part)
     splits[split_name] = dataset_lib.concatenate(*parts)
@@ -337,7 +338,7 @@ def load(cfg, seed: int) -> dataset_lib.Dataset:
       "stride": {"train": cfg.stride, "val": cfg.stride, "test": cfg.eval_stride},
       "label_mode": cfg.label_mode,
       "target_half_width": cfg.target_half_width,
-      "target_delay": cfg.target_delay,
+      "target_delay": cfg.get("target_delay", 0),
       "recordings": described,
       "skipped": {"recordings": len(skipped), "reasons": skipped},
       "skipped_total": len(skipped),
