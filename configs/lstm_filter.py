@@ -77,7 +77,7 @@ def get_config(arg=None):
   config.train.plateau.min_delta = 1e-4  # Keras' default
   config.train.plateau.cooldown = 0
   config.train.plateau.min_lr = 0.0
-  config.train.checkpoint_every = 1  # epochs
+  config.train.checkpoint_every = 1  # epochs between checkpoints (the last epoch is always saved)
 
   config.eval = ml_collections.ConfigDict()
   config.eval.split = "test"

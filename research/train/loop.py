@@ -156,7 +156,10 @@ def fit(config, dataset: dataset_lib.Dataset, workdir) -> dict:
               f"{workdir / 'checkpoints'}. Lower config.optim.lr or set config.optim.clip_norm.")
         row = {"epoch": int(state.epoch), **row, "seconds": time.perf_counter() - started}
         history.append(row)
-        checkpoint.save(mgr, row["epoch"], state, {"history": history}, {train_cfg.monitor: row[train_cfg.monitor]})
+        last = row["stopped"] or row["epoch"] >= train_cfg.epochs
+        if last or row["epoch"] % train_cfg.checkpoint_every == 0:
+          checkpoint.save(mgr, row["epoch"], state, {"history": history},
+                          {train_cfg.monitor: row[train_cfg.monitor]})
         records.write_history(workdir / "history.jsonl", history)
         events.scalars(row["epoch"], row)
         progress.update(row, train_cfg.monitor)
@@ -169,7 +172,11 @@ def fit(config, dataset: dataset_lib.Dataset, workdir) -> dict:
 
 
 def load_run(workdir, step: int | None = None) -> Run:
-  """Reads back the run in `workdir` at its best checkpoint (or `step`)."""
+  """Reads back the run in `workdir` with its best weights.
+
+  The best weights (by the monitored metric, tracked in the train state) come
+  from the latest checkpoint, or from checkpoint `step` when given.
+  """
   workdir = pathlib.Path(workdir)
   for name in ("config.json", "dataset.json"):
     if not (workdir / name).exists():
@@ -182,11 +189,12 @@ def load_run(workdir, step: int | None = None) -> Run:
       jax.random.PRNGKey(0), model, optimizer, np.zeros([1] + meta["input_shape"], np.float32),
       config.train.mode))
   mgr = checkpoint.manager(workdir / "checkpoints", config.train.monitor, config.train.mode)
-  step = step if step is not None else mgr.best_step()
+  step = step if step is not None else mgr.latest_step()
   if step is None:
     raise TrainingError(f"{workdir / 'checkpoints'} holds no checkpoint; train the run first.")
   state, _ = checkpoint.restore(mgr, step, like)
-  return Run(config=config, meta=meta, model=model, task=task, variables=state.variables(), workdir=workdir)
+  return Run(config=config, meta=meta, model=model, task=task, variables=state.variables(best=True),
+             workdir=workdir)
 
 
 def predict_arrays(run: Run, split: dict, batch_size: int | None = None) -> dict:
