@@ -53,8 +53,10 @@ def init_state(rng, model, optimizer, example_x, mode: str) -> TrainState:
   init_key, state_key = jax.random.split(rng)
   params_key, dropout_key = jax.random.split(init_key)
   x = jnp.zeros((2,) + tuple(example_x.shape[1:]), jnp.float32)
-  variables = model.init({"params": params_key, "dropout": dropout_key}, x, train=False,
-                         mask=example_mask(x, jnp.ones(2, bool)))
+  # Compiled: tracing init op by op costs more than compiling it for the larger models.
+  init = jax.jit(functools.partial(model.init, train=False))
+  variables = init({"params": params_key, "dropout": dropout_key}, x,
+                   mask=example_mask(x, jnp.ones(2, bool)))
   params = variables["params"]
   batch_stats = variables.get("batch_stats", {})
   return TrainState(
