@@ -13,8 +13,9 @@ with z-scored windows RMS is 1 by construction, so MAV/WL/ZC carry the shape).
 Run:   python launch/forest.py --config configs/random_forest.py
        python launch/cv.py --config configs/random_forest.py --folds 5
 Time:  ~30-60 s on a 2-core CPU (27 grid cells x 5 folds); seconds without the grid.
-Reach: source val accuracy ~0.8; the L4 test accuracy falls towards chance
-       (the transfer gap).
+Reach (measured, default data): 5-fold CV on L3 0.70 +- 0.09; source val 0.725,
+       L4 test 0.41 (a 31.5 pp transfer gap; amplitude/spectral features move
+       with gain, noise floor and electrode shift).
 Smoke: --config configs/random_forest.py:smoke (tiny data, 2-cell grid).
 """
 

@@ -1,7 +1,7 @@
 """Stratified K-fold CV of a config and the Random Forest baseline on the same folds.
 
   python launch/cv.py --config configs/maxcrnn.py --folds 5 [--workdir DIR]
-      [--baseline configs/random_forest.py | --nobaseline] [--config.train.epochs=100]
+      [--baseline configs/random_forest.py | --nouse_baseline] [--config.train.epochs=100]
 
 The neural folds train together as one vmapped program. Writes cv_report.json,
 cv_report.md and plots/cv_accuracy.png.

@@ -296,3 +296,31 @@ def test_maxcrnn_time_padding_and_bfloat16():
   np.testing.assert_allclose(half, model.apply(variables, x, train=False), atol=0.05)
   with pytest.raises(ValueError, match="fewer than its pool"):
     _tiny_model().init(jax.random.PRNGKey(0), jnp.zeros((1, 3, 1)), train=False)
+
+
+def _load_config(name):
+  import importlib.util
+  import pathlib
+  path = pathlib.Path(__file__).resolve().parents[1] / "configs" / f"{name}.py"
+  spec = importlib.util.spec_from_file_location(name, path)
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  return module.get_config("smoke")
+
+
+def test_configs_take_a_multichannel_npz_by_overrides_only(tmp_path):
+  from research.data import load_dataset
+  from research.models import build_model
+  x = np.random.default_rng(0).normal(size=(24, 256, 3)).astype(np.float32)
+  np.savez(tmp_path / "mc.npz", x=x, y=np.repeat(np.arange(3), 8))
+  for name in ("maxcrnn", "random_forest"):
+    config = _load_config(name)
+    config.data.path = str(tmp_path / "mc.npz")  # the two overrides a user gives
+    config.data.target_domain = ""
+    ds = load_dataset(config)
+    assert ds.train["x"].shape[1:] == (256, 3) and sum(ds.sizes().values()) == 24
+    assert ds.meta["class_names"] == ["0", "1", "2"] and ds.meta["split"] == "stratified"
+  assert features.extract(ds.train["x"][:2]).shape == (2, 4 * 3)
+  model = build_model(_load_config("maxcrnn").model, ds.meta)
+  variables = model.init(jax.random.PRNGKey(0), jnp.asarray(ds.train["x"][:2]), train=False)
+  assert model.apply(variables, jnp.asarray(ds.train["x"][:2]), train=False).shape == (2, 3)
