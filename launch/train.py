@@ -28,13 +28,13 @@ def default_workdir(config_path: str) -> pathlib.Path:
 def main(argv):
   del argv
   logging.set_verbosity(logging.WARNING)
-  from research.data import load_dataset
+  from research.data import augment, load_dataset
   from research.train import TrainingError, fit
 
   config = _CONFIG.value
   workdir = pathlib.Path(_WORKDIR.value or default_workdir(flags.FLAGS["config"].config_filename))
   try:
-    report = fit(config, load_dataset(config), workdir)
+    report = fit(config, augment.prepare_dataset(config, load_dataset(config)), workdir)
   except (TrainingError, ValueError, FileNotFoundError) as error:
     print(f"error: {error}", file=sys.stderr)
     return 1
