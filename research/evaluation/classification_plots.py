@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-import pathlib
+import numpy as np
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
-import numpy as np  # noqa: E402
+from research.evaluation.plots import plt, save_figure
 
 
-def _save(fig, path: pathlib.Path) -> str:
-  """Saves through a temporary name and renames, so a reader never sees half a PNG."""
-  path = pathlib.Path(path)
-  path.parent.mkdir(parents=True, exist_ok=True)
-  tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
-  fig.savefig(tmp, dpi=110, bbox_inches="tight")
-  plt.close(fig)
-  tmp.replace(path)
+def _save(fig, path) -> str:
+  save_figure(fig, path)
   return str(path)
 
 
