@@ -76,8 +76,14 @@ def _markdown(result):
       lines.append(f"| {name} | {s['mse']:.4f} | {s['mse_ci95'][0]:.4f}-{s['mse_ci95'][1]:.4f} | "
                    f"{s['mae']:.4f} | {s['zero_prediction_mse']:.4f} | {_verdict(s)} |")
   val = result["validation"]
-  if "val_loss" in val:
-    lines += ["", f"Best validation loss {val['val_loss']:.4f} after {result['epochs_trained']} epochs."]
+  if "val_mse" in val:
+    lines += ["", f"Best validation MSE {val['val_mse']:.4f} after {result['epochs_trained']} epochs."]
+    low, high = o["mse_ci95"]
+    if not low <= val["val_mse"] <= high:
+      lines.append(f"Validation and {result['split']} MSE differ by more than the interval "
+                   f"({val['val_mse']:.4f} vs {o['mse']:.4f}): the validation figure does not predict "
+                   f"{result['split']} performance (overlapping windows of the training signal make it "
+                   f"optimistic when it is the lower one).")
   return "\n".join(lines) + "\n"
 
 
