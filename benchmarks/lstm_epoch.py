@@ -11,12 +11,13 @@ the seed's PyTorch loop on the same data, and the ratio.
 from __future__ import annotations
 
 import argparse
+import pathlib
 import time
 
 import jax
 import numpy as np
 
-from configs import lstm_filter
+from research import config_file
 from research.data import load_dataset
 from research.models import build_model
 from research.tasks import build_task
@@ -86,7 +87,7 @@ def main():
   parser.add_argument("--epochs", type=int, default=2, help="timed epochs after the warm-up")
   parser.add_argument("--torch", action="store_true", help="also time the PyTorch loop")
   args = parser.parse_args()
-  config = lstm_filter.get_config()
+  config = config_file.load(pathlib.Path(__file__).parents[1] / "configs" / "lstm_filter.py")
   dataset = load_dataset(config)
   print(f"train {len(dataset.train['x'])} sequences, batch {config.train.batch_size}, "
         f"devices {jax.devices()}")
