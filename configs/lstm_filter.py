@@ -42,6 +42,16 @@ def get_config(arg=None):
   config.data.train_seed = 1  # noise seed of the training/validation signal
   config.data.test_seed = 2  # noise seed of the test signal
 
+  # Fresh noise on the mixture channel every step, so the model cannot memorise the one
+  # training signal's noise (validation windows overlap training windows; test does not).
+  config.augment = ml_collections.ConfigDict()
+  config.augment.enabled = False
+  config.augment.mode = "online"
+  config.augment.factor = 1
+  config.augment.jitter = ml_collections.ConfigDict({"enabled": True, "std": 0.05, "channels": (0,)})
+  config.augment.scale = ml_collections.ConfigDict({"enabled": False, "low": 1.0, "high": 1.0})
+  config.augment.shift = ml_collections.ConfigDict({"enabled": False, "max": 0})
+
   config.model = ml_collections.ConfigDict()
   config.model.name = "lstm_regressor"
   config.model.hidden_sizes = (128, 128)

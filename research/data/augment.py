@@ -39,7 +39,11 @@ def augment_example(cfg, key, x):
   """One example (T, ...) augmented with its own draws from `key`."""
   jitter_key, scale_key, shift_key = jax.random.split(key, 3)
   if cfg.jitter.enabled:
-    x = x + cfg.jitter.std * jax.random.normal(jitter_key, x.shape, x.dtype)
+    noise = cfg.jitter.std * jax.random.normal(jitter_key, x.shape, x.dtype)
+    channels = cfg.jitter.get("channels", ())  # () = every channel
+    if channels:
+      noise = noise * jnp.zeros(x.shape[-1], x.dtype).at[jnp.asarray(channels)].set(1.0)
+    x = x + noise
   if cfg.scale.enabled:
     x = x * jax.random.uniform(scale_key, (), x.dtype, cfg.scale.low, cfg.scale.high)
   if cfg.shift.enabled and cfg.shift.max > 0:
