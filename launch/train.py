@@ -32,6 +32,10 @@ def main(argv):
   from research.train import TrainingError, fit
 
   config = _CONFIG.value
+  if config.model.name == "random_forest":
+    print("error: the Random Forest is a scikit-learn head, not a network: run "
+          "python launch/forest.py --config configs/random_forest.py", file=sys.stderr)
+    return 1
   workdir = pathlib.Path(_WORKDIR.value or default_workdir(flags.FLAGS["config"].config_filename))
   try:
     report = fit(config, augment.prepare_dataset(config, load_dataset(config)), workdir)
