@@ -64,16 +64,10 @@ def load(cfg, seed: int) -> dataset_lib.Dataset:
   names = None if names is None else [str(n) for n in names.tolist()]
   raw = arrays["y"] if test_raw is None else np.concatenate([arrays["y"], test_raw])
   y_all, class_names = seq_lib.encode_labels(raw, names, f"{path}[y]")
-  length = max(len(s) for s in series + (test_series or []))
-  x, mask = seq_lib.pad(series, length)
-  examples = {"x": x, "y": y_all[:len(series)], "mask": mask}
-  test = None
-  if test_series is not None:
-    x_test, mask_test = seq_lib.pad(test_series, length)
-    test = {"x": x_test, "y": y_all[len(series):], "mask": mask_test}
+  examples, test, length = seq_lib.padded_splits(series, test_series, y_all)
   meta = {"source": str(path), "class_names": class_names,
-          "feature_layout": {"format": "array", "num_features": int(x.shape[2])},
-          "num_features": int(x.shape[2]), "max_length": int(length),
+          "feature_layout": {"format": "array", "num_features": int(examples["x"].shape[2])},
+          "num_features": int(examples["x"].shape[2]), "max_length": int(length),
           "missing_values": missing, "skipped": {}, "skipped_total": 0}
   return seq_lib.classification_splits(
       examples, meta, test=test, test_fraction=cfg.get("test_fraction", 0.1),

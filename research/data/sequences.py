@@ -59,6 +59,22 @@ def pad(sequences: Sequence[np.ndarray], length: int | None = None) -> tuple[np.
   return x, mask
 
 
+def padded_splits(series, test_series, y_all):
+  """Pads train (and optional test) sequences to one common length.
+
+  `y_all` holds the train labels followed by the test labels. Returns
+  (examples, test or None, length); each split has `x`, `y` and `mask`.
+  """
+  length = max(len(s) for s in list(series) + list(test_series or []))
+  x, mask = pad(series, length)
+  examples = {"x": x, "y": y_all[:len(series)], "mask": mask}
+  test = None
+  if test_series is not None:
+    x_test, mask_test = pad(test_series, length)
+    test = {"x": x_test, "y": y_all[len(series):], "mask": mask_test}
+  return examples, test, length
+
+
 def encode_labels(raw, class_names: Sequence[str] | None = None, where: str = "labels"):
   """Maps labels (ints or strings) to 0..C-1; returns (y int32, class_names list[str]).
 

@@ -149,19 +149,13 @@ def load(cfg, seed: int) -> dataset_lib.Dataset:
   names = header.get("class_names") or None
   all_labels = labels + (test_labels or [])
   y_all, class_names = seq_lib.encode_labels(np.asarray(all_labels, dtype=str), names, str(train_path))
-  length = max(len(s) for s in series + (test_series or []))
-  x, mask = seq_lib.pad(series, length)
-  examples = {"x": x, "y": y_all[:len(series)], "mask": mask}
-  test = None
-  if test_series is not None:
-    x_test, mask_test = seq_lib.pad(test_series, length)
-    test = {"x": x_test, "y": y_all[len(series):], "mask": mask_test}
+  examples, test, length = seq_lib.padded_splits(series, test_series, y_all)
   lengths = [len(s) for s in series + (test_series or [])]
   meta = {"source": f"{train_path}" + (f" + {test_path}" if test_path else ""),
           "problem": header.get("problemname", train_path.stem),
           "class_names": class_names,
-          "feature_layout": {"format": "array", "num_features": int(x.shape[2])},
-          "num_features": int(x.shape[2]), "max_length": int(length),
+          "feature_layout": {"format": "array", "num_features": int(examples["x"].shape[2])},
+          "num_features": int(examples["x"].shape[2]), "max_length": int(length),
           "length_range": [int(min(lengths)), int(max(lengths))],
           "missing_values": missing, "skipped": {}, "skipped_total": 0}
   return seq_lib.classification_splits(
