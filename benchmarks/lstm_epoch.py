@@ -15,7 +15,6 @@ import pathlib
 import time
 
 import jax
-import numpy as np
 
 from research import config_file
 from research.data import load_dataset

@@ -6,7 +6,7 @@ import importlib.util
 import pathlib
 
 
-def load(path) -> "ml_collections.ConfigDict":  # noqa: F821
+def load(path):
   """`get_config(variant)` of `path`, written as 'configs/tcn.py' or 'configs/tcn.py:smoke'."""
   file, _, variant = str(path).partition(":")
   if not pathlib.Path(file).is_file():

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import pathlib
 
-import numpy as np
 from scipy import stats as scipy_stats
 
 from research.data import dataset as dataset_lib

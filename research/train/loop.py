@@ -71,21 +71,6 @@ def _device_split(split):
   return {k: jax.device_put(v) for k, v in split.items() if np.asarray(v).dtype.kind in "biuf"}
 
 
-def _build_augment(config):
-  if "augment" not in config:
-    return None
-  from research.data import augment  # Only configs that augment need it.
-  return augment.build_augment(config.augment)
-
-
-def _sampler(config):
-  name = config.train.sampler
-  if name not in sampling.SAMPLERS:
-    raise ValueError(f"Unknown sampler {name!r} (config.train.sampler); valid: {sorted(sampling.SAMPLERS)}")
-  options = config.train.get("sampler_args", ml_collections.ConfigDict()).to_dict()
-  return lambda key, data, batch_size: sampling.SAMPLERS[name](key, data, batch_size, **options)
-
-
 def _host(metrics) -> dict:
   return {k: (v.item() if np.ndim(v) == 0 else v.tolist()) for k, v in jax.device_get(metrics).items()}
 
@@ -140,8 +125,8 @@ def fit(config, dataset: dataset_lib.Dataset, workdir) -> dict:
     print(f"Resuming {workdir} after epoch {int(state.epoch)}.", flush=True)
 
   train_data, val_data = _device_split(dataset.train), _device_split(dataset.val)
-  epoch_fn = jax.jit(engine.make_epoch_fn(model, task, optimizer, train_cfg, sampler=_sampler(config),
-                                          augment=_build_augment(config)), donate_argnums=0)
+  epoch_fn = jax.jit(engine.make_epoch_fn(model, task, optimizer, train_cfg, sampler=sampling.from_config(config),
+                                          augment=sampling.augment_from_config(config)), donate_argnums=0)
   with records.EventWriter(workdir / "tensorboard") as events:
     progress = _Progress(int(state.epoch), train_cfg.epochs)
     try:

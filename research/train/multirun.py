@@ -20,7 +20,6 @@ from typing import Any, Callable
 
 import jax
 import jax.numpy as jnp
-import ml_collections
 import numpy as np
 
 from research.models import build_model
@@ -53,21 +52,6 @@ class RunResult:
 
 def _numeric(split: dict) -> dict:
   return {k: np.asarray(v) for k, v in split.items() if np.asarray(v).dtype.kind in "biuf"}
-
-
-def _sampler(config) -> Callable:
-  name = config.train.sampler
-  if name not in sampling.SAMPLERS:
-    raise ValueError(f"Unknown sampler {name!r} (config.train.sampler); valid: {sorted(sampling.SAMPLERS)}")
-  options = config.train.get("sampler_args", ml_collections.ConfigDict()).to_dict()
-  return lambda key, data, batch_size: sampling.SAMPLERS[name](key, data, batch_size, **options)
-
-
-def _augment(config):
-  if "augment" not in config:
-    return None
-  from research.data import augment  # Only configs that augment need it.
-  return augment.build_augment(config.augment)
 
 
 def _stack(splits: list[dict], what: str):
@@ -111,8 +95,8 @@ def train_many(config, meta: dict[str, Any], runs: list[RunSpec], *,
   example_x = np.asarray(runs[0].train["x"][:1])
   keys = jnp.stack([jax.random.PRNGKey(r.seed) for r in runs])
   state = jax.vmap(lambda k: engine.init_state(k, model, optimizer, example_x, train_cfg.mode))(keys)
-  epoch_fn = engine.make_epoch_fn(model, task, optimizer, train_cfg, sampler=_sampler(config),
-                                  augment=_augment(config))
+  epoch_fn = engine.make_epoch_fn(model, task, optimizer, train_cfg, sampler=sampling.from_config(config),
+                                  augment=sampling.augment_from_config(config))
   run_epoch = jax.jit(jax.vmap(epoch_fn, in_axes=(0, train_axis, val_axis)), donate_argnums=0)
   extra = {name: jax.device_put(_numeric(split)) for name, split in (extra_eval or {}).items()}
   run_eval = jax.jit(jax.vmap(

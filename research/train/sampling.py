@@ -66,3 +66,22 @@ SAMPLERS = {
     "uniform": uniform,
     "balanced": balanced,
 }
+
+
+def from_config(config):
+  """`fn(key, data, batch_size)` of `config.train.sampler` with its `sampler_args`."""
+  name = config.train.sampler
+  if name not in SAMPLERS:
+    raise ValueError(f"Unknown sampler {name!r} (config.train.sampler); valid: {sorted(SAMPLERS)}")
+  options = config.train.get("sampler_args", {})
+  options = options.to_dict() if hasattr(options, "to_dict") else dict(options)
+  return lambda key, data, batch_size: SAMPLERS[name](key, data, batch_size, **options)
+
+
+def augment_from_config(config):
+  """The on-device augmentation of `config.augment`, or None."""
+  if "augment" not in config:
+    return None
+  from research.data import augment  # Only configs that augment need it.
+  return augment.build_augment(config.augment)
+
