@@ -1,7 +1,5 @@
 """The TFDS array_record cache: built once, read back equal and in order, rebuilt on change."""
 
-import sys
-
 import numpy as np
 
 from research.data import cache
@@ -27,6 +25,7 @@ def test_cache_round_trip_and_versioning(tmp_path):
   expected = splits(0)
   for split in ("train", "test"):
     for key in ("x", "y"):
+      np.testing.assert_array_equal(first[split][key], expected[split][key])
       np.testing.assert_array_equal(again[split][key], expected[split][key])
       assert again[split][key].dtype == expected[split][key].dtype
   cache.cached_splits("demo", {"window": 4, "version": 2}, lambda: build(1), tmp_path)
