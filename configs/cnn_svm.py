@@ -30,6 +30,8 @@ deprecated in scikit-learn 1.9); head.train_encoder False keeps the random encod
 
 import ml_collections
 
+from research import config_defaults
+
 
 def get_config(arg=None):
   config = ml_collections.ConfigDict()
@@ -58,34 +60,11 @@ def get_config(arg=None):
   config.task.name = "classification"
   config.task.label_smoothing = 0.0
 
-  config.optim = ml_collections.ConfigDict()
-  config.optim.name = "adam"
-  config.optim.lr = 1e-3
-  config.optim.l2 = 0.0
-  config.optim.weight_decay = 0.0
-  config.optim.momentum = 0.0
-  config.optim.clip_norm = 1.0
+  config.optim = config_defaults.optim(clip_norm=1.0)
 
-  config.train = ml_collections.ConfigDict()
-  config.train.epochs = 20
-  config.train.batch_size = 16
-  config.train.eval_batch_size = 32
-  config.train.sampler = "uniform"
-  config.train.monitor = "val_loss"
-  config.train.mode = "min"
-  config.train.early_stopping = ml_collections.ConfigDict()
-  config.train.early_stopping.enabled = True
-  config.train.early_stopping.patience = 6
-  config.train.early_stopping.min_delta = 0.0
-  config.train.early_stopping.restore_best = True
-  config.train.plateau = ml_collections.ConfigDict()
-  config.train.plateau.enabled = True
-  config.train.plateau.factor = 0.5
-  config.train.plateau.patience = 3
-  config.train.plateau.min_delta = 1e-4
-  config.train.plateau.cooldown = 0
-  config.train.plateau.min_lr = 1e-5
-  config.train.checkpoint_every = 1
+  config.train = config_defaults.train(epochs=20, batch_size=16, eval_batch_size=32,
+                                       early_stopping={"patience": 6},
+                                       plateau={"patience": 3, "min_lr": 1e-5})
 
   config.head = ml_collections.ConfigDict()
   config.head.kind = "svm"  # svm | random_forest

@@ -28,6 +28,8 @@ Smoke: --config configs/lstm_filter.py:smoke (tiny data, 2 epochs, seconds).
 
 import ml_collections
 
+from research import config_defaults
+
 
 def get_config(arg=None):
   config = ml_collections.ConfigDict()
@@ -65,34 +67,10 @@ def get_config(arg=None):
   config.task = ml_collections.ConfigDict()
   config.task.name = "regression"
 
-  config.optim = ml_collections.ConfigDict()
-  config.optim.name = "adam"  # adam | adamw | sgd
-  config.optim.lr = 1e-3
-  config.optim.l2 = 1e-5  # coupled: added to the gradient before Adam (torch Adam weight_decay)
-  config.optim.weight_decay = 0.0  # decoupled (AdamW)
-  config.optim.momentum = 0.0  # sgd only
-  config.optim.clip_norm = 1.0  # global gradient norm; 0 disables
+  config.optim = config_defaults.optim(l2=1e-5, clip_norm=1.0)
 
-  config.train = ml_collections.ConfigDict()
-  config.train.epochs = 50
-  config.train.batch_size = 64
-  config.train.eval_batch_size = 1024
-  config.train.sampler = "uniform"
-  config.train.monitor = "val_loss"  # metric the controllers and best checkpoint follow
-  config.train.mode = "min"  # min | max
-  config.train.early_stopping = ml_collections.ConfigDict()
-  config.train.early_stopping.enabled = True
-  config.train.early_stopping.patience = 15  # epochs without improvement
-  config.train.early_stopping.min_delta = 0.0
-  config.train.early_stopping.restore_best = True
-  config.train.plateau = ml_collections.ConfigDict()
-  config.train.plateau.enabled = True
-  config.train.plateau.factor = 0.5
-  config.train.plateau.patience = 5
-  config.train.plateau.min_delta = 1e-4  # Keras' default
-  config.train.plateau.cooldown = 0
-  config.train.plateau.min_lr = 0.0
-  config.train.checkpoint_every = 1  # epochs between checkpoints (the last epoch is always saved)
+  config.train = config_defaults.train(epochs=50, batch_size=64, eval_batch_size=1024,
+                                       early_stopping={"patience": 15})
 
   config.eval = ml_collections.ConfigDict()
   config.eval.split = "test"

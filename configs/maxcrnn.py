@@ -45,6 +45,8 @@ Smoke: --config configs/maxcrnn.py:smoke (tiny windows and model, 2 epochs, seco
 
 import ml_collections
 
+from research import config_defaults
+
 from research.data import semg
 
 
@@ -70,13 +72,7 @@ def get_config(arg=None):
   config.task.name = "classification"
   config.task.label_smoothing = 0.0
 
-  config.optim = ml_collections.ConfigDict()
-  config.optim.name = "adam"
-  config.optim.lr = 5e-4
-  config.optim.l2 = 0.0
-  config.optim.weight_decay = 0.0
-  config.optim.momentum = 0.0
-  config.optim.clip_norm = 0.0  # Keras' default: no clipping
+  config.optim = config_defaults.optim(lr=5e-4)
 
   config.augment = ml_collections.ConfigDict()
   config.augment.enabled = True
@@ -86,26 +82,9 @@ def get_config(arg=None):
   config.augment.scale = ml_collections.ConfigDict({"enabled": True, "low": 0.9, "high": 1.1})
   config.augment.shift = ml_collections.ConfigDict({"enabled": True, "max": 100})  # samples
 
-  config.train = ml_collections.ConfigDict()
-  config.train.epochs = 1000
-  config.train.batch_size = 64
-  config.train.eval_batch_size = 64
-  config.train.sampler = "uniform"
-  config.train.monitor = "val_loss"
-  config.train.mode = "min"
-  config.train.early_stopping = ml_collections.ConfigDict()
-  config.train.early_stopping.enabled = True
-  config.train.early_stopping.patience = 50
-  config.train.early_stopping.min_delta = 0.0
-  config.train.early_stopping.restore_best = True
-  config.train.plateau = ml_collections.ConfigDict()
-  config.train.plateau.enabled = True
-  config.train.plateau.factor = 0.5
-  config.train.plateau.patience = 20
-  config.train.plateau.min_delta = 1e-4  # Keras' default
-  config.train.plateau.cooldown = 0
-  config.train.plateau.min_lr = 1e-6
-  config.train.checkpoint_every = 1
+  config.train = config_defaults.train(epochs=1000, batch_size=64, eval_batch_size=64,
+                                       early_stopping={"patience": 50},
+                                       plateau={"patience": 20, "min_lr": 1e-6})
 
   config.eval = ml_collections.ConfigDict()
   config.eval.split = "test"

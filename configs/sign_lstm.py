@@ -53,6 +53,8 @@ Noise: --config configs/sign_lstm.py:noise (labels unrelated to the data; the re
 
 import ml_collections
 
+from research import config_defaults
+
 from research.data import keypoints
 
 
@@ -90,34 +92,12 @@ def get_config(arg=None):
   config.task.label_smoothing = 0.0
   config.task.class_weights = ()  # one per class, () = none
 
-  config.optim = ml_collections.ConfigDict()
-  config.optim.name = "adam"
-  config.optim.lr = 1e-3
-  config.optim.l2 = 0.0
-  config.optim.weight_decay = 0.0
-  config.optim.momentum = 0.0
-  config.optim.clip_norm = 0.0  # the seed clips nothing
+  config.optim = config_defaults.optim()
 
-  config.train = ml_collections.ConfigDict()
-  config.train.epochs = 200
-  config.train.batch_size = 16
-  config.train.eval_batch_size = 64
-  config.train.sampler = "uniform"
-  config.train.monitor = "val_accuracy"
-  config.train.mode = "max"
-  config.train.early_stopping = ml_collections.ConfigDict()
-  config.train.early_stopping.enabled = True
-  config.train.early_stopping.patience = 30
-  config.train.early_stopping.min_delta = 0.0
-  config.train.early_stopping.restore_best = True
-  config.train.plateau = ml_collections.ConfigDict()
-  config.train.plateau.enabled = False
-  config.train.plateau.factor = 0.5
-  config.train.plateau.patience = 10
-  config.train.plateau.min_delta = 1e-4
-  config.train.plateau.cooldown = 0
-  config.train.plateau.min_lr = 0.0
-  config.train.checkpoint_every = 1
+  config.train = config_defaults.train(epochs=200, batch_size=16, eval_batch_size=64,
+                                       monitor="val_accuracy", mode="max",
+                                       early_stopping={"patience": 30},
+                                       plateau={"enabled": False, "patience": 10})
 
   config.eval = ml_collections.ConfigDict()
   config.eval.split = "test"

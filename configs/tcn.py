@@ -41,6 +41,8 @@ Count: python launch/count_reps.py --workdir runs/<run> --input recording.npz
 
 import ml_collections
 
+from research import config_defaults
+
 from research.data import workout
 
 
@@ -98,37 +100,14 @@ def get_config(arg=None):
   config.task.seg_weight = 5.0
   config.task.threshold = 0.5  # probability for the per-frame metrics
 
-  config.optim = ml_collections.ConfigDict()
-  config.optim.name = "adam"
-  config.optim.lr = 5e-4
-  config.optim.l2 = 0.0
-  config.optim.weight_decay = 0.0
-  config.optim.momentum = 0.0
-  config.optim.clip_norm = 0.0  # the seed clips nothing
+  config.optim = config_defaults.optim(lr=5e-4)
 
-  config.train = ml_collections.ConfigDict()
-  config.train.epochs = 15
-  config.train.batch_size = 32
-  config.train.eval_batch_size = 256
-  config.train.sampler = "balanced"
+  config.train = config_defaults.train(epochs=15, batch_size=32, eval_batch_size=256, sampler="balanced",
+                                       monitor="val_seg_loss", early_stopping={"patience": 20},
+                                       plateau={"min_lr": 1e-6})
   config.train.sampler_args = ml_collections.ConfigDict()
   config.train.sampler_args.share = 0.2  # windows with a repetition start, per batch, at least
   config.train.sampler_args.positive_key = "has_start"
-  config.train.monitor = "val_seg_loss"
-  config.train.mode = "min"
-  config.train.early_stopping = ml_collections.ConfigDict()
-  config.train.early_stopping.enabled = True
-  config.train.early_stopping.patience = 20
-  config.train.early_stopping.min_delta = 0.0
-  config.train.early_stopping.restore_best = True
-  config.train.plateau = ml_collections.ConfigDict()
-  config.train.plateau.enabled = True
-  config.train.plateau.factor = 0.5
-  config.train.plateau.patience = 5
-  config.train.plateau.min_delta = 1e-4
-  config.train.plateau.cooldown = 0
-  config.train.plateau.min_lr = 1e-6
-  config.train.checkpoint_every = 1
 
   config.eval = ml_collections.ConfigDict()
   config.eval.split = "test"

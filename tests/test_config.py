@@ -46,3 +46,14 @@ def test_train_launcher_exits_nonzero_on_unknown_model(tmp_path):
       capture_output=True, text=True, cwd=ROOT, timeout=300)
   assert result.returncode != 0
   assert "lstmm" in result.stderr and "lstm_regressor" in result.stderr
+
+
+def test_shared_defaults_take_overrides_and_reject_unknown_fields():
+  from research import config_defaults
+
+  train = config_defaults.train(epochs=3, plateau={"patience": 2})
+  assert (train.epochs, train.plateau.patience, train.plateau.factor) == (3, 2, 0.5)
+  with pytest.raises(ValueError, match=r"config.train.early_stopping has no field\(s\) \['patiense'\]"):
+    config_defaults.train(early_stopping={"patiense": 3})
+  with pytest.raises(ValueError, match="config.optim"):
+    config_defaults.optim(learning_rate=0.1)

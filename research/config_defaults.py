@@ -1,0 +1,56 @@
+"""The optimizer and training groups every config shares, with each field explained.
+
+A config states only what differs from these defaults:
+  config.optim = config_defaults.optim(lr=5e-4)
+  config.train = config_defaults.train(epochs=15, monitor="val_seg_loss",
+                                       early_stopping={"patience": 20})
+"""
+
+from __future__ import annotations
+
+import ml_collections
+
+
+def _with(group: dict, overrides: dict, where: str) -> ml_collections.ConfigDict:
+  unknown = sorted(set(overrides) - set(group))
+  if unknown:
+    raise ValueError(f"{where} has no field(s) {unknown}; it has {sorted(group)}")
+  return ml_collections.ConfigDict({**group, **overrides})
+
+
+def optim(**overrides) -> ml_collections.ConfigDict:
+  return _with({
+      "name": "adam",  # adam | adamw | sgd
+      "lr": 1e-3,
+      "l2": 0.0,  # coupled: added to the gradient before Adam (torch Adam weight_decay)
+      "weight_decay": 0.0,  # decoupled (AdamW)
+      "momentum": 0.0,  # sgd only
+      "clip_norm": 0.0,  # global gradient norm; 0 disables
+  }, overrides, "config.optim")
+
+
+def train(*, early_stopping=None, plateau=None, **overrides) -> ml_collections.ConfigDict:
+  group = _with({
+      "epochs": 50,
+      "batch_size": 64,
+      "eval_batch_size": 1024,
+      "sampler": "uniform",  # an entry of research.train.sampling.SAMPLERS
+      "monitor": "val_loss",  # metric the controllers and best weights follow
+      "mode": "min",  # min | max
+      "checkpoint_every": 1,  # epochs between checkpoints (the last epoch is always saved)
+  }, overrides, "config.train")
+  group.early_stopping = _with({
+      "enabled": True,
+      "patience": 10,  # epochs without improvement
+      "min_delta": 0.0,
+      "restore_best": True,
+  }, early_stopping or {}, "config.train.early_stopping")
+  group.plateau = _with({
+      "enabled": True,
+      "factor": 0.5,
+      "patience": 5,
+      "min_delta": 1e-4,  # Keras' default
+      "cooldown": 0,
+      "min_lr": 0.0,
+  }, plateau or {}, "config.train.plateau")
+  return group
