@@ -16,7 +16,6 @@ Takes a few minutes on a 2-core CPU (the unrolled int8 LSTMs take longest).
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import pathlib
 import time
@@ -24,6 +23,8 @@ import time
 import jax
 import numpy as np
 from flax import linen as nn
+
+from research import config_file
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 # Input shape per example and class count at the full configs' data.
@@ -50,10 +51,7 @@ class HHTEncoder(nn.Module):
 
 
 def _config(name):
-  spec = importlib.util.spec_from_file_location(f"bench_{name}", ROOT / "configs" / f"{name}.py")
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  return module.get_config()
+  return config_file.load(ROOT / "configs" / f"{name}.py")
 
 
 def exportable(name, rng):

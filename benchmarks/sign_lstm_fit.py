@@ -14,7 +14,6 @@ For comparison: Keras 3 / TF 2.21 on the same machine class takes ~0.5 s per epo
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import pathlib
 import platform
@@ -22,13 +21,12 @@ import shutil
 import statistics
 import time
 
+from research import config_file
+
 
 def _config(epochs: int):
   path = pathlib.Path(__file__).resolve().parents[1] / "configs" / "sign_lstm.py"
-  spec = importlib.util.spec_from_file_location("sign_lstm_config", path)
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  config = module.get_config()
+  config = config_file.load(path)
   config.train.epochs = epochs
   config.train.early_stopping.enabled = False
   return config

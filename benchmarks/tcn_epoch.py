@@ -12,7 +12,6 @@ Prints one JSON line: compile+first epoch, median epoch, ms per step and per win
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import pathlib
 import time
@@ -20,6 +19,7 @@ import time
 import jax
 import numpy as np
 
+from research import config_file
 from research.models import build_model
 from research.tasks import build_task
 from research.train import engine, optim, sampling
@@ -28,10 +28,7 @@ _CONFIG = pathlib.Path(__file__).resolve().parents[1] / "configs" / "tcn.py"
 
 
 def _config():
-  spec = importlib.util.spec_from_file_location("tcn_config", _CONFIG)
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  return module.get_config()
+  return config_file.load(_CONFIG)
 
 
 def _windows(n: int, seed: int):
