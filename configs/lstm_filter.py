@@ -42,22 +42,14 @@ def get_config(arg=None):
   config.data.duration = 10.0  # seconds per signal
   config.data.window = 50  # samples per sequence
   config.data.stride = 1  # samples between window starts
-  config.data.amplitude_jitter = 0.1  # per-sample amplitude ~ U(1 - a, 1 + a)
-  config.data.phase_jitter = 0.05  # per-sample phase noise ~ U(-p, p), radians
+  config.data.phases = (4.0, 1.7, 0.26, 0.1)  # radians, one per frequency (see the docstring)
+  config.data.amplitude_jitter = 0.05  # per-sample amplitude ~ U(1 - a, 1 + a)
+  config.data.phase_jitter = 0.02  # per-sample phase noise ~ U(-p, p), radians
   config.data.noise_std = 0.0  # additive Gaussian noise on the mixture
+  config.data.fresh_noise = True  # every training step redraws the noise of its windows
   config.data.val_fraction = 0.1
   config.data.train_seed = 1  # noise seed of the training/validation signal
   config.data.test_seed = 2  # noise seed of the test signal
-
-  # Fresh noise on the mixture channel every step, so the model cannot memorise the one
-  # training signal's noise (validation windows overlap training windows; test does not).
-  config.augment = ml_collections.ConfigDict()
-  config.augment.enabled = False
-  config.augment.mode = "online"
-  config.augment.factor = 1
-  config.augment.jitter = ml_collections.ConfigDict({"enabled": True, "std": 0.05, "channels": (0,)})
-  config.augment.scale = ml_collections.ConfigDict({"enabled": False, "low": 1.0, "high": 1.0})
-  config.augment.shift = ml_collections.ConfigDict({"enabled": False, "max": 0})
 
   config.model = ml_collections.ConfigDict()
   config.model.name = "lstm_regressor"

@@ -73,7 +73,7 @@ def test_nonfinite_loss_stops_and_keeps_last_good_checkpoint(tmp_path):
   config = tiny_config(epochs=1)
   dataset = load_dataset(config)
   fit(config, dataset, tmp_path)
-  dataset.train["x"][3, 0, 0] = np.nan
+  dataset.train["x"][3, 0, 1] = np.nan  # A selector channel: fresh noise redraws channel 0.
   with pytest.raises(TrainingError, match=r"Non-finite loss at epoch 2, step \d+"):
     fit(tiny_config(epochs=2), dataset, tmp_path)
   state, _ = latest_state(tmp_path, config)

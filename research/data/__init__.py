@@ -1,7 +1,8 @@
 """Dataset loaders and synthetic-data generators, by name.
 
 `LOADERS[name](data_config, seed) -> Dataset` for `config.data.name`;
-`GENERATORS[name](out_dir, **options)` for `launch/make_data.py NAME`.
+`GENERATORS[name](out_dir, **options)` for `launch/make_data.py NAME`;
+`REDRAWS[name](data_config)` for datasets that can redraw their training noise on device.
 """
 
 from __future__ import annotations
@@ -33,6 +34,17 @@ GENERATORS = {
     "semg": semg.generate,
     "workout": workout.generate,
 }
+
+
+REDRAWS = {
+    "mixture": mixture.build_redraw,
+}
+
+
+def build_redraw(data_config):
+  """`fn(key, batch) -> batch` drawing fresh noise for a training batch, or None."""
+  builder = REDRAWS.get(data_config.name)
+  return builder(data_config) if builder else None
 
 
 def load_dataset(config) -> Dataset:

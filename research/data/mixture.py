@@ -1,35 +1,45 @@
 """The frequency-filter task: pick one sinusoid out of a noisy mixture of several.
 
 Input per step: (mixture sample, one-hot selector over the frequencies).
-Target per step: the clean unit sinusoid sin(2 pi f t) of the selected frequency.
+Target per step: the clean unit sinusoid sin(2 pi f t + phase_f) of the selected
+frequency. Each component carries per-sample amplitude ~ U(1-a, 1+a) and phase
+noise ~ U(-p, p); the mixture is their mean plus Gaussian noise (std `noise_std`).
 """
 
 from __future__ import annotations
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 
 from research.data import dataset as dataset_lib
 
 
-def mixture_signal(frequencies, sampling_rate, duration, amplitude_jitter, phase_jitter,
-                   noise_std, seed):
-  """Returns (times (N,), noisy mixture (N,), clean targets (K, N)).
+def clean_angles(cfg, times):
+  """2 pi f t + phase_f for every frequency of `cfg`: (K, len(times)) radians."""
+  frequencies = np.asarray(cfg.frequencies, np.float64)[:, None]
+  phases = np.asarray(cfg.phases, np.float64)[:, None]
+  return 2 * np.pi * frequencies * times[None, :] + phases
 
-  Each component gets per-sample amplitude ~ U(1-a, 1+a) and phase ~ U(-p, p);
-  the mixture is their mean plus Gaussian noise.
-  """
+
+def mixture_signal(cfg, seed):
+  """Returns (times (N,), noisy mixture (N,), clean targets (K, N)), noise drawn from `seed`."""
   rng = np.random.default_rng(seed)
-  times = np.arange(int(round(sampling_rate * duration))) / sampling_rate
-  phases = 2 * np.pi * np.asarray(frequencies, np.float64)[:, None] * times[None, :]
-  amplitude = rng.uniform(1 - amplitude_jitter, 1 + amplitude_jitter, phases.shape)
-  phase_noise = rng.uniform(-phase_jitter, phase_jitter, phases.shape)
-  mixture = (amplitude * np.sin(phases + phase_noise)).mean(0)
-  mixture += rng.normal(0.0, noise_std, mixture.shape)
-  return times, mixture.astype(np.float32), np.sin(phases).astype(np.float32)
+  times = np.arange(int(round(cfg.sampling_rate * cfg.duration))) / cfg.sampling_rate
+  angles = clean_angles(cfg, times)
+  amplitude = rng.uniform(1 - cfg.amplitude_jitter, 1 + cfg.amplitude_jitter, angles.shape)
+  phase_noise = rng.uniform(-cfg.phase_jitter, cfg.phase_jitter, angles.shape)
+  mixture = (amplitude * np.sin(angles + phase_noise)).mean(0)
+  mixture += rng.normal(0.0, cfg.noise_std, mixture.shape)
+  return times, mixture.astype(np.float32), np.sin(angles).astype(np.float32)
 
 
 def windows(mixture, targets, window, stride):
-  """Every window x every selector: x (M*K, window, 1+K), y (M*K, window, 1), freq_index (M*K,)."""
+  """Every window x every selector.
+
+  Returns x (M*K, window, 1+K), y (M*K, window, 1), freq_index (M*K,) and
+  start (M*K,), the sample index where each window begins.
+  """
   num_freqs = targets.shape[0]
   starts = np.arange(0, len(mixture) - window + 1, stride)
   if len(starts) == 0:
@@ -42,13 +52,40 @@ def windows(mixture, targets, window, stride):
   x[:, :, 0] = np.repeat(mix_MW, num_freqs, axis=0)
   x[np.arange(len(x)), :, 1 + freq_index] = 1.0
   y = targets[freq_index[:, None], np.repeat(offsets, num_freqs, axis=0)][..., None]
-  return {"x": x, "y": y.astype(np.float32), "freq_index": freq_index.astype(np.int32)}
+  return {"x": x, "y": y.astype(np.float32), "freq_index": freq_index.astype(np.int32),
+          "start": np.repeat(starts, num_freqs).astype(np.int32)}
+
+
+def build_redraw(cfg):
+  """`fn(key, batch) -> batch` that redraws the mixture channel's noise, or None.
+
+  With `cfg.fresh_noise`, every training step sees the same clean signal under
+  a new draw of the configured noise, so the model cannot memorise the one
+  training signal's noise (validation windows overlap training windows, so
+  memorising would flatter validation and not test).
+  """
+  if not cfg.get("fresh_noise", False):
+    return None
+  frequencies = jnp.asarray(cfg.frequencies, jnp.float32)[:, None, None]
+  phases = jnp.asarray(cfg.phases, jnp.float32)[:, None, None]
+  a, p = cfg.amplitude_jitter, cfg.phase_jitter
+
+  def redraw(key, batch):
+    n = batch["start"][:, None] + jnp.arange(batch["x"].shape[1])[None, :]  # (B, W)
+    angles = 2 * jnp.pi * frequencies * (n / cfg.sampling_rate)[None] + phases  # (K, B, W)
+    amp_key, phase_key, noise_key = jax.random.split(key, 3)
+    amplitude = jax.random.uniform(amp_key, angles.shape, minval=1 - a, maxval=1 + a)
+    phase_noise = jax.random.uniform(phase_key, angles.shape, minval=-p, maxval=p)
+    mixture = (amplitude * jnp.sin(angles + phase_noise)).mean(0)
+    mixture = mixture + cfg.noise_std * jax.random.normal(noise_key, mixture.shape)
+    x = jnp.asarray(batch["x"])
+    return {**batch, "x": x.at[:, :, 0].set(mixture.astype(x.dtype))}
+
+  return redraw
 
 
 def _signal_split(cfg, noise_seed):
-  _, mixture, targets = mixture_signal(
-      cfg.frequencies, cfg.sampling_rate, cfg.duration, cfg.amplitude_jitter,
-      cfg.phase_jitter, cfg.noise_std, noise_seed)
+  _, mixture, targets = mixture_signal(cfg, noise_seed)
   return windows(mixture, targets, cfg.window, cfg.stride)
 
 

@@ -148,8 +148,8 @@ def make_epoch_fn(model, task, optimizer, train_cfg, *, sampler: Callable,
                   augment: Callable | None = None) -> Callable:
   """Builds `epoch_fn(state, train_data, val_data) -> (state, metrics)`.
 
-  One call: sample and gather batches on device, `lax.scan` the train step,
-  evaluate the validation split, update the controllers and the learning rate.
+  One call: sample and gather batches on device, transform each with
+  `augment(key, batch) -> batch` when given, `lax.scan` the train step, evaluate the validation split, update the controllers and the learning rate.
   A non-finite loss keeps the incoming state and reports the first bad step
   (`nonfinite_step`, -1 when all were finite); a stopped run is left unchanged.
   """
@@ -167,7 +167,7 @@ def make_epoch_fn(model, task, optimizer, train_cfg, *, sampler: Callable,
       batch = _gather(train_data, idx, w)
       if augment is not None:
         key, augment_key = jax.random.split(key)
-        batch["x"] = augment(augment_key, batch["x"])
+        batch = augment(augment_key, batch)
       st, (sums, total, health) = step_fn(st, batch, key)
       return st, (sums, total, health)
 

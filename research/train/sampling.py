@@ -79,9 +79,24 @@ def from_config(config):
 
 
 def augment_from_config(config):
-  """The on-device augmentation of `config.augment`, or None."""
-  if "augment" not in config:
-    return None
-  from research.data import augment  # Only configs that augment need it.
-  return augment.build_augment(config.augment)
+  """`fn(key, batch) -> batch` for every training batch, or None.
 
+  The dataset's fresh noise draw (`research.data.build_redraw`) first, then
+  the window augmentation of `config.augment`.
+  """
+  from research import data  # Imported here: the data package pulls in every reader.
+  from research.data import augment
+  redraw = data.build_redraw(config.data)
+  window_augment = augment.build_augment(config.augment) if "augment" in config else None
+  if redraw is None and window_augment is None:
+    return None
+
+  def transform(key, batch):
+    if redraw is not None:
+      key, redraw_key = jax.random.split(key)
+      batch = redraw(redraw_key, batch)
+    if window_augment is not None:
+      batch = {**batch, "x": window_augment(key, batch["x"])}
+    return batch
+
+  return transform
