@@ -24,33 +24,45 @@ def _per_example(values, mask):
   return (values * mask).sum(1) / np.maximum(mask.sum(1), 1)
 
 
-def _summary(sq_err, abs_err, zero_sq):
+def _summary(sq_err, abs_err, zero_sq, reference_sq=None):
   mse, low, high = mean_interval(sq_err)
   zero = float(zero_sq.mean())
   # Paired one-sided test: is the model's squared error below the zero prediction's?
   diff = zero_sq - sq_err
   p_value = float(stats.ttest_1samp(diff, 0.0, alternative="greater").pvalue) if len(diff) > 1 else 1.0
-  return {"mse": mse, "mse_ci95": [low, high], "mae": float(abs_err.mean()),
-          "zero_prediction_mse": zero, "better_than_zero_p": p_value, "n": int(len(sq_err))}
+  summary = {"mse": mse, "mse_ci95": [low, high], "mae": float(abs_err.mean()),
+             "zero_prediction_mse": zero, "better_than_zero_p": p_value, "n": int(len(sq_err))}
+  if reference_sq is not None:
+    summary["reference_mse"] = float(reference_sq.mean())
+  return summary
 
 
-def report(*, split, predictions, meta, history, val_metrics, plots_dir, split_name):
-  """Overall and per-group (e.g. per selected frequency) error with the zero baseline."""
+def report(*, split, predictions, meta, history, val_metrics, plots_dir, split_name, reference=None):
+  """Overall and per-group (e.g. per selected frequency) error with the zero baseline.
+
+  `reference` ({"name", "value"}), when the dataset has one, is the error floor a
+  known-optimal predictor reaches, stated beside the model's.
+  """
   y = np.asarray(split["y"], np.float64)
   pred = np.asarray(predictions["value"], np.float64)
   mask = split.get("mask")
   sq_err = _per_example((pred - y) ** 2, mask)
   abs_err = _per_example(np.abs(pred - y), mask)
   zero_sq = _per_example(y ** 2, mask)
-  result = {"split": split_name, "overall": _summary(sq_err, abs_err, zero_sq),
+  ref_sq = None
+  if reference is not None:
+    ref_sq = _per_example((np.asarray(reference["value"], np.float64) - y) ** 2, mask)
+  result = {"split": split_name, "overall": _summary(sq_err, abs_err, zero_sq, ref_sq),
             "validation": {k: float(v) for k, v in val_metrics.items()},
             "epochs_trained": len(history)}
+  if reference is not None:
+    result["reference"] = reference["name"]
   groups = meta.get("frequency_names")
   if groups and "freq_index" in split:
+    rows = [split["freq_index"] == k for k in range(len(groups))]
     result["per_group"] = {
-        name: _summary(sq_err[split["freq_index"] == k], abs_err[split["freq_index"] == k],
-                       zero_sq[split["freq_index"] == k])
-        for k, name in enumerate(groups)}
+        name: _summary(sq_err[r], abs_err[r], zero_sq[r], None if ref_sq is None else ref_sq[r])
+        for name, r in zip(groups, rows)}
     _plot_predictions(split, pred, groups, plots_dir / "predictions.png")
   return result, _markdown(result)
 
@@ -69,12 +81,18 @@ def _markdown(result):
       f"MAE {o['mae']:.4f} over {o['n']} sequences. Zero prediction: MSE {o['zero_prediction_mse']:.4f}. "
       f"The model is {_verdict(o)} (paired one-sided t-test p = {o['better_than_zero_p']:.2g}).", "",
       "Overlapping windows are not independent, so the interval is narrower than the truth.", ""]
+  has_reference = "reference_mse" in o
+  if has_reference:
+    lines += [f"Reference, the {result['reference']}: MSE {o['reference_mse']:.4f} "
+              f"(the model: {o['mse'] - o['reference_mse']:+.4f} from it).", ""]
   if "per_group" in result:
-    lines += ["| group | MSE | 95% interval | MAE | zero-prediction MSE | verdict |",
-              "|---|---|---|---|---|---|"]
+    reference_column = " reference MSE |" if has_reference else ""
+    lines += ["| group | MSE | 95% interval | MAE | zero-prediction MSE |" + reference_column + " verdict |",
+              "|---|---|---|---|---|" + ("---|" if has_reference else "") + "---|"]
     for name, s in result["per_group"].items():
+      reference_cell = f" {s['reference_mse']:.4f} |" if has_reference else ""
       lines.append(f"| {name} | {s['mse']:.4f} | {s['mse_ci95'][0]:.4f}-{s['mse_ci95'][1]:.4f} | "
-                   f"{s['mae']:.4f} | {s['zero_prediction_mse']:.4f} | {_verdict(s)} |")
+                   f"{s['mae']:.4f} | {s['zero_prediction_mse']:.4f} |{reference_cell} {_verdict(s)} |")
   val = result["validation"]
   if "val_mse" in val:
     lines += ["", f"Best validation MSE {val['val_mse']:.4f} after {result['epochs_trained']} epochs."]

@@ -202,13 +202,14 @@ def report(workdir, split_name: str, dataset: dataset_lib.Dataset | None = None)
   best_epoch = min(history, key=lambda r: r[run.config.train.monitor] * (1 if run.config.train.mode == "min" else -1))
   predictions = predict_arrays(run, split)
   report_fn = evaluation.REPORTS[run.config.task.name]
+  reference = evaluation.reference_predictions(run.config.data, split)
   plots_dir = workdir / "plots"
   from research.evaluation import plots  # matplotlib only when reporting.
   plots.plot_loss(history, plots_dir / "loss.png", log_scale=run.config.task.name == "regression")
   result, markdown = report_fn(
       split=split, predictions=predictions, meta=run.meta, history=history,
       val_metrics={k: v for k, v in best_epoch.items() if k.startswith("val_")},
-      plots_dir=plots_dir, split_name=split_name)
+      plots_dir=plots_dir, split_name=split_name, **({"reference": reference} if reference else {}))
   result = {**result, "best_epoch": best_epoch["epoch"], "workdir": str(workdir)}
   records.write_json_atomic(workdir / "report.json", result)
   records.write_text_atomic(workdir / "report.md", markdown)
