@@ -32,14 +32,14 @@ def test_zero_model_is_called_no_better(tmp_path):
 
 
 def test_reference_error_reported_beside_the_model(tmp_path):
-  y = np.array([[[1.0]], [[0.0]], [[-1.0]]], np.float32)
-  reference = {"name": "oracle", "value": y + np.array([[[0.5]], [[0.0]], [[0.0]]], np.float32)}
+  y = np.array([[[1.0]], [[0.0]], [[-1.0]], [[2.0]]], np.float32)
+  reference = {"name": "oracle", "value": y + np.array([[[0.5]], [[0.0]], [[0.0]], [[-0.5]]], np.float32)}
   result, markdown = regression.report(
-      split={"y": y, "freq_index": np.array([0, 1, 1])}, predictions={"value": np.zeros_like(y)},
+      split={"y": y, "freq_index": np.array([0, 1, 1, 0])}, predictions={"value": np.zeros_like(y)},
       meta={"frequency_names": ["a", "b"]}, history=[{}], val_metrics={}, plots_dir=tmp_path,
       split_name="test", reference=reference)
-  np.testing.assert_allclose(result["overall"]["reference_mse"], 0.25 / 3, rtol=1e-6)
+  np.testing.assert_allclose(result["overall"]["reference_mse"], 0.5 / 4, rtol=1e-6)
   np.testing.assert_allclose(result["per_group"]["a"]["reference_mse"], 0.25, rtol=1e-6)
   np.testing.assert_allclose(result["per_group"]["b"]["reference_mse"], 0.0, atol=1e-12)
-  assert "Reference, the oracle: MSE 0.0833 (the model: +0.5833 from it)" in markdown
-  assert "| a | 1.0000 |" in markdown and "| 0.2500 |" in markdown
+  assert "Reference, the oracle: MSE 0.1250 (the model: +1.3750 from it)" in markdown
+  assert "| a | 2.5000 |" in markdown and "| 0.2500 |" in markdown
