@@ -43,3 +43,6 @@ def test_reference_error_reported_beside_the_model(tmp_path):
   np.testing.assert_allclose(result["per_group"]["b"]["reference_mse"], 0.0, atol=1e-12)
   assert "Reference, the oracle: MSE 0.1250 (the model: +1.3750 from it)" in markdown
   assert "| a | 2.5000 |" in markdown and "| 0.2500 |" in markdown
+  np.testing.assert_allclose(result["mse_by_step"]["reference"], [0.125])
+  np.testing.assert_allclose(result["mse_by_step"]["model"], [1.5])
+  assert (tmp_path / "error_by_step.png").exists()

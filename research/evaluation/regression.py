@@ -64,6 +64,12 @@ def report(*, split, predictions, meta, history, val_metrics, plots_dir, split_n
         name: _summary(sq_err[r], abs_err[r], zero_sq[r], None if ref_sq is None else ref_sq[r])
         for name, r in zip(groups, rows)}
     _plot_predictions(split, pred, groups, plots_dir / "predictions.png")
+  if y.ndim == 3 and mask is None:  # Equal-length sequences: where in the window the error lies.
+    by_step = {"model": (pred - y) ** 2, "zero prediction": y ** 2}
+    if reference is not None:
+      by_step["reference"] = (np.asarray(reference["value"], np.float64) - y) ** 2
+    result["mse_by_step"] = {name: err.mean(axis=(0, 2)).tolist() for name, err in by_step.items()}
+    _plot_error_by_step(result["mse_by_step"], plots_dir / "error_by_step.png")
   return result, _markdown(result)
 
 
@@ -103,6 +109,18 @@ def _markdown(result):
                    f"{result['split']} performance (overlapping windows of the training signal make it "
                    f"optimistic when it is the lower one).")
   return "\n".join(lines) + "\n"
+
+
+def _plot_error_by_step(mse_by_step, path):
+  fig, ax = plots.plt.subplots(figsize=(7, 3.5))
+  for name, values in mse_by_step.items():
+    ax.plot(np.arange(1, len(values) + 1), values, label=name)
+  ax.set_yscale("log")
+  ax.set_xlabel("step within the window")
+  ax.set_ylabel("MSE")
+  ax.grid(alpha=0.3)
+  ax.legend()
+  plots.save_figure(fig, path)
 
 
 def _plot_predictions(split, pred, groups, path, points: int = 1000):
