@@ -2,8 +2,9 @@
 
 Inputs: split (numpy arrays), predictions (task.predict, numpy), meta, history,
 val_metrics, plots_dir, split_name, and for regression an optional `reference`
-(`reference_predictions`: what a known-optimal predictor scores). Every report states its trivial baseline,
-an interval, and says in words when the model does not beat the baseline.
+(`reference_predictions`: what a known-optimal predictor scores). Every report
+states its trivial baseline, an interval, and says in words when the model does
+not beat the baseline.
 """
 
 from __future__ import annotations

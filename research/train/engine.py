@@ -149,7 +149,8 @@ def make_epoch_fn(model, task, optimizer, train_cfg, *, sampler: Callable,
   """Builds `epoch_fn(state, train_data, val_data) -> (state, metrics)`.
 
   One call: sample and gather batches on device, transform each with
-  `augment(key, batch) -> batch` when given, `lax.scan` the train step, evaluate the validation split, update the controllers and the learning rate.
+  `augment(key, batch) -> batch` when given, `lax.scan` the train step,
+  evaluate the validation split, update the controllers and the learning rate.
   A non-finite loss keeps the incoming state and reports the first bad step
   (`nonfinite_step`, -1 when all were finite); a stopped run is left unchanged.
   """
