@@ -19,6 +19,8 @@ def test_report_numbers_and_words(tmp_path):
   np.testing.assert_allclose(result["per_group"]["a"]["mse"], np.mean([per_example[0], per_example[2]]), rtol=1e-5)
   assert "better than the zero prediction" in markdown
   assert "differ by more than the interval" in markdown
+  assert result["per_group"]["b"]["mse_ci95"] is None  # One example: no interval, said so.
+  assert "| b | 0.0200 | n/a (one example) |" in markdown
   assert (tmp_path / "predictions.png").exists()
 
 

@@ -9,9 +9,11 @@ from research.evaluation import plots
 
 
 def mean_interval(values, confidence: float = 0.95):
-  """Normal-approximation interval of a mean: (mean, low, high)."""
+  """Normal-approximation interval of a mean: (mean, low, high); low = high = None below two values."""
   values = np.asarray(values, np.float64)
   mean = values.mean()
+  if len(values) < 2:
+    return float(mean), None, None
   half = stats.norm.ppf(0.5 + confidence / 2) * values.std(ddof=1) / np.sqrt(len(values))
   return float(mean), float(mean - half), float(mean + half)
 
@@ -30,7 +32,7 @@ def _summary(sq_err, abs_err, zero_sq, reference_sq=None):
   # Paired one-sided test: is the model's squared error below the zero prediction's?
   diff = zero_sq - sq_err
   p_value = float(stats.ttest_1samp(diff, 0.0, alternative="greater").pvalue) if len(diff) > 1 else 1.0
-  summary = {"mse": mse, "mse_ci95": [low, high], "mae": float(abs_err.mean()),
+  summary = {"mse": mse, "mse_ci95": None if low is None else [low, high], "mae": float(abs_err.mean()),
              "zero_prediction_mse": zero, "better_than_zero_p": p_value, "n": int(len(sq_err))}
   if reference_sq is not None:
     summary["reference_mse"] = float(reference_sq.mean())
@@ -73,6 +75,13 @@ def report(*, split, predictions, meta, history, val_metrics, plots_dir, split_n
   return result, _markdown(result)
 
 
+def _interval(summary):
+  if summary["mse_ci95"] is None:
+    return "n/a (one example)"
+  low, high = summary["mse_ci95"]
+  return f"{low:.4f}-{high:.4f}"
+
+
 def _verdict(summary):
   if summary["mse"] < summary["zero_prediction_mse"] and summary["better_than_zero_p"] < 0.05:
     return "better than the zero prediction"
@@ -83,7 +92,7 @@ def _markdown(result):
   o = result["overall"]
   lines = [
       f"# Regression report ({result['split']} split)", "",
-      f"{result['split'].capitalize()} MSE {o['mse']:.4f} (95% interval {o['mse_ci95'][0]:.4f}-{o['mse_ci95'][1]:.4f}), "
+      f"{result['split'].capitalize()} MSE {o['mse']:.4f} (95% interval {_interval(o)}), "
       f"MAE {o['mae']:.4f} over {o['n']} sequences. Zero prediction: MSE {o['zero_prediction_mse']:.4f}. "
       f"The model is {_verdict(o)} (paired one-sided t-test p = {o['better_than_zero_p']:.2g}).", "",
       "Overlapping windows are not independent, so the interval is narrower than the truth.", ""]
@@ -97,13 +106,12 @@ def _markdown(result):
               "|---|---|---|---|---|" + ("---|" if has_reference else "") + "---|"]
     for name, s in result["per_group"].items():
       reference_cell = f" {s['reference_mse']:.4f} |" if has_reference else ""
-      lines.append(f"| {name} | {s['mse']:.4f} | {s['mse_ci95'][0]:.4f}-{s['mse_ci95'][1]:.4f} | "
+      lines.append(f"| {name} | {s['mse']:.4f} | {_interval(s)} | "
                    f"{s['mae']:.4f} | {s['zero_prediction_mse']:.4f} |{reference_cell} {_verdict(s)} |")
   val = result["validation"]
   if "val_mse" in val:
     lines += ["", f"Best validation MSE {val['val_mse']:.4f} after {result['epochs_trained']} epochs."]
-    low, high = o["mse_ci95"]
-    if not low <= val["val_mse"] <= high:
+    if o["mse_ci95"] and not o["mse_ci95"][0] <= val["val_mse"] <= o["mse_ci95"][1]:
       lines.append(f"Validation and {result['split']} MSE differ by more than the interval "
                    f"({val['val_mse']:.4f} vs {o['mse']:.4f}): the validation figure does not predict "
                    f"{result['split']} performance (overlapping windows of the training signal make it "
