@@ -1,6 +1,6 @@
 """Times a full 200-epoch fit of the sign-language LSTM at the seed's size.
 
-  python benchmarks/sign_lstm_fit.py [--epochs 200] [--workdir /tmp/sign_bench]
+  python benchmarks/sign_lstm_fit.py [--epochs 200] [--checkpoint-every N] [--workdir /tmp/sign_bench]
 
 Size: 10 actions x 30 sequences x 30 frames x 1662 features (synthetic keypoints),
 stratified 10% test / 15% validation -> 229 training sequences, batch 16 (15 steps per
@@ -24,10 +24,12 @@ import time
 from research import config_file
 
 
-def _config(epochs: int):
+def _config(epochs: int, checkpoint_every: int | None):
   path = pathlib.Path(__file__).resolve().parents[1] / "configs" / "sign_lstm.py"
   config = config_file.load(path)
   config.train.epochs = epochs
+  if checkpoint_every:
+    config.train.checkpoint_every = checkpoint_every
   config.train.early_stopping.enabled = False
   return config
 
@@ -35,6 +37,8 @@ def _config(epochs: int):
 def main() -> None:
   parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
   parser.add_argument("--epochs", type=int, default=200)
+  parser.add_argument("--checkpoint-every", type=int, default=None,
+                      help="epochs between checkpoints (default: the config's)")
   parser.add_argument("--workdir", default="/tmp/sign_lstm_bench")
   args = parser.parse_args()
 
@@ -45,7 +49,7 @@ def main() -> None:
 
   workdir = pathlib.Path(args.workdir)
   shutil.rmtree(workdir, ignore_errors=True)
-  config = _config(args.epochs)
+  config = _config(args.epochs, args.checkpoint_every)
   started = time.perf_counter()
   dataset = load_dataset(config)
   loaded = time.perf_counter()
@@ -56,6 +60,7 @@ def main() -> None:
   print(json.dumps({
       "benchmark": "sign_lstm_fit", "epochs": len(history), "sizes": dataset.sizes(),
       "input_shape": list(dataset.train["x"].shape[1:]), "batch_size": config.train.batch_size,
+      "checkpoint_every": config.train.checkpoint_every,
       "data_seconds": round(loaded - started, 2), "fit_seconds": round(finished - loaded, 2),
       "first_epoch_seconds": round(epoch_seconds[0], 2),
       "median_epoch_seconds": round(statistics.median(epoch_seconds[1:] or epoch_seconds), 3),
