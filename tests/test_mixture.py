@@ -8,7 +8,8 @@ from configs import lstm_filter
 from research.data import build_redraw, load_dataset, mixture
 
 
-def _data_config(**overrides):
+def data_config(**overrides):
+  """A small mixture data config (also used by test_mixture_floor.py)."""
   cfg = ml_collections.ConfigDict(dict(
       name="mixture", frequencies=(1.0, 3.0), phases=(0.0, 0.5), sampling_rate=100.0, duration=1.0,
       window=10, stride=5, amplitude_jitter=0.0, phase_jitter=0.0, noise_std=0.0, fresh_noise=True))
@@ -38,7 +39,7 @@ def test_deterministic_and_test_signal_differs():
 
 
 def test_selector_target_and_start_agree():
-  cfg = _data_config()
+  cfg = data_config()
   times, mix, targets = mixture.mixture_signal(cfg, seed=0)
   expected = (np.sin(2 * np.pi * times) + np.sin(6 * np.pi * times + 0.5)) / 2
   np.testing.assert_allclose(mix, expected, atol=1e-6)
@@ -55,7 +56,7 @@ def test_selector_target_and_start_agree():
 
 
 def test_redraw_without_noise_rebuilds_the_clean_mixture():
-  cfg = _data_config()
+  cfg = data_config()
   _, mix, targets = mixture.mixture_signal(cfg, seed=0)
   w = mixture.windows(mix, targets, window=10, stride=5)
   batch = {**w, "x": w["x"].copy()}
@@ -67,7 +68,7 @@ def test_redraw_without_noise_rebuilds_the_clean_mixture():
 
 def test_redraw_draws_the_configured_noise_afresh():
   a, p = 0.2, 0.3
-  cfg = _data_config(amplitude_jitter=a, phase_jitter=p)
+  cfg = data_config(amplitude_jitter=a, phase_jitter=p)
   _, mix, targets = mixture.mixture_signal(cfg, seed=0)
   w = mixture.windows(mix, targets, window=10, stride=5)
   batch = {k: np.repeat(v[:1], 20_000, axis=0) for k, v in w.items()}  # One window, many draws.
@@ -85,4 +86,4 @@ def test_redraw_draws_the_configured_noise_afresh():
 
 
 def test_redraw_off_by_config():
-  assert build_redraw(_data_config(fresh_noise=False)) is None
+  assert build_redraw(data_config(fresh_noise=False)) is None

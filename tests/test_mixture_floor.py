@@ -1,19 +1,17 @@
 """The approximate Bayes floor of the mixture task against independent computations."""
 
-import ml_collections
 import numpy as np
 from scipy import stats
 
 from research.data import mixture
 from research.evaluation import mixture_floor
+from test_mixture import data_config
 
 
 def _cfg(**overrides):
-  cfg = ml_collections.ConfigDict(dict(
-      name="mixture", frequencies=(1.0, 2.0), phases=(0.3, 1.1), sampling_rate=20.0, duration=2.0,
-      window=5, stride=1, amplitude_jitter=0.1, phase_jitter=0.2, noise_std=0.05, fresh_noise=False))
-  cfg.update(overrides)
-  return cfg
+  return data_config(**{**dict(frequencies=(1.0, 2.0), phases=(0.3, 1.1), sampling_rate=20.0, duration=2.0,
+                               window=5, stride=1, amplitude_jitter=0.1, phase_jitter=0.2, noise_std=0.05),
+                        **overrides})
 
 
 def test_period_samples():

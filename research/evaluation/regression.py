@@ -48,12 +48,12 @@ def report(*, split, predictions, meta, history, val_metrics, plots_dir, split_n
   y = np.asarray(split["y"], np.float64)
   pred = np.asarray(predictions["value"], np.float64)
   mask = split.get("mask")
-  sq_err = _per_example((pred - y) ** 2, mask)
-  abs_err = _per_example(np.abs(pred - y), mask)
-  zero_sq = _per_example(y ** 2, mask)
-  ref_sq = None
+  squared = {"model": (pred - y) ** 2, "zero prediction": y ** 2}  # Elementwise, computed once.
   if reference is not None:
-    ref_sq = _per_example((np.asarray(reference["value"], np.float64) - y) ** 2, mask)
+    squared["reference"] = (np.asarray(reference["value"], np.float64) - y) ** 2
+  sq_err, zero_sq = _per_example(squared["model"], mask), _per_example(squared["zero prediction"], mask)
+  abs_err = _per_example(np.abs(pred - y), mask)
+  ref_sq = _per_example(squared["reference"], mask) if reference is not None else None
   result = {"split": split_name, "overall": _summary(sq_err, abs_err, zero_sq, ref_sq),
             "validation": {k: float(v) for k, v in val_metrics.items()},
             "epochs_trained": len(history)}
@@ -67,10 +67,7 @@ def report(*, split, predictions, meta, history, val_metrics, plots_dir, split_n
         for name, r in zip(groups, rows)}
     _plot_predictions(split, pred, groups, plots_dir / "predictions.png")
   if y.ndim == 3 and mask is None:  # Equal-length sequences: where in the window the error lies.
-    by_step = {"model": (pred - y) ** 2, "zero prediction": y ** 2}
-    if reference is not None:
-      by_step["reference"] = (np.asarray(reference["value"], np.float64) - y) ** 2
-    result["mse_by_step"] = {name: err.mean(axis=(0, 2)).tolist() for name, err in by_step.items()}
+    result["mse_by_step"] = {name: err.mean(axis=(0, 2)).tolist() for name, err in squared.items()}
     _plot_error_by_step(result["mse_by_step"], plots_dir / "error_by_step.png")
   return result, _markdown(result)
 
