@@ -15,11 +15,12 @@ import numpy as np
 from research.data import dataset as dataset_lib
 
 
-def clean_angles(cfg, times):
-  """2 pi f t + phase_f for every frequency of `cfg`: (K, len(times)) radians."""
-  frequencies = np.asarray(cfg.frequencies, np.float64)[:, None]
-  phases = np.asarray(cfg.phases, np.float64)[:, None]
-  return 2 * np.pi * frequencies * times[None, :] + phases
+def clean_angles(cfg, times, xp=np):
+  """2 pi f t + phase_f for every frequency of `cfg`: (K, *times.shape) radians (NumPy or jax.numpy)."""
+  shape = (-1,) + (1,) * times.ndim
+  frequencies = xp.asarray(cfg.frequencies, times.dtype).reshape(shape)
+  phases = xp.asarray(cfg.phases, times.dtype).reshape(shape)
+  return 2 * np.pi * frequencies * times[None] + phases
 
 
 def mixture_signal(cfg, seed):
@@ -66,13 +67,11 @@ def build_redraw(cfg):
   """
   if not cfg.get("fresh_noise", False):
     return None
-  frequencies = jnp.asarray(cfg.frequencies, jnp.float32)[:, None, None]
-  phases = jnp.asarray(cfg.phases, jnp.float32)[:, None, None]
   a, p = cfg.amplitude_jitter, cfg.phase_jitter
 
   def redraw(key, batch):
     n = batch["start"][:, None] + jnp.arange(batch["x"].shape[1])[None, :]  # (B, W)
-    angles = 2 * jnp.pi * frequencies * (n / cfg.sampling_rate)[None] + phases  # (K, B, W)
+    angles = clean_angles(cfg, (n / cfg.sampling_rate).astype(jnp.float32), jnp)  # (K, B, W)
     amp_key, phase_key, noise_key = jax.random.split(key, 3)
     amplitude = jax.random.uniform(amp_key, angles.shape, minval=1 - a, maxval=1 + a)
     phase_noise = jax.random.uniform(phase_key, angles.shape, minval=-p, maxval=p)
