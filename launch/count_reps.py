@@ -31,10 +31,8 @@ _GAP = flags.DEFINE_integer("max_gap", None,
 _PLOT_DIR = flags.DEFINE_string("plot_dir", None, "Where reps_<name>.png goes; default <workdir>/plots.")
 
 
-def count_recording(run, recording, *, stride: int, params: dict) -> dict:
-  """Segments, counts and per-frame traces of one recording under a loaded run."""
-  import numpy as np
-
+def count_recording(run, recording, *, stride: int, params: dict) -> tuple[dict, dict]:
+  """Segments, counts and per-frame traces (`analyse_recording`'s dict) of one recording under a run."""
   from research.data import workout
   from research.evaluation import counting
   from research.train import predict_arrays
@@ -44,22 +42,16 @@ def count_recording(run, recording, *, stride: int, params: dict) -> dict:
   if recording.fps != float(meta["sampling_rate"]):
     raise ValueError(f"{recording.path}: recorded at {recording.fps:g} fps; the run was trained at "
                      f"{meta['sampling_rate']:g} fps. Resample the recording first.")
-  if recording.angles.shape[1] != len(meta["feature_layout"]):
-    raise ValueError(f"{recording.path}: 'angles' has {recording.angles.shape[1]} columns; the run expects "
-                     f"{len(meta['feature_layout'])}: {meta['feature_layout']}")
   if len(recording.angles) < window:
     raise ValueError(f"{recording.path}: {len(recording.angles)} frames, fewer than one window of {window}")
   x_NWF, starts = workout.input_windows(recording.angles, window, stride)
   predictions = predict_arrays(run, {"x": x_NWF})
   num_frames = len(recording.angles)
-  seg_prob_T = counting.stitch(predictions["seg_prob"], starts, num_frames)
-  class_NWC = np.repeat(predictions["probs"][:, None, :], window, axis=1)
-  class_probs_TC = counting.stitch(class_NWC, starts, num_frames)
   class_names = list(meta["class_names"])
-  found = counting.analyse_recording(
-      seg_prob_T, class_probs_TC, none_index=class_names.index(meta.get("none_class", "none")),
-      min_spacing=params["min_spacing"], height=params["height"], min_segment=params["min_segment"],
-      tolerance=params["tolerance"], max_gap=params["max_gap"], delay=int(meta.get("target_delay", 0)))
+  none_index = class_names.index(meta.get("none_class", "none"))
+  found = counting.analyse_windows(predictions["seg_prob"], predictions["probs"], starts, num_frames,
+                                   none_index=none_index, params=params,
+                                   delay=int(meta.get("target_delay", 0)))
   fps = recording.fps
   result = {
       "input": recording.path, "fps": fps, "num_frames": num_frames, "window": window, "stride": stride,
@@ -70,15 +62,14 @@ def count_recording(run, recording, *, stride: int, params: dict) -> dict:
                     "count": s["count"], "rep_start_frames": s["rep_starts"]} for s in found["segments"]],
   }
   if recording.exercise is not None:
-    true_sets = workout.sets_of(recording.exercise, recording.rep_starts, class_names.index("none"))
+    true_sets = workout.sets_of(recording.exercise, recording.rep_starts, none_index)
     counted = counting.count_in_sets(found["peaks"], true_sets, params["tolerance"])
     result["truth"] = [{"exercise": class_names[s["label"]], "start_frame": s["start"], "end_frame": s["end"],
                         "true_count": s["count"], "counted": len(c)} for s, c in zip(true_sets, counted)]
     if true_sets:
       result["truth_metrics"] = counting.counting_metrics([s["count"] for s in true_sets],
                                                           [len(c) for c in counted])
-  traces = {"seg_prob": found["seg_prob"], "peaks": found["peaks"], "segments": found["segments"]}
-  return result, traces
+  return result, found
 
 
 def main(argv):
@@ -106,15 +97,14 @@ def main(argv):
     print(f"error: {error}", file=sys.stderr)
     return 1
   plot_dir = pathlib.Path(_PLOT_DIR.value) if _PLOT_DIR.value else pathlib.Path(_WORKDIR.value) / "plots"
-  true_starts = recording.rep_starts if recording.rep_starts is not None else None
   plot = counting_plots.reps_plot(
       plot_dir / f"reps_{recording.name}.png", angles_TF=recording.angles, joint_names=meta["feature_layout"],
       seg_prob_T=traces["seg_prob"], peaks=traces["peaks"], segments=traces["segments"],
-      class_names=meta["class_names"], fps=recording.fps, true_starts=true_starts, height=params["height"])
+      class_names=meta["class_names"], fps=recording.fps, true_starts=recording.rep_starts, height=params["height"])
   result["plot"] = str(plot)
   if _OUTPUT.value:
     records.write_json_atomic(_OUTPUT.value, result)
-  print(json.dumps(result, indent=2, default=lambda v: v.tolist() if hasattr(v, "tolist") else str(v)))
+  print(json.dumps(records.jsonable(result), indent=2))
   return 0
 
 

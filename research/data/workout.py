@@ -220,7 +220,7 @@ def make_windows(recording: Recording, *, window: int, stride: int, half_width: 
   is_start_T = np.zeros(num_frames, bool)
   is_start_T[marked] = True
   return {
-      "x": x_NWF.reshape(len(starts), window, recording.angles.shape[1]),
+      "x": x_NWF,
       "y": window_label(recording.exercise[offsets_NW], num_classes, label_mode),
       "seg": target_T[offsets_NW].reshape(len(starts), window),
       "has_start": is_start_T[offsets_NW].any(1).astype(np.int32),

@@ -91,19 +91,6 @@ def count_in_sets(peaks, sets, tolerance: int = 0) -> list[list[int]]:
   return [[int(p) for p in peaks if s["start"] - tolerance <= p < s["end"] + tolerance] for s in sets]
 
 
-def bootstrap_interval(values, statistic=np.mean, resamples: int = 2000, seed: int = 0,
-                       confidence: float = 0.95) -> list[float]:
-  """Percentile bootstrap interval of `statistic` over the items of `values`."""
-  values = np.asarray(values, np.float64)
-  if len(values) == 0:
-    return [float("nan"), float("nan")]
-  rng = np.random.default_rng(seed)
-  draws = rng.integers(0, len(values), (resamples, len(values)))
-  stats_ = np.asarray([statistic(values[d]) for d in draws])
-  tail = (1 - confidence) / 2
-  return [float(np.quantile(stats_, tail)), float(np.quantile(stats_, 1 - tail))]
-
-
 def counting_metrics(true_counts, pred_counts) -> dict:
   """MAE relative to the true count, absolute MAE, off-by-one and exact accuracy, with 95% intervals.
 
@@ -123,9 +110,9 @@ def counting_metrics(true_counts, pred_counts) -> dict:
   return {
       "num_sets": int(len(true)),
       "mae_relative": float(relative.mean()) if len(relative) else float("nan"),
-      "mae_relative_interval_95": bootstrap_interval(relative),
+      "mae_relative_interval_95": stats.bootstrap_interval(relative),
       "mae": float(error.mean()),
-      "mae_interval_95": bootstrap_interval(error),
+      "mae_interval_95": stats.bootstrap_interval(error),
       "off_by_one": obo / len(true),
       "off_by_one_interval_95": list(stats.wilson_interval(obo, len(true))),
       "exact": exact / len(true),
@@ -157,3 +144,18 @@ def analyse_recording(seg_prob_T, class_probs_TC, *, none_index: int, min_spacin
     segment["rep_starts"] = reps
     segment["count"] = len(reps)
   return {"peaks": peaks, "seg_prob": seg_prob_T, "labels": labels_T, "segments": found}
+
+
+def analyse_windows(seg_prob_NW, class_probs_NC, starts_N, num_frames: int, *, none_index: int,
+                    params: dict, delay: int = 0) -> dict:
+  """`analyse_recording` of per-window outputs: each window's class probabilities cover all its frames.
+
+  `params` holds min_spacing, height, min_segment, tolerance and max_gap.
+  """
+  seg_prob_T = stitch(seg_prob_NW, starts_N, num_frames)
+  window = np.shape(seg_prob_NW)[1]
+  class_NWC = np.broadcast_to(np.asarray(class_probs_NC)[:, None, :], (len(starts_N), window, np.shape(class_probs_NC)[1]))
+  return analyse_recording(
+      seg_prob_T, stitch(class_NWC, starts_N, num_frames), none_index=none_index,
+      min_spacing=params["min_spacing"], height=params["height"], min_segment=params["min_segment"],
+      tolerance=params["tolerance"], max_gap=params["max_gap"], delay=delay)

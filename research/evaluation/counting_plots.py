@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import pathlib
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-from matplotlib import pyplot as plt  # noqa: E402
-
-import numpy as np  # noqa: E402
+from research.evaluation.plots import plt, save_figure
 
 
 def reps_plot(path, *, angles_TF, joint_names, seg_prob_T, peaks, segments, class_names, fps: float,
@@ -19,7 +16,6 @@ def reps_plot(path, *, angles_TF, joint_names, seg_prob_T, peaks, segments, clas
   Predicted exercise segments are shaded and named; true starts (when known) are ticks.
   """
   path = pathlib.Path(path)
-  path.parent.mkdir(parents=True, exist_ok=True)
   angles_TF = np.asarray(angles_TF)
   time_T = np.arange(len(seg_prob_T)) / fps
   fig, (top, bottom) = plt.subplots(2, 1, figsize=(14, 6), sharex=True,
@@ -47,6 +43,5 @@ def reps_plot(path, *, angles_TF, joint_names, seg_prob_T, peaks, segments, clas
   bottom.set_xlabel("time (s)")
   bottom.legend(loc="upper right", fontsize=7)
   fig.tight_layout()
-  fig.savefig(path, dpi=110)
-  plt.close(fig)
+  save_figure(fig, path)
   return path

@@ -90,16 +90,9 @@ def counting_report(split, predictions, meta, split_name: str, plots_dir=None) -
     rows_of = np.flatnonzero(split["recording"] == index)
     if len(rows_of) == 0:
       continue
-    starts = split["start"][rows_of]
-    num_frames = rec["num_frames"]
-    seg_prob_T = counting.stitch(predictions["seg_prob"][rows_of], starts, num_frames)
-    window = predictions["seg_prob"].shape[1]
-    class_NWC = np.repeat(predictions["probs"][rows_of][:, None, :], window, axis=1)
-    class_probs_TC = counting.stitch(class_NWC, starts, num_frames)
-    found = counting.analyse_recording(
-        seg_prob_T, class_probs_TC, none_index=none_index, min_spacing=params["min_spacing"],
-        height=params["height"], min_segment=params["min_segment"], tolerance=params["tolerance"],
-        max_gap=params["max_gap"], delay=int(meta.get("target_delay", 0)))
+    starts, num_frames = split["start"][rows_of], rec["num_frames"]
+    found = counting.analyse_windows(
+        predictions["seg_prob"][rows_of], predictions["probs"][rows_of], starts, num_frames, none_index=none_index, params=params, delay=int(meta.get("target_delay", 0)))
     per_set = counting.count_in_sets(found["peaks"], rec["sets"], params["tolerance"])
     for true_set, reps in zip(rec["sets"], per_set):
       frame_labels = found["labels"][true_set["start"]:true_set["end"]]

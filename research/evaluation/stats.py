@@ -1,4 +1,4 @@
-"""Intervals and significance tests for classification accuracy.
+"""Intervals and significance tests: accuracy (Wilson, exact binomial) and bootstrap intervals.
 
 The accuracy interval is Wilson's score interval: unlike the normal ("Wald")
 interval it stays inside [0, 1] and keeps close to its nominal coverage on the
@@ -54,3 +54,16 @@ def majority_rate(labels, num_classes: int) -> tuple[float, int]:
   counts = np.bincount(labels, minlength=num_classes)
   index = int(np.argmax(counts))
   return float(counts[index] / labels.size), index
+
+
+def bootstrap_interval(values, statistic=np.mean, resamples: int = 2000, seed: int = 0,
+                       confidence: float = 0.95) -> list[float]:
+  """Percentile bootstrap interval of `statistic` over the items of `values`."""
+  values = np.asarray(values, np.float64)
+  if len(values) == 0:
+    return [float("nan"), float("nan")]
+  rng = np.random.default_rng(seed)
+  draws = rng.integers(0, len(values), (resamples, len(values)))
+  stats_ = np.asarray([statistic(values[d]) for d in draws])
+  tail = (1 - confidence) / 2
+  return [float(np.quantile(stats_, tail)), float(np.quantile(stats_, 1 - tail))]

@@ -10,15 +10,16 @@ import tempfile
 from typing import Any
 
 
-def _jsonable(value):
+def jsonable(value):
+  """`value` with arrays as lists and non-finite floats as strings, ready for json.dumps."""
   if isinstance(value, float) and not math.isfinite(value):
     return str(value)
   if hasattr(value, "tolist"):
-    return _jsonable(value.tolist())
+    return jsonable(value.tolist())
   if isinstance(value, dict):
-    return {str(k): _jsonable(v) for k, v in value.items()}
+    return {str(k): jsonable(v) for k, v in value.items()}
   if isinstance(value, (list, tuple)):
-    return [_jsonable(v) for v in value]
+    return [jsonable(v) for v in value]
   return value
 
 
@@ -37,12 +38,12 @@ def write_text_atomic(path, text: str) -> None:
 
 
 def write_json_atomic(path, data: Any) -> None:
-  write_text_atomic(path, json.dumps(_jsonable(data), indent=2, sort_keys=True) + "\n")
+  write_text_atomic(path, json.dumps(jsonable(data), indent=2, sort_keys=True) + "\n")
 
 
 def write_history(path, history: list[dict]) -> None:
   """history.jsonl: one JSON line per epoch, rewritten whole so it always matches the checkpoint."""
-  write_text_atomic(path, "".join(json.dumps(_jsonable(row), sort_keys=True) + "\n" for row in history))
+  write_text_atomic(path, "".join(json.dumps(jsonable(row), sort_keys=True) + "\n" for row in history))
 
 
 def read_json(path):
