@@ -11,7 +11,7 @@ from flax import linen as nn
 from configs import lstm_filter
 from research.data import load_dataset
 from research.tasks import regression
-from research.train import TrainingError, checkpoint, engine, fit, load_run, optim, sampling
+from research.train import TrainingError, checkpoint, engine, fit, load_run, optim, records, sampling
 
 
 def tiny_config(epochs=2):
@@ -44,6 +44,18 @@ def test_smoke_fit_writes_the_record(tmp_path):
     assert np.isfinite(history[0][key]), key
   assert report["overall"]["zero_prediction_mse"] > 0.3
   assert "zero prediction" in (tmp_path / "report.md").read_text()
+
+
+def test_load_run_gives_best_or_last_weights(tmp_path):
+  config = tiny_config()
+  config.train.mode = "max"  # The falling validation loss makes epoch 1 the "best", not the last.
+  fit(config, load_dataset(config), tmp_path)
+  assert records.best_row(records.read_history(tmp_path / "history.jsonl"))["epoch"] == 1
+  state, _ = latest_state(tmp_path, config)
+  for best, expected in ((True, state.best_params), (False, state.params)):
+    got = load_run(tmp_path, best=best).variables["params"]
+    jax.tree_util.tree_map(np.testing.assert_array_equal, got, expected)
+  assert not np.array_equal(state.params["head"]["bias"], state.best_params["head"]["bias"])
 
 
 def test_two_plus_two_epochs_equal_four_bitwise(tmp_path):

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import functools
 import hashlib
 import json
 import pathlib
@@ -37,7 +38,6 @@ from research.heads import persist
 from research.heads import svm as svm_head
 from research.models import build_model
 from research.train import TrainingError, fit, load_run
-from research.train import checkpoint as engine_checkpoint
 from research.train import records
 
 CHECKPOINTS = "cnn_svm"  # workdir/cnn_svm/{latest,final}
@@ -51,9 +51,13 @@ def _config_json(config) -> dict:
   return json.loads(config.to_json_best_effort())
 
 
+@functools.partial(jax.jit, static_argnums=0)
+def _encode(model, params, x_NHWC):
+  return model.apply({"params": params}, x_NHWC, train=False, method="encode")
+
+
 def encoder_features(model, params, x_NHWC: np.ndarray, batch_size: int) -> np.ndarray:
   """The encoder's features (N, D) in fixed-size batches (the last padded), float64."""
-  fn = jax.jit(lambda p, x: model.apply({"params": p}, x, train=False, method="encode"))
   n = len(x_NHWC)
   out = []
   for start in range(0, n, batch_size):
@@ -61,9 +65,9 @@ def encoder_features(model, params, x_NHWC: np.ndarray, batch_size: int) -> np.n
     pad = batch_size - len(chunk)
     if pad:
       chunk = np.concatenate([chunk, np.zeros((pad,) + chunk.shape[1:], chunk.dtype)])
-    out.append(np.asarray(fn(params, jnp.asarray(chunk)))[:batch_size - pad])
+    out.append(_encode(model, params, jnp.asarray(chunk))[:batch_size - pad])
   width = model.features[-1]
-  return np.concatenate(out).astype(np.float64) if out else np.zeros((0, width))
+  return np.asarray(jax.device_get(jnp.concatenate(out)), np.float64) if out else np.zeros((0, width))
 
 
 def _tree_sha256(directory: pathlib.Path) -> str:
@@ -210,13 +214,11 @@ def _encoders(config, dataset, workdir: pathlib.Path):
     params = model.init(jax.random.PRNGKey(config.seed), dataset.train["x"][:1], train=False)["params"]
     return [("latest", params, 0), ("final", params, 0)], []
   fit(config, dataset, workdir)
-  history = [json.loads(line) for line in (workdir / "history.jsonl").read_text().splitlines()]
-  mgr = engine_checkpoint.manager(workdir / "checkpoints", config.train.monitor, config.train.mode)
-  latest, best = mgr.latest_step(), mgr.best_step()
-  final_run = load_run(workdir)
-  latest_params = (final_run.variables["params"] if latest == best
-                   else load_run(workdir, step=latest).variables["params"])
-  return [("latest", latest_params, latest), ("final", final_run.variables["params"], best)], history
+  history = records.read_history(workdir / "history.jsonl")
+  latest, best = history[-1]["epoch"], records.best_row(history)["epoch"]
+  final_params = load_run(workdir).variables["params"]
+  latest_params = final_params if latest == best else load_run(workdir, best=False).variables["params"]
+  return [("latest", latest_params, latest), ("final", final_params, best)], history
 
 
 def prediction_rows(files, probs_NC, class_names) -> list[dict]:
@@ -246,10 +248,13 @@ def train(config, workdir, resume: bool = False) -> dict:
   batch = config.train.eval_batch_size
   summary: dict[str, Any] = {"workdir": str(workdir)}
   encoders, history = _encoders(config, dataset, workdir)
+  fitted = {}  # id(params) -> (features, head): 'latest' is 'final' when the last epoch was the best.
   for name, params, epoch in encoders:
-    feats = {split: encoder_features(model, params, dataset.split(split)["x"], batch)
-             for split in ("train", "val", "test")}
-    head = _head(config).fit(feats["train"], dataset.train["y"])
+    if id(params) not in fitted:
+      feats = {split: encoder_features(model, params, dataset.split(split)["x"], batch)
+               for split in ("train", "val", "test")}
+      fitted[id(params)] = feats, _head(config).fit(feats["train"], dataset.train["y"])
+    feats, head = fitted[id(params)]
     val_probs = head.predict_proba(feats["val"]) if len(feats["val"]) else np.zeros((0, len(class_names)))
     extra = {"encoder": "trained" if config.head.train_encoder else f"untrained (random init, seed {config.seed})",
              "train_accuracy": float(np.mean(head.predict(feats["train"]) == dataset.train["y"])),

@@ -156,8 +156,8 @@ def fit(config, dataset: dataset_lib.Dataset, workdir) -> dict:
   return report(workdir, config.eval.split, dataset=dataset)
 
 
-def load_run(workdir, step: int | None = None) -> Run:
-  """Reads back the run in `workdir` with its best weights.
+def load_run(workdir, step: int | None = None, best: bool = True) -> Run:
+  """Reads back the run in `workdir` with its best weights (`best=False`: its last ones).
 
   The best weights (by the monitored metric, tracked in the train state) come
   from the latest checkpoint, or from checkpoint `step` when given.
@@ -178,7 +178,7 @@ def load_run(workdir, step: int | None = None) -> Run:
   if step is None:
     raise TrainingError(f"{workdir / 'checkpoints'} holds no checkpoint; train the run first.")
   state, _ = checkpoint.restore(mgr, step, like)
-  return Run(config=config, meta=meta, model=model, task=task, variables=state.variables(best=True),
+  return Run(config=config, meta=meta, model=model, task=task, variables=state.variables(best=best),
              workdir=workdir)
 
 
@@ -198,8 +198,8 @@ def report(workdir, split_name: str, dataset: dataset_lib.Dataset | None = None)
     from research.data import load_dataset  # Re-reads the data the run was trained on.
     dataset = load_dataset(run.config)
   split = dataset.split(split_name)
-  history = [json.loads(line) for line in (workdir / "history.jsonl").read_text().splitlines()]
-  best_epoch = min(history, key=lambda r: r[run.config.train.monitor] * (1 if run.config.train.mode == "min" else -1))
+  history = records.read_history(workdir / "history.jsonl")
+  best_epoch = records.best_row(history)
   predictions = predict_arrays(run, split)
   report_fn = evaluation.REPORTS[run.config.task.name]
   reference = evaluation.reference_predictions(run.config.data, split)

@@ -46,6 +46,16 @@ def write_history(path, history: list[dict]) -> None:
   write_text_atomic(path, "".join(json.dumps(jsonable(row), sort_keys=True) + "\n" for row in history))
 
 
+def read_history(path) -> list[dict]:
+  """The rows of a history.jsonl."""
+  return [json.loads(line) for line in pathlib.Path(path).read_text().splitlines()]
+
+
+def best_row(history: list[dict]) -> dict:
+  """The epoch whose weights the run keeps as best: the last one the controllers marked `is_best`."""
+  return next(row for row in reversed(history) if row["is_best"])
+
+
 def read_json(path):
   with open(path) as f:
     return json.load(f)
