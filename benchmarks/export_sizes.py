@@ -7,7 +7,7 @@ Models are randomly initialised at their full configs (parameter counts do not
 depend on training), so the numbers are sizes, fp32 parity and per-example
 latency; quantized agreement here is on random inputs calibrated on random
 inputs, not an accuracy (launch/export.py on a trained workdir gives that).
-The CNN-SVM stands in for the HHT system: the seed's encoder (Conv 64/128/256,
+The CNN-SVM stands in for the HHT system: research.models.cnn.HHTEncoder (Conv 64/128/256,
 stride 2, instance norm, LeakyReLU, global average pooling) on 256x256 images
 and an RBF SVC (C=10) fitted on 96 random feature vectors of 6 classes.
 Takes a few minutes on a 2-core CPU (the unrolled int8 LSTMs take longest).
@@ -22,7 +22,6 @@ import time
 
 import jax
 import numpy as np
-from flax import linen as nn
 
 from research import config_file
 
@@ -37,19 +36,6 @@ FAMILIES = {
 }
 
 
-class HHTEncoder(nn.Module):
-  """The seed's CNN encoder: 3 x (Conv 3x3 stride 2, instance norm, LeakyReLU), then GAP."""
-
-  @nn.compact
-  def __call__(self, x_BHWC):
-    h = x_BHWC
-    for features in (64, 128, 256):
-      h = nn.Conv(features, (3, 3), strides=(2, 2), padding="SAME")(h)
-      h = nn.GroupNorm(num_groups=features, use_scale=False, use_bias=False)(h)
-      h = nn.leaky_relu(h, 0.2)
-    return h.mean((1, 2))
-
-
 def _config(name):
   return config_file.load(ROOT / "configs" / f"{name}.py")
 
@@ -61,19 +47,15 @@ def exportable(name, rng):
   x = rng.normal(size=(8,) + shape).astype(np.float32)
   if name == "cnn_svm":
     from sklearn import preprocessing, svm
-    try:  # The codebase's encoder where it exists; the stand-in above otherwise.
-      from research.models.cnn import HHTEncoder as encoder_cls
-    except ImportError:
-      encoder_cls = HHTEncoder
-    encoder = encoder_cls()
+    from research.models.cnn import HHTEncoder
+    encoder = HHTEncoder()
     variables = encoder.init(jax.random.PRNGKey(0), x[:1])
     features = rng.normal(size=(96, 256)).astype(np.float32)
     y = np.arange(96) % classes
     features += np.eye(classes, 256, dtype=np.float32)[y] * 3.0
     scaler = preprocessing.StandardScaler().fit(features)
     svc = svm.SVC(C=10.0, gamma="scale").fit(scaler.transform(features), y)
-    encode = lambda x: encoder.apply(variables, x) if encoder_cls is HHTEncoder else encoder.apply(
-        variables, x, train=False)
+    encode = lambda x: encoder.apply(variables, x, train=False)
     return pipeline.svm_exportable(encode, variables, svc, scaler, meta), x
   from research.models import build_model
   from research.tasks import build_task
@@ -105,7 +87,7 @@ def main():
       compared = parity.compare(reference, got, kinds)
       row = {"family": name, "mode": mode, "param_bytes": parity.param_bytes(item.variables),
              "tflite_bytes": len(exported.model), "unrolled": exported.unrolled,
-             "max_abs_diff": max(r["max_abs_diff"] for r in compared.values()),
+             "max_abs_diff": pipeline.continuous_max_abs_diff(compared),
              "agreement": {k: r["agreement"] for k, r in compared.items() if "agreement" in r},
              "latency_ms": 1e3 * parity.latency_per_example(exported.model, summary, x[0], repeats=20),
              "seconds": time.perf_counter() - started}

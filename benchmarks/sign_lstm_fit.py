@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import pathlib
 import platform
 import shutil
@@ -66,7 +67,7 @@ def main() -> None:
       "median_epoch_seconds": round(statistics.median(epoch_seconds[1:] or epoch_seconds), 3),
       "train_seconds_sum": round(sum(epoch_seconds), 2),
       "test_accuracy": round(report["accuracy"], 4), "best_epoch": report["best_epoch"],
-      "device": str(jax.devices()[0]), "cpu_count": __import__("os").cpu_count(),
+      "device": str(jax.devices()[0]), "cpu_count": os.cpu_count(),
       "python": platform.python_version(), "jax": jax.__version__}))
 
 

@@ -57,10 +57,9 @@ def main() -> None:
   train, val = jax.device_put(_windows(args.windows, 0)), jax.device_put(_windows(512, 1))
   state = engine.init_state(jax.random.PRNGKey(0), model, optimizer, train["x"], "min")
   params = sum(a.size for a in jax.tree_util.tree_leaves(state.params))
-  options = config.train.sampler_args.to_dict()
-  sampler = lambda key, data, batch_size: sampling.balanced(key, data, batch_size, **options)
-  epoch_fn = jax.jit(engine.make_epoch_fn(model, task, optimizer, config.train, sampler=sampler),
-                     donate_argnums=0)
+  epoch_fn = jax.jit(engine.make_epoch_fn(model, task, optimizer, config.train,
+                                          sampler=sampling.from_config(config),
+                                          augment=sampling.augment_from_config(config)), donate_argnums=0)
   started = time.perf_counter()
   state, metrics = epoch_fn(state, train, val)
   jax.block_until_ready(metrics)

@@ -87,7 +87,7 @@ def augment_from_config(config):
   from research import data  # Imported here: the data package pulls in every reader.
   from research.data import augment
   redraw = data.build_redraw(config.data)
-  window_augment = augment.build_augment(config.augment) if "augment" in config else None
+  window_augment = augment.build_augment(config.get("augment"))
   if redraw is None and window_augment is None:
     return None
 
