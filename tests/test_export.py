@@ -309,3 +309,5 @@ def test_cnn_svm_workdir_exports_probabilities_like_the_head(tmp_path):
   np.testing.assert_allclose(got["probs"], predictor.head.predict_proba(features), atol=1e-4)
   svc_ids = predictor.head.model.predict(predictor.head.scaler.transform(features))
   np.testing.assert_array_equal(got["votes"].argmax(-1), svc_ids)
+  # A checkpoint folder itself is accepted too, as predict.py accepts it.
+  assert isinstance(pipeline.load_exportable(tmp_path / "run" / "cnn_svm" / "latest"), pipeline.Exportable)

@@ -65,9 +65,13 @@ def list_ops(model: bytes) -> list[dict]:
   return ops
 
 
+def _counts(ops: list[dict]) -> dict[str, int]:
+  return dict(sorted(collections.Counter(op["op"] for op in ops).items()))
+
+
 def op_counts(model: bytes) -> dict[str, int]:
   """{op name: count} over every subgraph, sorted by name."""
-  return dict(sorted(collections.Counter(op["op"] for op in list_ops(model)).items()))
+  return _counts(list_ops(model))
 
 
 def non_builtin(ops: list[dict]) -> list[str]:
@@ -84,7 +88,7 @@ def check_builtin_only(model: bytes, where: str = "the exported model") -> dict[
         f"{where} contains operators that are not TFLite builtins: {bad} (Flex = Select-TF ops "
         "needing the full TensorFlow runtime; others are custom ops). Phones and microcontrollers "
         "run builtins only: rewrite the JAX code that produces them with builtin-friendly ops.")
-  return dict(sorted(collections.Counter(op["op"] for op in ops).items()))
+  return _counts(ops)
 
 
 def ops_in_converter_error(message: str) -> list[str]:

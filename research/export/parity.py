@@ -14,12 +14,11 @@ from typing import Any
 import numpy as np
 
 FP32_TOLERANCE = 1e-5
-KINDS = ("classes", "binary", "value")
 
 
-def interpreter(model: bytes, num_threads: int = 1):
+def interpreter(model: bytes):
   from ai_edge_litert.interpreter import Interpreter
-  return Interpreter(model_content=model, num_threads=num_threads)
+  return Interpreter(model_content=model, num_threads=1)
 
 
 def _quantize(x: np.ndarray, detail: dict) -> np.ndarray:

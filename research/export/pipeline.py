@@ -68,7 +68,8 @@ class Exportable:
 def load_exportable(workdir) -> Exportable:
   """Reads a trained workdir back as an inference function of x alone."""
   workdir = pathlib.Path(workdir)
-  if (workdir / "cnn_svm" / "final" / "metadata.json").exists():
+  from research.studies import cnn_svm
+  if cnn_svm.is_checkpoint(workdir):  # A workdir, or one of its cnn_svm/{latest,final} folders.
     return cnn_svm_exportable(workdir)
   config_path = workdir / "config.json"
   if not config_path.exists():

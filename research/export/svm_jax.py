@@ -97,6 +97,13 @@ def predict_index(params, features_BD):
   return jnp.argmax(votes(params, features_BD), axis=-1).astype(jnp.int32)
 
 
+def _place(classes, num_classes: int) -> np.ndarray:
+  """(len(classes), num_classes) 0/1 matrix moving the SVC's class columns to class-id columns."""
+  place = np.zeros((len(classes), num_classes), np.float32)
+  place[np.arange(len(classes)), classes] = 1.0
+  return place
+
+
 def class_votes(params, features_BD, num_classes: int | None = None):
   """(B, num_classes) votes indexed by class id, when `classes` are integer ids.
 
@@ -110,9 +117,7 @@ def class_votes(params, features_BD, num_classes: int | None = None):
   num_classes = int(classes.max()) + 1 if num_classes is None else num_classes
   if classes.min() < 0 or classes.max() >= num_classes:
     raise ValueError(f"SVC classes {classes.tolist()} fall outside 0..{num_classes - 1} (class_names).")
-  place = np.zeros((len(classes), num_classes), np.float32)
-  place[np.arange(len(classes)), classes] = 1.0
-  return votes(params, features_BD) @ place
+  return votes(params, features_BD) @ _place(classes, num_classes)
 
 
 def ovr_decision(params, features_BD):
@@ -147,6 +152,4 @@ def platt_probabilities(params, platt_K2, features_BD, num_classes: int | None =
     proba_BK = jax.nn.sigmoid(-(platt[:, 0] * f + platt[:, 1]))
     total = proba_BK.sum(-1, keepdims=True)
     proba_BK = jnp.where(total > 0, proba_BK / jnp.where(total > 0, total, 1.0), 1.0 / len(classes))
-  place = np.zeros((len(classes), num_classes), np.float32)
-  place[np.arange(len(classes)), classes] = 1.0
-  return proba_BK @ place
+  return proba_BK @ _place(classes, num_classes)
