@@ -90,13 +90,18 @@ def augment_static(cfg, split: dict, seed: int) -> dict:
   return out
 
 
+def static_train_split(config, split: dict) -> dict:
+  """`split` with static augmentation's copies when the config asks for them, else unchanged."""
+  cfg = config.get("augment") if hasattr(config, "get") else None
+  if cfg is None or not cfg.enabled or cfg.mode != "static":
+    return split
+  _check(cfg)
+  return augment_static(cfg, split, int(config.seed))
+
+
 def prepare_dataset(config, dataset):
   """Applies static augmentation to the training split when the config asks for it.
 
   Call this between loading and training; online augmentation needs nothing here.
   """
-  cfg = config.get("augment") if hasattr(config, "get") else None
-  if cfg is None or not cfg.enabled or cfg.mode != "static":
-    return dataset
-  _check(cfg)
-  return dataclasses.replace(dataset, train=augment_static(cfg, dataset.train, int(config.seed)))
+  return dataclasses.replace(dataset, train=static_train_split(config, dataset.train))

@@ -63,8 +63,7 @@ def neural_fit_predict(config, train: dict, val: dict, evaluate: dict[str, dict]
   Static augmentation (config.augment.mode == "static") multiplies `train` first.
   """
   from research.data import augment  # jax-only; imported where used
-  if "augment" in config and config.augment.enabled and config.augment.mode == "static":
-    train = augment.augment_static(config.augment, train, int(config.seed))
+  train = augment.static_train_split(config, train)
   runs = [multirun.RunSpec(seed=s, train=train, val=val) for s in seeds]
   results = multirun.train_many(config, meta, runs, extra_eval=extra_eval,
                                 eval_every=int(config.get("transfer", {}).get("every", 0) or 0),

@@ -112,10 +112,9 @@ def run_cv(config, dataset: dataset_lib.Dataset, workdir, forest_config=None, fo
           log(f"{name} fold {f}: accuracy {float((p['test'].argmax(1) == split(f, 'test')['y']).mean()):.3f}")
       collect(name, probs, extra)
     else:
-      train_splits, val_splits = [split(f, "train") for f in range(folds)], [split(f, "val") for f in range(folds)]
-      if "augment" in cfg and cfg.augment.enabled and cfg.augment.mode == "static":
-        from research.data import augment
-        train_splits = [augment.augment_static(cfg.augment, s, int(cfg.seed)) for s in train_splits]
+      from research.data import augment
+      train_splits = [augment.static_train_split(cfg, split(f, "train")) for f in range(folds)]
+      val_splits = [split(f, "val") for f in range(folds)]
       runs = [multirun.RunSpec(seed=int(cfg.seed), train=t, val=v) for t, v in zip(train_splits, val_splits)]
       results = multirun.train_many(cfg, meta, runs, log=log)
       probs = [np.asarray(multirun.predict(cfg, meta, r.variables, split(f, "test"))["probs"])
