@@ -6,7 +6,6 @@ the scan-unrolling check is pure JAX and always runs.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import pathlib
 
@@ -16,6 +15,7 @@ import numpy as np
 import pytest
 from flax import linen as nn
 
+from research import config_file
 from research.export import ops, parity, unroll
 from research.models.lstm import LSTMRegressor
 
@@ -159,10 +159,7 @@ CONFIGS = pathlib.Path(__file__).resolve().parents[1] / "configs"
 
 def _smoke_config(name):
   file, variant, overrides, _ = FAMILIES[name]
-  spec = importlib.util.spec_from_file_location(f"export_test_{file}", CONFIGS / f"{file}.py")
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  config = module.get_config(variant)
+  config = config_file.load(CONFIGS / f"{file}.py:{variant}")
   config.train.epochs = 1
   for dotted, value in overrides.items():
     group, key = dotted.split(".")
@@ -289,10 +286,7 @@ def test_cnn_svm_workdir_exports_probabilities_like_the_head(tmp_path):
   from research.export import pipeline
   data_dir = tmp_path / "data"
   hht_files.generate(str(data_dir), n_samples=5, n_test=3, image_size=32, num_samples=512)
-  spec = importlib.util.spec_from_file_location("export_test_cnn_svm", CONFIGS / "cnn_svm.py")
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  config = module.get_config("smoke")
+  config = config_file.load(CONFIGS / "cnn_svm.py:smoke")
   config.data.data_dir = str(data_dir)
   config.train.epochs = 1
   config.head.train_encoder = False

@@ -299,13 +299,10 @@ def test_maxcrnn_time_padding_and_bfloat16():
 
 
 def _load_config(name):
-  import importlib.util
   import pathlib
-  path = pathlib.Path(__file__).resolve().parents[1] / "configs" / f"{name}.py"
-  spec = importlib.util.spec_from_file_location(name, path)
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  return module.get_config("smoke")
+
+  from research import config_file
+  return config_file.load(pathlib.Path(__file__).resolve().parents[1] / "configs" / f"{name}.py:smoke")
 
 
 def test_configs_take_a_multichannel_npz_by_overrides_only(tmp_path):

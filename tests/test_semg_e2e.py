@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import pathlib
 
 import pytest
 
+from research import config_file
 from research.data import load_dataset
 from research.studies import ablation
 from research.studies import cv
@@ -18,10 +18,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
 def _config(name):
-  spec = importlib.util.spec_from_file_location(name, ROOT / "configs" / f"{name}.py")
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  return module.get_config("smoke")
+  return config_file.load(ROOT / "configs" / f"{name}.py:smoke")
 
 
 @pytest.mark.slow

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import pathlib
 
 import numpy as np
 import pytest
 
+from research import config_file
 from research.data import dataset as dataset_lib
 from research.data import load_dataset
 from research.studies import ablation
@@ -21,10 +21,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
 def _config(name, variant="smoke"):
-  spec = importlib.util.spec_from_file_location(name, ROOT / "configs" / f"{name}.py")
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  return module.get_config(variant)
+  return config_file.load(ROOT / "configs" / f"{name}.py:{variant}")
 
 
 def test_folds_are_stratified_disjoint_and_equal_sized():
