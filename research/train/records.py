@@ -42,7 +42,7 @@ def write_json_atomic(path, data: Any) -> None:
 
 
 def write_history(path, history: list[dict]) -> None:
-  """history.jsonl: one JSON line per epoch, rewritten whole so it always matches the checkpoint."""
+  """history.jsonl: one JSON line per epoch, rewritten whole (a resume rewrites it from the checkpoint's copy)."""
   write_text_atomic(path, "".join(json.dumps(jsonable(row), sort_keys=True) + "\n" for row in history))
 
 
