@@ -68,11 +68,13 @@ def get_config(arg=None):
 
   config.head = ml_collections.ConfigDict()
   config.head.kind = "svm"  # svm | random_forest
-  config.head.train_encoder = True  # False: SVM on the untrained (random) encoder's features
-  config.head.C = 10.0
-  config.head.gamma = "scale"
-  config.head.calibration_folds = 5  # Platt-scaling folds
-  config.head.n_estimators = 200  # random forest only
+  config.head.features = "encoder"  # the encoder's 256-d output (config.train.epochs=0: untrained encoder)
+  config.head.svm = ml_collections.ConfigDict()
+  config.head.svm.C = 10.0
+  config.head.svm.gamma = "scale"
+  config.head.svm.calibration_folds = 5  # Platt-scaling folds
+  config.head.forest = ml_collections.ConfigDict()
+  config.head.forest.n_estimators = 200  # with --config.head.kind=random_forest
 
   config.eval = ml_collections.ConfigDict()
   config.eval.split = "val"  # the held-out 'test' files have no labels
@@ -83,8 +85,8 @@ def get_config(arg=None):
     config.model.features = (4, 8, 16)
     config.train.epochs = 2
     config.train.batch_size = 8
-    config.head.calibration_folds = 2
-    config.head.n_estimators = 10
+    config.head.svm.calibration_folds = 2
+    config.head.forest.n_estimators = 10
   elif arg not in (None, ""):
     raise ValueError(f"Unknown variant {arg!r} of configs/cnn_svm.py; valid: smoke")
   return config

@@ -25,6 +25,7 @@ _WORKDIR = flags.DEFINE_string("workdir", None, "Output folder; default runs/abl
 
 def main(argv):
   del argv
+  from research.errors import ResearchError
   from research.studies import ablation
 
   config = _CONFIG.value
@@ -33,7 +34,7 @@ def main(argv):
       f"ablate-{name}-" + datetime.datetime.now().strftime("%Y%m%d-%H%M%S")))
   try:
     ablation.run_ablation(config, _VARY.value, workdir, seeds=_SEEDS.value)
-  except (ValueError, KeyError, FileNotFoundError) as error:
+  except (ResearchError, ValueError, KeyError, FileNotFoundError) as error:
     print(f"error: {error}", file=sys.stderr)
     return 1
   print((workdir / "ablation.md").read_text())

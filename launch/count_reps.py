@@ -79,7 +79,7 @@ def main(argv):
   from research.evaluation import counting_plots
   from research.evaluation import multitask as multitask_report
   from research.train import TrainingError, load_run
-  from research.train import records
+  from research import workdir as workdir_lib
 
   try:
     run = load_run(_WORKDIR.value)
@@ -103,8 +103,8 @@ def main(argv):
       class_names=meta["class_names"], fps=recording.fps, true_starts=recording.rep_starts, height=params["height"])
   result["plot"] = str(plot)
   if _OUTPUT.value:
-    records.write_json_atomic(_OUTPUT.value, result)
-  print(json.dumps(records.jsonable(result), indent=2))
+    workdir_lib.write_json_atomic(_OUTPUT.value, result)
+  print(json.dumps(workdir_lib.jsonable(result), indent=2))
   return 0
 
 

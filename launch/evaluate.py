@@ -16,11 +16,12 @@ _SPLIT = flags.DEFINE_enum("split", "test", ["train", "val", "test"], "Split to 
 def main(argv):
   del argv
   logging.set_verbosity(logging.WARNING)
-  from research.train import TrainingError, report
+  from research.errors import ResearchError
+  from research.train import report
 
   try:
     report(_WORKDIR.value, _SPLIT.value)
-  except (TrainingError, ValueError, FileNotFoundError) as error:
+  except (ResearchError, ValueError, FileNotFoundError) as error:
     print(f"error: {error}", file=sys.stderr)
     return 1
   with open(f"{_WORKDIR.value}/report.md") as f:

@@ -1,8 +1,8 @@
-"""Trains a config, then evaluates its best checkpoint.
+"""Trains any config (network, head, or both) into a workdir, then reports it.
 
   python launch/train.py --config configs/lstm_filter.py [--workdir DIR] [--config.train.epochs=5]
 
-Re-running on an existing workdir resumes it (training fields may change).
+Re-running on an existing workdir resumes it (training fields may change; a head is refitted).
 """
 
 from __future__ import annotations
@@ -29,17 +29,14 @@ def main(argv):
   del argv
   logging.set_verbosity(logging.WARNING)
   from research.data import augment, load_dataset
-  from research.train import TrainingError, fit
+  from research.errors import ResearchError
+  from research.train import fit
 
   config = _CONFIG.value
-  if config.model.name == "random_forest":
-    print("error: the Random Forest is a scikit-learn head, not a network: run "
-          "python launch/forest.py --config configs/random_forest.py", file=sys.stderr)
-    return 1
   workdir = pathlib.Path(_WORKDIR.value or default_workdir(flags.FLAGS["config"].config_filename))
   try:
     report = fit(config, augment.prepare_dataset(config, load_dataset(config)), workdir)
-  except (TrainingError, ValueError, FileNotFoundError) as error:
+  except (ResearchError, ValueError, FileNotFoundError) as error:
     print(f"error: {error}", file=sys.stderr)
     return 1
   except KeyboardInterrupt:

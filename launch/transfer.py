@@ -26,6 +26,7 @@ _WORKDIR = flags.DEFINE_string("workdir", None, "Output folder; default runs/tra
 def main(argv):
   del argv
   from research.data import load_dataset
+  from research.errors import ResearchError
   from research.studies import transfer
 
   config = _CONFIG.value
@@ -37,8 +38,8 @@ def main(argv):
     with baseline.unlocked():
       baseline.data = config.data
   try:
-    transfer.run_transfer(config, load_dataset(config), workdir, forest_config=baseline)
-  except (ValueError, FileNotFoundError) as error:
+    transfer.run_transfer(config, load_dataset(config), workdir, baseline_config=baseline)
+  except (ResearchError, ValueError, FileNotFoundError) as error:
     print(f"error: {error}", file=sys.stderr)
     return 1
   print((workdir / "transfer_report.md").read_text())

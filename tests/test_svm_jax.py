@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn import datasets, preprocessing, svm
 
-from research.export import svm_jax
+from research.heads import svm_jax
 
 
 def _fitted(classes: int):

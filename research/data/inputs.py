@@ -117,3 +117,26 @@ def prepare(named: list[tuple[str, np.ndarray]], meta: dict) -> dict[str, np.nda
     raise ValueError("no input sequences")
   x, mask = seq_lib.pad([prepare_sequence(x_TF, meta, name) for name, x_TF in named])
   return {"x": x, "mask": mask}
+
+
+def _hht_files(path) -> list[tuple[str, dict]]:
+  """HHT runs take .npz files holding `hht` or `signal` (+ `fs`): one file, or a folder of them."""
+  path = pathlib.Path(path)
+  if path.is_file():
+    return [path]
+  if path.is_dir():
+    paths = sorted(p for p in path.iterdir() if p.suffix.lower() == ".npz" and p.is_file())
+    if not paths:
+      raise FileNotFoundError(f"No .npz files found in {str(path)!r}; give HHT .npz files or a folder of them")
+    return paths
+  raise FileNotFoundError(f"--input {str(path)!r} is neither a .npz file nor a folder")
+
+
+def read_for_prediction(path, data_config, meta: dict) -> tuple[list[str], dict[str, np.ndarray]]:
+  """(names, {'x', maybe 'mask'}) for the files at `path`, prepared as the run's data were."""
+  if data_config.name == "hht_files":
+    from research.data import hht_files  # The HHT needs its own reader (image from signal).
+    paths = _hht_files(path)
+    return [p.name for p in paths], {"x": hht_files.read_inputs(paths, data_config)}
+  named = read_inputs(path)
+  return [name for name, _ in named], prepare(named, meta)

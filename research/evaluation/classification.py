@@ -215,7 +215,7 @@ def report(*, split, predictions, meta, history, val_metrics, plots_dir, split_n
 
 def write_labels(workdir, class_names) -> pathlib.Path:
   """Writes `labels.json` ({"class_names": [...]}, index = class id) into workdir."""
-  from research.train import records  # Lazy: research.train imports this package.
+  from research import workdir as workdir_lib
   path = pathlib.Path(workdir) / "labels.json"
-  records.write_json_atomic(path, {"class_names": list(class_names)})
+  workdir_lib.write_json_atomic(path, {"class_names": list(class_names)})
   return path

@@ -17,16 +17,11 @@ from typing import Any, Callable
 import jax
 import numpy as np
 
+from research import workdir as workdir_lib
 from research.export import parity as parity_lib
 from research.export import tflite as tflite_lib
-
-# Models a workdir may hold that have no TFLite form, and why.
-NOT_EXPORTED = {
-    "random_forest": (
-        "The Random Forest is not exported to TFLite: TFLite has no tree-ensemble builtin op, and a "
-        "forest of up to 200 unbounded-depth trees does not fit a microcontroller. The MaxCRNN is the "
-        "exported sEMG model; run the forest with scikit-learn on a host."),
-}
+from research.train import run as run_lib
+from research.train.run import NotExportableError
 
 # What each task.predict output means, and how parity judges it.
 OUTPUTS = {
@@ -49,10 +44,6 @@ def continuous_max_abs_diff(parity: dict[str, dict]) -> float:
   return max(values) if values else 0.0
 
 
-class NotExportableError(RuntimeError):
-  """The workdir holds a model that has no TFLite export; the message says why."""
-
-
 @dataclasses.dataclass
 class Exportable:
   """What the export needs from a trained run."""
@@ -66,96 +57,23 @@ class Exportable:
 
 
 def load_exportable(workdir) -> Exportable:
-  """Reads a trained workdir back as an inference function of x alone."""
-  workdir = pathlib.Path(workdir)
-  from research.studies import cnn_svm
-  if cnn_svm.is_checkpoint(workdir):  # A workdir, or one of its cnn_svm/{latest,final} folders.
-    return cnn_svm_exportable(workdir)
-  config_path = workdir / "config.json"
-  if not config_path.exists():
-    raise FileNotFoundError(f"{config_path} is missing: {workdir} is not a trained workdir "
-                            "(train one with launch/train.py --workdir DIR).")
-  name = json.loads(config_path.read_text()).get("model", {}).get("name")
-  if name in NOT_EXPORTED:
-    raise NotExportableError(f"{workdir}: {NOT_EXPORTED[name]}")
+  """Reads a trained workdir back as an inference function of x alone (the run's `inference_fn`)."""
   from research.train import load_run
   run = load_run(workdir)
-  model, notes = run.model, []
-  if getattr(model, "dtype", "float32") not in ("float32", None):
-    notes.append(f"config.model.dtype={model.dtype!r} replaced by float32 for export (weights are float32).")
-    model = model.clone(dtype="float32")
-
+  fn, notes = run.inference_fn()
   stats = run.meta.get("standardize")
+  to_input = None
   if stats:
     # The live input is raw features: the training split's statistics go inside the graph.
     mean, std = np.asarray(stats["mean"], np.float32), np.asarray(stats["std"], np.float32)
     notes.append(f"Input is raw features: the {stats.get('mode', 'zscore')} standardization of "
                  "meta['standardize'] (training split) is applied inside the model.")
-
-    def fn(x):
-      return run.task.predict(model.apply(run.variables, (x - mean) / std, train=False))
-
-    def to_input(x):
-      return x * std + mean
-  else:
-    to_input = None
-
-    def fn(x):
-      return run.task.predict(model.apply(run.variables, x, train=False))
-
-  return Exportable(fn=fn, variables=run.variables, meta=run.meta, config=run.config, notes=notes,
-                    to_input=to_input)
-
-
-def cnn_svm_exportable(path) -> Exportable:
-  """The CNN-SVM checkpoint of a workdir (cnn_svm/final) as one function, Platt probabilities included."""
-  from research.studies import cnn_svm
-  predictor = cnn_svm.load_checkpoint(path)
-  head = predictor.head
-  if head.kind != "svm":
-    raise NotExportableError(f"{path}: the head is a {head.kind}; {NOT_EXPORTED['random_forest']}")
-  model, params = predictor.model, predictor.params
-
-  def encode(x):
-    return model.apply({"params": params}, x, train=False, method="encode")
-
-  meta = {"class_names": predictor.class_names, "input_shape": predictor.metadata["input_shape"],
-          "model": f"{predictor.config.model.name}+svm"}
-  exportable = svm_exportable(encode, params, head.model, head.scaler, meta, predictor.config,
-                              platt=head.platt)
-  exportable.notes.append(f"Checkpoint {cnn_svm.resolve_checkpoint(path)} (epoch {predictor.metadata['epoch']}); "
-                          "input: the network input the data loader makes (log1p(image / mean) when "
-                          "config.data.log_scale).")
-  return exportable
-
-
-def svm_exportable(encode: Callable, encoder_variables: Any, svc, scaler, meta: dict[str, Any],
-                   config=None, platt=None) -> Exportable:
-  """The CNN-SVM as one function: encoder -> scaler -> RBF kernel -> one-vs-one vote.
-
-  encode(x_B...) -> (B, D) features with the encoder's parameters closed over;
-  svc: fitted scikit-learn SVC (rbf) on scaler-transformed features, labels = class ids.
-  Outputs: 'votes' (B, len(class_names)), argmax = scikit-learn's predict; 'decision';
-  with `platt` (K, 2) sigmoid (a, b) per class also 'probs' as the head's predict_proba.
-  """
-  from research.export import svm_jax
-  params = svm_jax.svc_params(svc, scaler)
-  num_classes = len(meta.get("class_names") or []) or None
-
-  def fn(x):
-    features = encode(x)
-    outputs = {"votes": svm_jax.class_votes(params, features, num_classes),
-               "decision": svm_jax.decision_ovo(params, features)}
-    if platt is not None:
-      outputs["probs"] = svm_jax.platt_probabilities(params, platt, features, num_classes)
-    return outputs
-
-  svm_arrays = {k: v for k, v in params.items() if k in ("support_vectors", "dual_coef", "intercept", "mean", "scale")}
-  if platt is not None:
-    svm_arrays["platt"] = np.asarray(platt, np.float32)
-  return Exportable(fn=fn, variables={"encoder": encoder_variables, "svm": svm_arrays}, meta=meta,
-                    config=config, notes=[f"SVC with {len(params['support_vectors'])} support vectors, "
-                                          f"gamma {float(params['gamma']):.4g}, in the graph."])
+    normalized = fn
+    fn = lambda x: normalized((x - mean) / std)
+    to_input = lambda x: x * std + mean
+  meta = {**run.meta, "model": run_lib.name(run.config)}
+  variables = {"network": run.variables, "head": run.head.objects() if run.head is not None else None}
+  return Exportable(fn=fn, variables=variables, meta=meta, config=run.config, notes=notes, to_input=to_input)
 
 
 def _reference(fn, x: np.ndarray, batch_size: int = 64) -> dict[str, np.ndarray]:
@@ -179,7 +97,6 @@ def export_exportable(exportable: Exportable, dataset, out_dir, *, modes=("none"
   The first mode is written as model.tflite, the others as model.<mode>.tflite.
   Returns the export.json dict.
   """
-  from research.train import records
   out_dir = pathlib.Path(out_dir)
   meta = exportable.meta
   held = dataset.split(split_name)
@@ -241,22 +158,21 @@ def export_exportable(exportable: Exportable, dataset, out_dir, *, modes=("none"
       "notes": exportable.notes, "exports": exports,
   }
   # The same labels.json the classification report writes (index = class id).
-  records.write_json_atomic(out_dir / "labels.json", {"class_names": class_names})
-  records.write_json_atomic(out_dir / "export.json", result)
+  workdir_lib.write_json_atomic(out_dir / "labels.json", {"class_names": class_names})
+  workdir_lib.write_json_atomic(out_dir / "export.json", result)
   return result
 
 
 def export_workdir(workdir, **kwargs) -> dict[str, Any]:
-  """Exports the run in `workdir` (best checkpoint) beside it; see export_exportable.
+  """Exports the run in `workdir` (best weights, head/final) beside it; see export_exportable.
 
-  A model with no TFLite form (the Random Forest) gets an export.json that says so
-  and why, and NotExportableError is raised.
+  A run with no TFLite form gets an export.json that says so and why, and
+  NotExportableError is raised.
   """
   try:
     exportable = load_exportable(workdir)
   except NotExportableError as error:
-    from research.train import records
-    records.write_json_atomic(pathlib.Path(workdir) / "export.json", {"exported": False, "reason": str(error)})
+    workdir_lib.write_json_atomic(pathlib.Path(workdir) / "export.json", {"exported": False, "reason": str(error)})
     raise
   from research.data import load_dataset
   dataset = load_dataset(exportable.config)

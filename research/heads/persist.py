@@ -74,6 +74,30 @@ def _encode(value, arrays: dict, where: str):
                   f"stored; allowed estimators: {sorted(ALLOWED)}")
 
 
+def _check_tree(state, n_features: int, where: str) -> None:
+  """Refuses a tree whose node links or feature indices point outside it (they would crash predict)."""
+  if not isinstance(state, dict) or not {"nodes", "values", "node_count"} <= set(state):
+    raise TamperedFileError(f"persist: {where} is not a decision tree's state")
+  nodes, count = state["nodes"], int(state["node_count"])
+  names = getattr(getattr(nodes, "dtype", None), "names", None) or ()
+  if not {"left_child", "right_child", "feature"} <= set(names) or len(nodes) != count or count < 1:
+    raise TamperedFileError(f"persist: {where} has a malformed node table")
+  if len(state["values"]) != count:
+    raise TamperedFileError(f"persist: {where} has {len(state['values'])} leaf values for {count} nodes")
+  index = np.arange(count)
+  left, right, feature = nodes["left_child"], nodes["right_child"], nodes["feature"]
+  leaf = left == -1
+  # scikit-learn numbers every child after its parent, so valid links also rule out cycles.
+  valid = np.where(leaf, right == -1,
+                   (left > index) & (left < count) & (right > index) & (right < count)
+                   & (feature >= 0) & (feature < n_features))
+  if not valid.all():
+    bad = int(np.flatnonzero(~valid)[0])
+    raise TamperedFileError(f"persist: {where} node {bad} links to children {int(left[bad])}/{int(right[bad])} "
+                            f"or feature {int(feature[bad])} outside the tree ({count} nodes, {n_features} "
+                            "features); refusing to load")
+
+
 def _decode(node, arrays, where: str):
   if not isinstance(node, dict) or len(node) == 0:
     raise TamperedFileError(f"persist: malformed node at {where}: {node!r}")
@@ -96,8 +120,10 @@ def _decode(node, arrays, where: str):
   if "tree" in node:
     spec = node["tree"]
     n_classes = np.asarray(_decode(spec["n_classes"], arrays, where), np.intp)
+    state = _decode(spec["state"], arrays, f"{where}.state")
+    _check_tree(state, int(spec["n_features"]), where)
     rebuilt = _tree.Tree(int(spec["n_features"]), n_classes, int(spec["n_outputs"]))
-    rebuilt.__setstate__(_decode(spec["state"], arrays, f"{where}.state"))
+    rebuilt.__setstate__(state)
     return rebuilt
   if "estimator" in node:
     name = node["estimator"]

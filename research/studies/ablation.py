@@ -1,11 +1,15 @@
 """Ablations: vary config fields, train each condition (seeds vmapped), compare to a baseline.
 
 `--vary key=v1,v2` (repeatable; conditions are the product of all values) on
-any config field. The first condition is the baseline. Per condition: accuracy
-on `config.eval.split` (mean over seeds), a 95% interval (Wilson for one seed,
-t over seeds otherwise), the change vs the baseline in percentage points, and a
-significance test of that change (exact McNemar on the pooled paired
-predictions when both conditions share the evaluation set).
+any config field. The first condition is the baseline. Per condition, on
+`config.eval.split`: the score (accuracy, or MSE for regression) as the mean over
+seeds with its std, a 95% interval of that mean (percentile bootstrap over the
+evaluation examples, each example's score averaged over seeds: it stays inside
+[0, 1] for an accuracy and needs no more seeds than one), the change vs the
+baseline, and a paired test of that change (exact McNemar on the pooled
+predictions, Wilcoxon signed-rank for squared errors) when both conditions share
+the evaluation set. Each condition trains in workdir/conditions/<i>/ with its
+checkpoints, so an ablation killed at any epoch resumes with the same command.
 """
 
 from __future__ import annotations
@@ -16,9 +20,12 @@ import pathlib
 
 import numpy as np
 
+from research import workdir as workdir_lib
 from research.data import load_dataset
+from research.evaluation import stats
 from research.studies import common
-from research.train import records
+from research.train import RunSpec
+from research.train import run as run_lib
 
 
 def parse_vary(specs: list[str], config) -> list[tuple[str, list]]:
@@ -47,35 +54,33 @@ def conditions(config, vary) -> list[tuple[str, object]]:
   return out
 
 
-def run_condition(cfg, seeds: list[int], log=print) -> dict:
+def run_condition(cfg, seeds: list[int], directory=None, log=print) -> dict:
+  """Trains one condition for every seed and scores it on config.eval.split."""
   dataset = load_dataset(cfg)
   split_name = cfg.eval.split
   split = dataset.split(split_name)
-  names = dataset.meta["class_names"]
-  if common.is_forest(cfg):
-    probs = [common.forest_fit_predict(cfg, dataset.train, {"eval": split}, dataset.meta, s)[0]["eval"]
-             for s in seeds]
-    best_epochs = [None] * len(seeds)
-  else:
-    results, per_run = common.neural_fit_predict(cfg, dataset.train, dataset.val, {"eval": split},
-                                                 dataset.meta, seeds, log=log)
-    probs = [p["eval"] for p in per_run]
-    best_epochs = [r.best_epoch for r in results]
-  scores = [common.score(split["y"], p, names, split_name) for p in probs]
-  accuracies = [s["accuracy"] for s in scores]
-  summary = common.mean_std(accuracies)
-  if len(seeds) == 1:
-    summary["interval_95"] = scores[0]["accuracy_interval_95"]
-    summary["interval_method"] = "wilson"
-  else:
-    summary["interval_method"] = "t over seeds"
-  correct = np.stack([p.argmax(1) == split["y"] for p in probs])  # (S, N)
-  pooled_p = common.score(np.tile(split["y"], len(seeds)),
-                          np.eye(len(names))[np.concatenate([p.argmax(1) for p in probs])], names)
-  return {"accuracy": summary, "per_seed": accuracies, "best_epochs": best_epochs,
-          "p_value_vs_chance": pooled_p["p_value_vs_chance"],
-          "better_than_chance": pooled_p["better_than_chance"], "n_eval": int(len(split["y"])),
-          "_correct": correct, "_labels": split["y"]}
+  names = dataset.meta.get("class_names") or []
+  specs = [RunSpec(seed=s, train=dataset.train, val=dataset.val) for s in seeds]
+  checkpoints = pathlib.Path(directory) / "checkpoints" if directory and run_lib.has_network(cfg) else None
+  trained, outputs = common.fit_predict(cfg, dataset.meta, specs, [{"eval": split}] * len(specs),
+                                        checkpoint_dir=checkpoints, log=log)
+  scores = [common.score(split, o["eval"], names, split_name) for o in outputs]
+  metric = scores[0].metric
+  per_example = np.stack([s.per_example for s in scores]).astype(np.float64)  # (S, N)
+  summary = common.mean_std([s.value for s in scores])
+  summary["interval_95"] = stats.bootstrap_interval(per_example.mean(0))
+  summary["interval_method"] = "bootstrap over examples of the seed mean"
+  zero = None if metric == "accuracy" else np.concatenate(
+      [common.score(split, {"value": np.zeros_like(np.asarray(split["y"], np.float64))}, names).per_example] * len(seeds))
+  probs = [o["eval"].get("probs") for o in outputs]
+  pooled = common.pooled(np.tile(split["y"], len(seeds)) if metric == "accuracy" else None,
+                         list(per_example), probs, metric, names, zero)
+  best_epochs = [t.results[0].best_epoch if t.results else None for t in trained]
+  return {"metric": metric, "score": summary, "per_seed": [s.value for s in scores], "best_epochs": best_epochs,
+          "baseline": pooled["baseline"], "baseline_name": pooled["baseline_name"],
+          "p_value_vs_baseline": pooled["p_value_vs_baseline"],
+          "better_than_baseline": pooled["better_than_baseline"], "n_eval": int(len(split["y"])),
+          "_per_example": per_example, "_labels": np.asarray(split["y"])}
 
 
 def run_ablation(config, vary_specs: list[str], workdir, seeds: int = 1, log=print) -> dict:
@@ -84,67 +89,78 @@ def run_ablation(config, vary_specs: list[str], workdir, seeds: int = 1, log=pri
   vary = parse_vary(vary_specs, config)
   seed_list = [int(config.seed) + i for i in range(seeds)]
   rows = []
-  for label, cfg in conditions(config, vary):
+  for index, (label, cfg) in enumerate(conditions(config, vary)):
     if log:
       log(f"condition {label}")
-    rows.append({"condition": label, **run_condition(cfg, seed_list, log=log)})
+    directory = common.study_dir(workdir / "conditions", str(index), cfg)
+    rows.append({"condition": label, **run_condition(cfg, seed_list, directory, log=log)})
   base = rows[0]
-  chance = None
+  metric = base["metric"]
   for row in rows:
-    row["change_pp"] = 100 * (row["accuracy"]["mean"] - base["accuracy"]["mean"])
-    same = (row["_labels"].shape == base["_labels"].shape and np.array_equal(row["_labels"], base["_labels"]))
-    row["change_p_value"] = (common.mcnemar_p(row["_correct"].ravel(), base["_correct"].ravel())
+    row["change"] = row["score"]["mean"] - base["score"]["mean"]
+    same = row["_labels"].shape == base["_labels"].shape and np.array_equal(row["_labels"], base["_labels"])
+    row["change_p_value"] = (common.compare_p(row["_per_example"].ravel(), base["_per_example"].ravel(), metric)
                              if same and row is not base else None)
-  num_classes = len(load_dataset(config).meta["class_names"])
-  chance = 1.0 / num_classes
   for row in rows:
-    row.pop("_correct")
+    row.pop("_per_example")
     row.pop("_labels")
-  result = {"vary": [{"field": k, "values": v} for k, v in vary], "seeds": seed_list,
-            "split": config.eval.split, "chance_level": chance, "baseline": base["condition"],
-            "conditions": rows, "verdicts": _verdicts(rows, chance)}
+  result = {"vary": [{"field": k, "values": v} for k, v in vary], "seeds": seed_list, "metric": metric,
+            "split": config.eval.split, "baseline_score": base["baseline"], "baseline_name": base["baseline_name"],
+            "reference_condition": base["condition"], "conditions": rows}
+  result["verdicts"] = _verdicts(result)
   plot = common.bar_plot(workdir / "plots" / "ablation.png", [r["condition"] for r in rows],
-                         [r["accuracy"]["mean"] for r in rows], [r["accuracy"]["std"] for r in rows],
-                         chance, f"Ablation ({config.eval.split} accuracy)")
+                         [r["score"]["mean"] for r in rows], [r["score"]["std"] for r in rows],
+                         base["baseline"], f"Ablation ({config.eval.split} {metric})", ylabel=metric,
+                         baseline_name=base["baseline_name"])
   result["plots"] = [str(pathlib.Path(plot).relative_to(workdir))]
-  records.write_json_atomic(workdir / "ablation.json", result)
-  records.write_text_atomic(workdir / "ablation.md", markdown(result))
+  workdir_lib.write_json_atomic(workdir / "ablation.json", result)
+  workdir_lib.write_text_atomic(workdir / "ablation.md", markdown(result))
   return result
 
 
-def _verdicts(rows, chance) -> list[str]:
-  out = []
-  for row in rows:
-    if not row["better_than_chance"]:
-      out.append(f"{row['condition']}: NOT better than chance ({row['accuracy']['mean']:.3f} vs "
-                 f"{chance:.3f}, p = {row['p_value_vs_chance']:.3g}).")
-  for row in rows[1:]:
-    p = row["change_p_value"]
-    change = row["change_pp"]
+def _scaled(value: float, metric: str) -> str:
+  return f"{100 * value:+.2f} pp" if metric == "accuracy" else f"{value:+.4g}"
+
+
+def _verdicts(r: dict) -> list[str]:
+  out, metric = [], r["metric"]
+  for row in r["conditions"]:
+    if not row["better_than_baseline"]:
+      out.append(f"{row['condition']}: NOT better than the {row['baseline_name']} ({metric} "
+                 f"{row['score']['mean']:.3f} vs {row['baseline']:.3f}, p = {row['p_value_vs_baseline']:.3g}).")
+  higher_better = metric == "accuracy"
+  for row in r["conditions"][1:]:
+    p, change = row["change_p_value"], _scaled(row["change"], metric)
     if p is None:
-      out.append(f"{row['condition']}: {change:+.2f} pp vs baseline (different evaluation sets; no paired test).")
+      out.append(f"{row['condition']}: {change} vs the reference condition (different evaluation sets; "
+                 "no paired test).")
     elif p < 0.05:
-      out.append(f"{row['condition']}: {'helps' if change > 0 else 'hurts'}, {change:+.2f} pp vs "
-                 f"baseline (McNemar p = {p:.3g}).")
+      helps = (row["change"] > 0) == higher_better
+      out.append(f"{row['condition']}: {'helps' if helps else 'hurts'}, {change} vs the reference condition "
+                 f"(p = {p:.3g}).")
     else:
-      out.append(f"{row['condition']}: no significant change vs baseline ({change:+.2f} pp, "
-                 f"McNemar p = {p:.3g} >= 0.05): it did not help.")
+      out.append(f"{row['condition']}: no significant change vs the reference condition ({change}, "
+                 f"p = {p:.3g} >= 0.05): it did not help.")
   return out
 
 
 def markdown(r: dict) -> str:
+  from research.evaluation import markdown as md
+  metric = r["metric"]
+  pct = (lambda v: f"{100 * v:.2f}%") if metric == "accuracy" else (lambda v: f"{v:.4g}")
   lines = [f"# Ablation on the {r['split']} split (seeds {r['seeds']})", "",
-           *[f"- {v}" for v in r["verdicts"]], "",
-           f"Chance level {r['chance_level']:.3f}. Interval: Wilson (one seed) or t over seeds.", "",
-           "| condition | test accuracy | 95% interval | change | p (change) | p (vs chance) |",
+           *[f"- {md.escape(v)}" for v in r["verdicts"]], "",
+           f"Trivial baseline: {r['baseline_name']} {r['baseline_score']:.3f}. Interval: bootstrap over "
+           "the evaluation examples of the mean over seeds.", "",
+           f"| condition | {r['split']} {metric} | 95% interval | change | p (change) | p (vs {r['baseline_name']}) |",
            "|---|---|---|---|---|---|"]
   for row in r["conditions"]:
-    a = row["accuracy"]
-    acc = f"{100 * a['mean']:.2f}%" + (f" +- {100 * a['std']:.2f}" if a["n"] > 1 else "")
+    a = row["score"]
+    value = pct(a["mean"]) + (f" +- {pct(a['std'])}" if a["n"] > 1 else "")
     lo, hi = a["interval_95"]
-    change = "baseline" if row["condition"] == r["baseline"] else f"{row['change_pp']:+.2f} pp"
+    change = "reference" if row["condition"] == r["reference_condition"] else _scaled(row["change"], metric)
     p = "" if row["change_p_value"] is None else f"{row['change_p_value']:.3g}"
-    lines.append(f"| {row['condition']} | {acc} | [{100 * lo:.1f}%, {100 * hi:.1f}%] | {change} | {p} | "
-                 f"{row['p_value_vs_chance']:.3g} |")
+    lines.append(f"| {md.escape(row['condition'])} | {value} | [{pct(lo)}, {pct(hi)}] | {change} | {p} | "
+                 f"{row['p_value_vs_baseline']:.3g} |")
   lines += ["", *[f"![{pathlib.Path(p).stem}]({p})" for p in r.get("plots", [])]]
   return "\n".join(lines) + "\n"

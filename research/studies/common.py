@@ -1,26 +1,101 @@
-"""Shared pieces of the studies: model kinds, scoring one split, plots, config overrides."""
+"""Shared pieces of the studies: training many runs, scoring one split, tests, plots, overrides.
+
+Every study trains through `research.train.train_runs` (network and/or head, any
+config) with checkpoints under its own workdir, so a study killed at any epoch
+resumes with the same command. Scores follow the task: accuracy for models that
+predict class probabilities (classifiers, and the workout model's exercise
+class), mean squared error for regression.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import pathlib
 
 import numpy as np
 from scipy import stats as scipy_stats
 
+from research import workdir as workdir_lib
 from research.evaluation import classification as classification_report
-from research.train import multirun
-
-FOREST = "random_forest"
-
-
-def is_forest(config) -> bool:
-  return config.model.name == FOREST
+from research.evaluation import stats
+from research.train import run as run_lib
+from research.train import train_runs
 
 
-def score(labels, probs, class_names, split_name: str = "test", val_accuracy=None) -> dict:
-  """The classification report's numbers (accuracy, Wilson interval, chance test, F1...)."""
-  return classification_report.compute(labels, probs, list(class_names), val_accuracy, split_name)
+def fit_predict(config, meta: dict, specs: list, evaluate: list[dict[str, dict]], *, checkpoint_dir=None,
+                extra_eval=None, log=print):
+  """Trains every spec (resuming from `checkpoint_dir`), then predicts its `evaluate` splits.
+
+  Returns (trained runs, per spec {split name: outputs}). Static augmentation
+  (config.augment.mode == "static") multiplies each spec's training split first.
+  """
+  from research.data import augment  # jax-only; imported where used
+  augmented = {}  # One augmented copy per distinct training split: seeds keep sharing theirs.
+  for s in specs:
+    if id(s.train) not in augmented:
+      augmented[id(s.train)] = augment.static_train_split(config, s.train)
+  specs = [dataclasses.replace(s, train=augmented[id(s.train)]) for s in specs]
+  trained = train_runs(config, meta, specs, checkpoint_dir=checkpoint_dir, extra_eval=extra_eval, log=log)
+  outputs = [{name: t.best.predict(split) for name, split in splits.items()}
+             for t, splits in zip(trained, evaluate)]
+  return trained, outputs
+
+
+def study_dir(workdir, name: str, config) -> pathlib.Path:
+  """workdir/<name>: one trained configuration of a study; refuses one trained with another config."""
+  directory = pathlib.Path(workdir) / name
+  workdir_lib.start(directory, config, groups=None)
+  return directory
+
+
+@dataclasses.dataclass
+class Score:
+  """One model's score on one split."""
+  metric: str  # accuracy | mse
+  value: float
+  per_example: np.ndarray  # correct (bool) for accuracy, squared error for mse
+  details: dict  # the report's numbers for this split (interval, chance test, F1...)
+
+  @property
+  def higher_is_better(self) -> bool:
+    return self.metric == "accuracy"
+
+
+def _per_example_squared_error(split, value) -> np.ndarray:
+  """(N,) mean squared error per example over its valid time steps (the split's `mask`)."""
+  error = (np.asarray(value, np.float64) - np.asarray(split["y"], np.float64)) ** 2
+  n = len(error)
+  if "mask" not in split:
+    return error.reshape(n, -1).mean(1)
+  mask = np.asarray(split["mask"], np.float64).reshape(n, -1)
+  error = error.reshape(n, mask.shape[1], -1).mean(-1)
+  return (error * mask).sum(1) / np.maximum(mask.sum(1), 1)
+
+
+def score(split: dict, outputs: dict, class_names, split_name: str = "test", val_accuracy=None) -> Score:
+  """Accuracy (with the classification report's numbers) or MSE (with the zero prediction's)."""
+  if "probs" in outputs:
+    details = classification_report.compute(split["y"], outputs["probs"], list(class_names), val_accuracy,
+                                            split_name)
+    correct = np.asarray(outputs["probs"]).argmax(1) == np.asarray(split["y"])
+    return Score("accuracy", details["accuracy"], correct, details)
+  errors = _per_example_squared_error(split, outputs["value"])
+  zero = _per_example_squared_error(split, np.zeros_like(np.asarray(split["y"], np.float64)))
+  details = {"mse": float(errors.mean()), "zero_prediction_mse": float(zero.mean()),
+             "mse_interval_95": stats.bootstrap_interval(errors),
+             "p_value_vs_zero": paired_p(errors, zero, higher_is_better=False),
+             "num_examples": int(len(errors))}
+  return Score("mse", float(errors.mean()), errors, details)
+
+
+def paired_p(a, b, higher_is_better: bool) -> float:
+  """One-sided p that `a` beats `b` example by example (Wilcoxon signed-rank on the differences)."""
+  diff = np.asarray(a, np.float64) - np.asarray(b, np.float64)
+  diff = diff if higher_is_better else -diff
+  if not np.any(diff != 0):
+    return 1.0
+  return float(scipy_stats.wilcoxon(diff, alternative="greater").pvalue)
 
 
 def mean_std(values) -> dict:
@@ -45,46 +120,43 @@ def mcnemar_p(correct_a, correct_b) -> float:
   return float(scipy_stats.binomtest(only_a, only_a + only_b, 0.5).pvalue)
 
 
-def forest_fit_predict(config, train: dict, evaluate: dict[str, dict], meta: dict, seed: int):
-  """Features -> (grid-searched) forest on `train`; probabilities on each split of `evaluate`."""
-  from research.heads import forest  # scikit-learn only here
-  features = lambda split: forest.featurize(config.features, split["x"], meta["sampling_rate"])
-  estimator, info = forest.fit_forest(config.forest, features(train), train["y"], seed)
-  num_classes = len(meta["class_names"])
-  probs = {name: forest.predict(estimator, features(split), num_classes)["probs"]
-           for name, split in evaluate.items()}
-  return probs, info
+def compare_p(per_example_a, per_example_b, metric: str) -> float:
+  """Two-sided p that two models differ on the same examples: McNemar (accuracy), Wilcoxon (mse)."""
+  if metric == "accuracy":
+    return mcnemar_p(per_example_a, per_example_b)
+  diff = np.asarray(per_example_a, np.float64) - np.asarray(per_example_b, np.float64)
+  return 1.0 if not np.any(diff != 0) else float(scipy_stats.wilcoxon(diff).pvalue)
 
 
-def neural_fit_predict(config, train: dict, val: dict, evaluate: dict[str, dict], meta: dict,
-                       seeds: list[int], extra_eval=None, log=print):
-  """Trains one run per seed (vmapped) on shared data; returns (results, probs per run).
+def pooled(labels, per_example: list[np.ndarray], probs: list[np.ndarray] | None, metric: str, class_names,
+           zero_errors: np.ndarray | None = None) -> dict:
+  """The pooled score over all held-out examples, with its interval and the trivial baseline."""
+  values = np.concatenate(per_example)
+  if metric == "accuracy":
+    onehot = np.eye(len(class_names))[np.concatenate([p.argmax(1) for p in probs])]
+    details = classification_report.compute(labels, onehot, list(class_names))
+    return {"value": details["accuracy"], "interval_95": details["accuracy_interval_95"],
+            "interval_method": "wilson", "baseline": details["chance_level"], "baseline_name": "chance",
+            "p_value_vs_baseline": details["p_value_vs_chance"], "better_than_baseline": details["better_than_chance"]}
+  p = paired_p(values, zero_errors, higher_is_better=False)
+  return {"value": float(values.mean()), "interval_95": stats.bootstrap_interval(values),
+          "interval_method": "bootstrap over examples", "baseline": float(np.mean(zero_errors)),
+          "baseline_name": "zero prediction", "p_value_vs_baseline": p, "better_than_baseline": p < 0.05}
 
-  Static augmentation (config.augment.mode == "static") multiplies `train` first.
-  """
-  from research.data import augment  # jax-only; imported where used
-  train = augment.static_train_split(config, train)
-  runs = [multirun.RunSpec(seed=s, train=train, val=val) for s in seeds]
-  results = multirun.train_many(config, meta, runs, extra_eval=extra_eval,
-                                eval_every=int(config.get("transfer", {}).get("every", 0) or 0),
-                                log=log)
-  probs = [{name: np.asarray(multirun.predict(config, meta, r.variables, split)["probs"])
-            for name, split in evaluate.items()} for r in results]
-  return results, probs
 
-
-def bar_plot(path, labels, means, stds, chance, title, ylabel="accuracy"):
-  """Bars of mean +- std with the chance level as a dashed line."""
+def bar_plot(path, labels, means, stds, baseline, title, ylabel="accuracy", baseline_name="chance"):
+  """Bars of mean +- std with the trivial baseline as a dashed line."""
   import matplotlib
   matplotlib.use("Agg")
   from matplotlib import pyplot as plt
   from research.evaluation import plots
   fig, ax = plt.subplots(figsize=(max(4, 1.3 * len(labels)), 3.2))
   ax.bar(range(len(labels)), means, yerr=stds, capsize=5, color="#4c72b0")
-  ax.axhline(chance, color="k", ls="--", lw=1, label=f"chance {chance:.2f}")
+  ax.axhline(baseline, color="k", ls="--", lw=1, label=f"{baseline_name} {baseline:.3g}")
   ax.set_xticks(range(len(labels)))
-  ax.set_xticklabels(labels, rotation=20, ha="right")
-  ax.set_ylim(0, 1)
+  ax.set_xticklabels([str(label).replace("$", r"\$") for label in labels], rotation=20, ha="right")
+  if ylabel == "accuracy":
+    ax.set_ylim(0, 1)
   ax.set_ylabel(ylabel)
   ax.set_title(title)
   ax.legend(loc="upper right")
@@ -126,3 +198,7 @@ def set_field(config, dotted: str, value):
     node = node[part]
   get_field(config, dotted)  # raises a helpful error for a misspelt key
   node[last] = value
+
+
+def model_name(config) -> str:
+  return run_lib.name(config)

@@ -1,34 +1,93 @@
-"""Stratified K-fold cross-validation of a neural config and the Random Forest on the same folds.
+"""K-fold cross-validation of any config (and a baseline config) on the same folds.
 
-Folds: StratifiedKFold(K, shuffle=True, random_state=config.cv.seed) over the
-CV pool (the source domain, train + val, when the data have a target domain;
-otherwise every example). Each fold's held-out part is its test set; a
-stratified `config.cv.val_fraction` of the rest is its validation set (early
-stopping), equally large in every fold. The neural folds train together as one
-vmapped program (research.train.multirun), which needs equally many training
-examples per fold: folds with more are trimmed at random to the smallest
-(`trimmed` in the report; zero when N is divisible by K and classes balance).
-The forest trains on the same train + val examples of each fold.
+Folds over the CV pool (the source domain, train + val, when the data have a
+target domain; otherwise every example):
+- classification: StratifiedKFold(K, shuffle=True, random_state=config.cv.seed);
+  StratifiedGroupKFold when the examples carry a group (`recording`, `subject`),
+  so windows of one recording never sit on both sides of a fold;
+- regression: KFold(K) over contiguous blocks (neighbouring windows overlap).
+Each fold's held-out part is its test set; a `config.cv.val_fraction` of the rest
+(stratified, or whole groups) is its validation set (early stopping). Networks
+train all folds as one vmapped program, which needs equally many training and
+validation examples per fold: larger folds are trimmed at random to the
+smallest (`trimmed` in the report). A network-free head (the forest) fits on the
+fold's train + val examples, since it stops nothing early.
+
+Configs without a `cv` group use folds 5, seed config.seed, val_fraction 0.15.
+Training checkpoints live in workdir/<model>/checkpoints: a CV killed at any
+epoch and started again with the same command gives the same cv_report.json.
 """
 
 from __future__ import annotations
 
 import pathlib
 
+import ml_collections
 import numpy as np
 from sklearn import model_selection
 
+from research import workdir as workdir_lib
 from research.data import dataset as dataset_lib
 from research.studies import common
-from research.train import multirun
-from research.train import records
+from research.train import RunSpec
+from research.train import run as run_lib
+
+GROUP_KEYS = ("subject", "recording", "group")
+DEFAULTS = {"folds": 5, "val_fraction": 0.15}
+
+
+def settings(config) -> ml_collections.ConfigDict:
+  """config.cv, or the defaults (seed: config.seed) for configs without one."""
+  cv = config.get("cv")
+  if cv is not None:
+    return cv
+  return ml_collections.ConfigDict({**DEFAULTS, "seed": int(config.seed)})
 
 
 def cv_pool(dataset: dataset_lib.Dataset) -> dict:
-  """The examples cross-validation draws its folds from."""
-  if dataset.meta.get("split") == "transfer":
-    return dataset_lib.concatenate(dataset.train, dataset.val)
-  return dataset_lib.concatenate(dataset.train, dataset.val, dataset.test)
+  """The examples cross-validation draws its folds from, with a `group` id unique across splits."""
+  names = ("train", "val") if dataset.meta.get("split") == "transfer" else ("train", "val", "test")
+  splits = [dataset.split(n) for n in names if len(dataset.split(n)["y"])]
+  keys = [k for k in splits[0] if all(k in s for s in splits)]
+  pool = dataset_lib.concatenate(*[{k: s[k] for k in keys} for s in splits])
+  group_key = next((k for k in GROUP_KEYS if k in keys), None)
+  if group_key:
+    offsets = np.cumsum([0] + [int(np.max(s[group_key])) + 1 for s in splits[:-1]])
+    pool["group"] = np.concatenate([np.asarray(s[group_key]) + o for s, o in zip(splits, offsets)])
+  return pool
+
+
+def _is_classification(y) -> bool:
+  return np.asarray(y).ndim == 1 and np.asarray(y).dtype.kind in "iu"
+
+
+def _outer_splits(pool, folds: int, seed: int):
+  y, n = np.asarray(pool["y"]), len(pool["y"])
+  if not _is_classification(y):
+    return list(model_selection.KFold(folds).split(np.zeros(n)))
+  counts = np.bincount(y)
+  if counts[counts > 0].min() < folds:
+    raise ValueError(f"cv: the smallest class has {counts[counts > 0].min()} examples, fewer than "
+                     f"--folds {folds}; lower the folds or add data")
+  if "group" in pool:
+    if len(np.unique(pool["group"])) < folds:
+      raise ValueError(f"cv: {len(np.unique(pool['group']))} groups (recordings/subjects), fewer than "
+                       f"--folds {folds}; lower the folds")
+    splitter = model_selection.StratifiedGroupKFold(folds, shuffle=True, random_state=seed)
+    return list(splitter.split(np.zeros(n), y, pool["group"]))
+  splitter = model_selection.StratifiedKFold(folds, shuffle=True, random_state=seed)
+  return list(splitter.split(np.zeros(n), y))
+
+
+def _validation_split(pool, rest, num_val: int, seed: int):
+  y = np.asarray(pool["y"])
+  if "group" in pool:
+    splitter = model_selection.GroupShuffleSplit(1, test_size=num_val / len(rest), random_state=seed)
+    train, val = next(splitter.split(rest, groups=pool["group"][rest]))
+    return rest[train], rest[val]
+  stratify = y[rest] if _is_classification(y) else None
+  return model_selection.train_test_split(rest, test_size=num_val, random_state=seed, stratify=stratify,
+                                          shuffle=stratify is not None)
 
 
 def make_folds(pool: dict, folds: int, seed: int, val_fraction: float) -> list[dict]:
@@ -36,168 +95,174 @@ def make_folds(pool: dict, folds: int, seed: int, val_fraction: float) -> list[d
 
   Test parts are disjoint and cover the pool; train/val sizes are equal across folds.
   """
+  parts = _outer_splits(pool, folds, seed)
   y = np.asarray(pool["y"])
-  counts = np.bincount(y)
-  if counts[counts > 0].min() < folds:
-    raise ValueError(f"cv: the smallest class has {counts[counts > 0].min()} examples, fewer than "
-                     f"--folds {folds}; lower the folds or add data")
-  splitter = model_selection.StratifiedKFold(folds, shuffle=True, random_state=seed)
-  parts = [(rest, test) for rest, test in splitter.split(np.zeros(len(y)), y)]
+  classes = len(np.unique(y)) if _is_classification(y) else 1
   smallest = min(len(rest) for rest, _ in parts)
-  num_val = max(int(round(val_fraction * smallest)), len(counts[counts > 0]))
+  num_val = max(int(round(val_fraction * smallest)), classes)
+  divided = [(*_validation_split(pool, rest, num_val, seed), test) for rest, test in parts]
+  keep_train = min(len(t) for t, _, _ in divided)
+  keep_val = min(len(v) for _, v, _ in divided)
   rng = np.random.default_rng(seed)
   out = []
-  for rest, test in parts:
-    train, val = model_selection.train_test_split(
-        rest, test_size=num_val, random_state=seed, stratify=y[rest])
-    keep = smallest - num_val
-    trimmed = len(train) - keep
-    if trimmed:
-      train = rng.choice(train, keep, replace=False)
-    out.append({"train": np.sort(train), "val": np.sort(val), "test": np.sort(test),
-                "trimmed": int(trimmed)})
+  for train, val, test in divided:
+    trimmed = len(train) - keep_train + len(val) - keep_val
+    train = rng.choice(train, keep_train, replace=False) if len(train) > keep_train else train
+    val = rng.choice(val, keep_val, replace=False) if len(val) > keep_val else val
+    out.append({"train": np.sort(train), "val": np.sort(val), "test": np.sort(test), "trimmed": int(trimmed)})
   return out
 
 
-def _summary(per_fold: list[dict], key: str) -> dict:
-  return common.mean_std([f[key] for f in per_fold])
+def _fold_specs(cfg, split, folds: int) -> list[RunSpec]:
+  specs = []
+  for f in range(folds):
+    train, val = split(f, "train"), split(f, "val")
+    if not run_lib.has_network(cfg):  # Nothing stops early: the head learns from train + val.
+      train = dataset_lib.concatenate(train, val)
+    specs.append(RunSpec(seed=int(cfg.seed), train=train, val=val))
+  return specs
 
 
-def run_cv(config, dataset: dataset_lib.Dataset, workdir, forest_config=None, folds: int | None = None,
+def run_cv(config, dataset: dataset_lib.Dataset, workdir, baseline_config=None, folds: int | None = None,
            log=print) -> dict:
-  """Cross-validates `config` (neural or forest) and `forest_config` on the same folds.
+  """Cross-validates `config` and `baseline_config` on the same folds.
 
-  Writes cv_report.json, cv_report.md and plots/cv_accuracy.png in `workdir`.
+  Writes cv_report.json, cv_report.md and plots/cv_scores.png in `workdir`.
   """
   workdir = pathlib.Path(workdir)
-  folds = int(folds or config.cv.folds)
+  cv = settings(config)
+  folds = int(folds or cv.folds)
   meta = dataset.meta
-  class_names = meta["class_names"]
+  class_names = meta.get("class_names") or []
   pool = cv_pool(dataset)
-  fold_index = make_folds(pool, folds, int(config.cv.seed), float(config.cv.val_fraction))
+  fold_index = make_folds(pool, folds, int(cv.seed), float(cv.val_fraction))
   split = lambda f, part: dataset_lib.take(pool, fold_index[f][part])
-  models = {}
+  tests = [split(f, "test") for f in range(folds)]
+  models, per_example, all_probs = {}, {}, {}
+  metric = None
 
-  def collect(name, probs_per_fold, extra_per_fold):
-    rows, correct_all = [], []
-    for f, probs in enumerate(probs_per_fold):
-      test = split(f, "test")
-      s = common.score(test["y"], probs, class_names)
-      correct_all.append(probs.argmax(1) == test["y"])
-      rows.append({"fold": f, "n_test": s["num_examples"], "accuracy": s["accuracy"],
-                   "accuracy_interval_95": s["accuracy_interval_95"], "macro_f1": s["macro_avg"]["f1"],
-                   "loss": s["loss"], "p_value_vs_chance": s["p_value_vs_chance"], **extra_per_fold[f]})
-    correct = np.concatenate(correct_all)
-    labels = np.concatenate([split(f, "test")["y"] for f in range(folds)])
-    pooled = common.score(labels, np.eye(len(class_names))[
-        np.concatenate([p.argmax(1) for p in probs_per_fold])], class_names)
-    models[name] = {"folds": rows, "accuracy": _summary(rows, "accuracy"),
-                    "macro_f1": _summary(rows, "macro_f1"), "loss": _summary(rows, "loss"),
-                    "pooled_accuracy": pooled["accuracy"],
-                    "pooled_interval_95": pooled["accuracy_interval_95"],
-                    "pooled_p_value_vs_chance": pooled["p_value_vs_chance"],
-                    "better_than_chance": pooled["better_than_chance"], "_correct": correct}
-
-  configs = [config] + ([forest_config] if forest_config is not None else [])
-  for cfg in configs:
-    name = cfg.model.name
-    if common.is_forest(cfg):
-      probs, extra = [], []
-      for f in range(folds):
-        fit_on = dataset_lib.concatenate(split(f, "train"), split(f, "val"))
-        p, info = common.forest_fit_predict(cfg, fit_on, {"test": split(f, "test")}, meta, int(cfg.seed))
-        probs.append(p["test"])
-        extra.append({"best_params": info.get("best_params"), "grid_cv_score": info.get("best_cv_score")})
-        if log:
-          log(f"{name} fold {f}: accuracy {float((p['test'].argmax(1) == split(f, 'test')['y']).mean()):.3f}")
-      collect(name, probs, extra)
-    else:
-      from research.data import augment
-      train_splits = [augment.static_train_split(cfg, split(f, "train")) for f in range(folds)]
-      val_splits = [split(f, "val") for f in range(folds)]
-      runs = [multirun.RunSpec(seed=int(cfg.seed), train=t, val=v) for t, v in zip(train_splits, val_splits)]
-      results = multirun.train_many(cfg, meta, runs, log=log)
-      probs = [np.asarray(multirun.predict(cfg, meta, r.variables, split(f, "test"))["probs"])
-               for f, r in enumerate(results)]
-      extra = [{"best_epoch": r.best_epoch, "epochs_trained": len(r.history),
-                "val_accuracy": next((h.get("val_accuracy") for h in r.history if h["epoch"] == r.best_epoch),
-                                     None)}
-               for r in results]
-      collect(name, probs, extra)
+  for cfg in [config] + ([baseline_config] if baseline_config is not None else []):
+    name = common.model_name(cfg)
+    name = name if name not in models else f"{name} ({len(models) + 1})"
+    directory = common.study_dir(workdir, name.replace("/", "_"), cfg)
+    trained, outputs = common.fit_predict(
+        cfg, meta, _fold_specs(cfg, split, folds), [{"test": t} for t in tests],
+        checkpoint_dir=directory / "checkpoints" if run_lib.has_network(cfg) else None, log=log)
+    rows, examples, probs = [], [], []
+    for f, (t, out) in enumerate(zip(trained, outputs)):
+      s = common.score(tests[f], out["test"], class_names)
+      metric = s.metric
+      row = {"fold": f, "n_test": int(len(tests[f]["y"])), s.metric: s.value, **_fold_extra(s, t)}
+      rows.append(row)
+      examples.append(s.per_example)
+      probs.append(out["test"].get("probs"))
+      if log:
+        log(f"{name} fold {f}: {s.metric} {s.value:.3f}")
+    zero = None if metric == "accuracy" else np.concatenate(
+        [common.score(t, {"value": np.zeros_like(np.asarray(t["y"], np.float64))}, class_names).per_example
+         for t in tests])
+    labels = np.concatenate([t["y"] for t in tests])
+    models[name] = {"folds": rows, metric: common.mean_std([r[metric] for r in rows]),
+                    "pooled": common.pooled(labels, examples, probs, metric, class_names, zero)}
+    if metric == "accuracy":
+      models[name]["macro_f1"] = common.mean_std([r["macro_f1"] for r in rows])
+    per_example[name] = np.concatenate(examples)
 
   names = list(models)
   comparison = None
   if len(names) == 2:
     a, b = names
-    diffs = [fa["accuracy"] - fb["accuracy"] for fa, fb in zip(models[a]["folds"], models[b]["folds"])]
-    comparison = {"models": names, "accuracy_difference": common.mean_std(diffs),
-                  "mcnemar_p_pooled": common.mcnemar_p(models[a]["_correct"], models[b]["_correct"])}
-  for m in models.values():
-    m.pop("_correct")
-  chance = 1.0 / len(class_names)
-  result = {"folds": folds, "seed": int(config.cv.seed), "pool_size": len(pool["y"]),
+    diffs = [fa[metric] - fb[metric] for fa, fb in zip(models[a]["folds"], models[b]["folds"])]
+    comparison = {"models": names, "difference": common.mean_std(diffs),
+                  "p_value_pooled": common.compare_p(per_example[a], per_example[b], metric),
+                  "test": "exact McNemar" if metric == "accuracy" else "Wilcoxon signed-rank"}
+  first = models[names[0]]["pooled"]
+  result = {"folds": folds, "seed": int(cv.seed), "metric": metric, "pool_size": len(pool["y"]),
+            "grouped_by": "group" if "group" in pool else None,
             "val_size": len(fold_index[0]["val"]), "train_size": len(fold_index[0]["train"]),
-            "trimmed": [f["trimmed"] for f in fold_index], "chance_level": chance,
-            "class_names": list(class_names), "models": models, "comparison": comparison,
-            "verdicts": _verdicts(models, comparison, chance)}
-  plot = common.bar_plot(workdir / "plots" / "cv_accuracy.png", names,
-                         [models[n]["accuracy"]["mean"] for n in names],
-                         [models[n]["accuracy"]["std"] for n in names], chance,
-                         f"{folds}-fold CV accuracy (mean +- std)")
+            "trimmed": [f["trimmed"] for f in fold_index], "baseline": first["baseline"],
+            "baseline_name": first["baseline_name"], "class_names": list(class_names),
+            "models": models, "comparison": comparison}
+  result["verdicts"] = _verdicts(result)
+  plot = common.bar_plot(workdir / "plots" / "cv_scores.png", names, [models[n][metric]["mean"] for n in names],
+                         [models[n][metric]["std"] for n in names], result["baseline"],
+                         f"{folds}-fold CV {metric} (mean +- std)", ylabel=metric,
+                         baseline_name=result["baseline_name"])
   result["plots"] = [str(pathlib.Path(plot).relative_to(workdir))]
-  records.write_json_atomic(workdir / "cv_report.json", result)
-  records.write_text_atomic(workdir / "cv_report.md", markdown(result))
+  workdir_lib.write_json_atomic(workdir / "cv_report.json", result)
+  workdir_lib.write_text_atomic(workdir / "cv_report.md", markdown(result))
   return result
 
 
-def _verdicts(models, comparison, chance) -> list[str]:
-  out = []
-  for name, m in models.items():
-    acc = m["accuracy"]
-    if m["better_than_chance"]:
-      out.append(f"{name}: {acc['mean']:.3f} +- {acc['std']:.3f} over folds; pooled over all held-out "
-                 f"examples it is better than chance ({chance:.3f}), exact binomial p = "
-                 f"{m['pooled_p_value_vs_chance']:.3g}.")
+def _fold_extra(score: common.Score, trained) -> dict:
+  extra = {}
+  if score.metric == "accuracy":
+    extra.update({"accuracy_interval_95": score.details["accuracy_interval_95"],
+                  "macro_f1": score.details["macro_avg"]["f1"], "loss": score.details["loss"],
+                  "p_value_vs_chance": score.details["p_value_vs_chance"]})
+  else:
+    extra.update({"zero_prediction_mse": score.details["zero_prediction_mse"]})
+  if trained.results:
+    r = trained.results[0]
+    extra.update({"best_epoch": r.best_epoch, "epochs_trained": len(r.history)})
+  head = trained.best.head
+  if head is not None and head.fit_info.get("grid_search"):
+    extra.update({"best_params": head.fit_info["best_params"], "grid_cv_score": head.fit_info["best_cv_score"]})
+  return extra
+
+
+def _verdicts(r: dict) -> list[str]:
+  out, metric = [], r["metric"]
+  baseline, base_name = r["baseline"], r["baseline_name"]
+  for name, m in r["models"].items():
+    s, pooled = m[metric], m["pooled"]
+    if pooled["better_than_baseline"]:
+      out.append(f"{name}: {metric} {s['mean']:.3f} +- {s['std']:.3f} over folds; pooled over all held-out "
+                 f"examples it is better than the {base_name} ({baseline:.3f}), p = "
+                 f"{pooled['p_value_vs_baseline']:.3g}.")
     else:
-      out.append(f"{name} is NOT better than chance: {acc['mean']:.3f} +- {acc['std']:.3f} over folds "
-                 f"vs chance {chance:.3f} (pooled p = {m['pooled_p_value_vs_chance']:.3g}).")
+      out.append(f"{name} is NOT better than the {base_name}: {metric} {s['mean']:.3f} +- {s['std']:.3f} over "
+                 f"folds vs {baseline:.3f} (pooled p = {pooled['p_value_vs_baseline']:.3g}).")
+  comparison = r["comparison"]
   if comparison:
     a, b = comparison["models"]
-    d, p = comparison["accuracy_difference"], comparison["mcnemar_p_pooled"]
+    d, p = comparison["difference"], comparison["p_value_pooled"]
     if p < 0.05:
-      better = a if d["mean"] > 0 else b
-      out.append(f"{better} is more accurate: {a} - {b} = {d['mean']:+.3f} +- {d['std']:.3f} per fold; "
-                 f"McNemar p = {p:.3g}.")
+      better = a if (d["mean"] > 0) == (metric == "accuracy") else b
+      out.append(f"{better} is better: {a} - {b} = {d['mean']:+.3f} +- {d['std']:.3f} {metric} per fold; "
+                 f"{comparison['test']} p = {p:.3g}.")
     else:
       out.append(f"No significant difference between {a} and {b}: {d['mean']:+.3f} +- {d['std']:.3f} "
-                 f"per fold; McNemar p = {p:.3g} >= 0.05.")
+                 f"{metric} per fold; {comparison['test']} p = {p:.3g} >= 0.05.")
   return out
 
 
 def markdown(r: dict) -> str:
-  names = list(r["models"])
-  lines = [f"# {r['folds']}-fold stratified cross-validation (seed {r['seed']})", "",
-           *[f"- {v}" for v in r["verdicts"]], "",
+  from research.evaluation import markdown as md
+  names, metric = list(r["models"]), r["metric"]
+  grouped = " Folds keep each recording/subject whole." if r["grouped_by"] else ""
+  lines = [f"# {r['folds']}-fold cross-validation (seed {r['seed']})", "",
+           *[f"- {md.escape(v)}" for v in r["verdicts"]], "",
            f"Pool: {r['pool_size']} examples; per fold {r['train_size']} train / {r['val_size']} val "
-           f"(early stopping) / the held-out fold as test. Trimmed per fold to equalise sizes: "
-           f"{r['trimmed']}. Chance level {r['chance_level']:.3f}.", "",
-           "| model | accuracy mean +- std | 95% t-interval | macro F1 | pooled accuracy [95% Wilson] |",
-           "|---|---|---|---|---|"]
+           f"(early stopping) / the held-out fold as test.{grouped} Trimmed per fold to equalise sizes: "
+           f"{r['trimmed']}. Trivial baseline: {r['baseline_name']} {r['baseline']:.3f}.", "",
+           f"| model | {metric} mean +- std | 95% t-interval | pooled {metric} [95% interval] |",
+           "|---|---|---|---|"]
   for n in names:
     m = r["models"][n]
-    a, f1 = m["accuracy"], m["macro_f1"]
-    lo, hi = m["pooled_interval_95"]
-    lines.append(f"| {n} | {a['mean']:.3f} +- {a['std']:.3f} | [{a['interval_95'][0]:.3f}, "
-                 f"{a['interval_95'][1]:.3f}] | {f1['mean']:.3f} +- {f1['std']:.3f} | "
-                 f"{m['pooled_accuracy']:.3f} [{lo:.3f}, {hi:.3f}] |")
-  lines += ["", "## Per fold", "", "| fold | n test | " + " | ".join(f"{n} accuracy" for n in names) + " |",
-            "|---" * (len(names) + 2) + "|"]
+    a, pooled = m[metric], m["pooled"]
+    lo, hi = pooled["interval_95"]
+    lines.append(f"| {md.escape(n)} | {a['mean']:.3f} +- {a['std']:.3f} | [{a['interval_95'][0]:.3f}, "
+                 f"{a['interval_95'][1]:.3f}] | {pooled['value']:.3f} [{lo:.3f}, {hi:.3f}] "
+                 f"({pooled['interval_method']}) |")
+  lines += ["", "## Per fold", "", "| fold | n test | " + " | ".join(f"{md.escape(n)} {metric}" for n in names)
+            + " |", "|---" * (len(names) + 2) + "|"]
   for f in range(r["folds"]):
     cells = []
     for n in names:
       row = r["models"][n]["folds"][f]
       extra = f" (best epoch {row['best_epoch']})" if "best_epoch" in row else ""
-      cells.append(f"{row['accuracy']:.3f}{extra}")
+      cells.append(f"{row[metric]:.3f}{extra}")
     lines.append(f"| {f} | {r['models'][names[0]]['folds'][f]['n_test']} | " + " | ".join(cells) + " |")
   lines += ["", *[f"![{pathlib.Path(p).stem}]({p})" for p in r.get("plots", [])]]
   return "\n".join(lines) + "\n"

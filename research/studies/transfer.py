@@ -13,14 +13,16 @@ import pathlib
 
 from scipy import stats as scipy_stats
 
+from research import workdir as workdir_lib
 from research.data import dataset as dataset_lib
 from research.studies import common
-from research.train import records
+from research.train import RunSpec
+from research.train import run as run_lib
 
 
 def _gap(name, val_split, test_split, val_probs, test_probs, class_names) -> dict:
-  val = common.score(val_split["y"], val_probs, class_names, "val")
-  test = common.score(test_split["y"], test_probs, class_names, "test")
+  val = common.score(val_split, {"probs": val_probs}, class_names, "val").details
+  test = common.score(test_split, {"probs": test_probs}, class_names, "test").details
   table = [[val["correct"], val["num_examples"] - val["correct"]],
            [test["correct"], test["num_examples"] - test["correct"]]]
   return {"model": name, "source_val_accuracy": val["accuracy"],
@@ -33,7 +35,7 @@ def _gap(name, val_split, test_split, val_probs, test_probs, class_names) -> dic
           "source_better_than_chance": val["better_than_chance"]}
 
 
-def run_transfer(config, dataset: dataset_lib.Dataset, workdir, forest_config=None, log=print) -> dict:
+def run_transfer(config, dataset: dataset_lib.Dataset, workdir, baseline_config=None, log=print) -> dict:
   """Writes transfer_report.json/.md, plots/transfer_curves.png and plots/transfer_gap.png."""
   workdir = pathlib.Path(workdir)
   meta = dataset.meta
@@ -43,29 +45,30 @@ def run_transfer(config, dataset: dataset_lib.Dataset, workdir, forest_config=No
   names = meta["class_names"]
   evaluate = {"val": dataset.val, "test": dataset.test}
   models, history = [], None
-  for cfg in [config] + ([forest_config] if forest_config is not None else []):
-    if common.is_forest(cfg):
-      probs, _ = common.forest_fit_predict(cfg, dataset.train, evaluate, meta, int(cfg.seed))
-    else:
-      results, per_run = common.neural_fit_predict(
-          cfg, dataset.train, dataset.val, evaluate, meta, [int(cfg.seed)],
-          extra_eval={"target": dataset.test}, log=log)
-      probs, history = per_run[0], results[0].history
-      best_epoch = results[0].best_epoch
-    models.append(_gap(cfg.model.name, dataset.val, dataset.test, probs["val"], probs["test"], names))
-    if not common.is_forest(cfg):
-      models[-1]["best_epoch"] = best_epoch
+  for cfg in [config] + ([baseline_config] if baseline_config is not None else []):
+    name = common.model_name(cfg)
+    network = run_lib.has_network(cfg)
+    directory = common.study_dir(workdir, name, cfg)
+    trained, outputs = common.fit_predict(
+        cfg, meta, [RunSpec(seed=int(cfg.seed), train=dataset.train, val=dataset.val)], [evaluate],
+        checkpoint_dir=directory / "checkpoints" if network else None,
+        extra_eval={"target": dataset.test} if network else None, log=log)
+    probs = {k: v["probs"] for k, v in outputs[0].items()}
+    models.append(_gap(name, dataset.val, dataset.test, probs["val"], probs["test"], names))
+    if network:
+      history = history or trained[0].results[0].history
+      models[-1]["best_epoch"] = trained[0].results[0].best_epoch
   chance = 1.0 / len(names)
   result = {"source_domain": meta.get("source_domain"), "target_domain": meta.get("target_domain"),
-            "sizes": dataset.sizes(), "chance_level": chance, "every": int(config.transfer.every),
+            "sizes": dataset.sizes(), "chance_level": chance, "every": int(config.get("transfer", {}).get("every", 0)),
             "models": models, "verdicts": _verdicts(models, meta, chance)}
   plots = [_curves(history, workdir / "plots" / "transfer_curves.png", meta, chance)] if history else []
   plots.append(_gap_plot(models, workdir / "plots" / "transfer_gap.png", meta, chance))
   result["plots"] = [str(pathlib.Path(p).relative_to(workdir)) for p in plots]
   if history:
-    records.write_history(workdir / "history.jsonl", history)
-  records.write_json_atomic(workdir / "transfer_report.json", result)
-  records.write_text_atomic(workdir / "transfer_report.md", markdown(result))
+    workdir_lib.write_history(workdir / "history.jsonl", history)
+  workdir_lib.write_json_atomic(workdir / "transfer_report.json", result)
+  workdir_lib.write_text_atomic(workdir / "transfer_report.md", markdown(result))
   return result
 
 

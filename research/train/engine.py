@@ -11,6 +11,7 @@ from typing import Any, Callable
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 from flax import struct
 
@@ -130,18 +131,35 @@ def evaluate(model, task, variables, data, batch_size: int):
   return {name: value / total for name, value in sums.items()}
 
 
-def predict(model, task, variables, data, batch_size: int):
-  """`task.predict` of the model's outputs for every example, in order."""
+def predict(model, task, variables, data, batch_size: int, method: str | None = None):
+  """`task.predict` of the model's outputs for every example, in order.
+
+  With `method` (e.g. "encode") the model's method output itself, unchanged.
+  """
   n = len(data["x"])
   index, weight = _pad_index(n, batch_size)
 
   def body(_, inputs):
     batch = _gather({k: v for k, v in data.items() if k in ("x", "mask")}, *inputs)
-    outputs = model.apply(variables, batch["x"], train=False, mask=_mask_of(batch))
-    return None, task.predict(outputs)
+    outputs = model.apply(variables, batch["x"], train=False, mask=_mask_of(batch),
+                          **({"method": method} if method else {}))
+    return None, outputs if method else task.predict(outputs)
 
   _, stacked = jax.lax.scan(body, None, (index, weight))
   return jax.tree_util.tree_map(lambda a: a.reshape((-1,) + a.shape[2:])[:n], stacked)
+
+
+_predict_jit = jax.jit(predict, static_argnames=("model", "task", "batch_size", "method"))
+
+
+def predict_split(model, task, variables, split: dict, batch_size: int, method: str | None = None):
+  """`predict` of a numpy split (its `x` and optional `mask`), compiled once per shape, as numpy."""
+  data = {k: jax.device_put(np.asarray(v)) for k, v in split.items() if k in ("x", "mask")}
+  if len(data["x"]) == 0:  # The outputs' shapes from one dummy example, with no rows.
+    one = {k: jnp.zeros((1,) + v.shape[1:], v.dtype) for k, v in data.items()}
+    shapes = jax.eval_shape(lambda d: predict(model, task, variables, d, batch_size, method), one)
+    return jax.tree_util.tree_map(lambda s: np.zeros((0,) + s.shape[1:], s.dtype), shapes)
+  return jax.device_get(_predict_jit(model, task, variables, data, batch_size=batch_size, method=method))
 
 
 def make_epoch_fn(model, task, optimizer, train_cfg, *, sampler: Callable,

@@ -1,216 +1,177 @@
-"""The host loop: `fit` trains or resumes a run in a workdir; `load_run` reads one back."""
+"""`fit` trains (or resumes) one run in a workdir; `report` evaluates it.
+
+A run is optional network -> optional head -> report, whatever its config:
+the network trains through the multi-run driver with one run (its checkpoints
+resume exactly), the head is fitted on its features (refitted on resume), and
+the report states the trivial baseline and an interval.
+"""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import pathlib
 import sys
-import time
-from typing import Any
 
-import jax
-import ml_collections
 import numpy as np
 import tqdm
 
 from research import evaluation
+from research import heads as heads_lib
+from research import workdir as workdir_lib
 from research.data import dataset as dataset_lib
-from research.models import build_model
-from research.tasks import build_task
-from research.train import checkpoint
-from research.train import engine
-from research.train import optim
-from research.train import records
-from research.train import sampling
-
-# Config groups that define what is trained; a workdir refuses a run that changes them.
-IDENTITY_GROUPS = ("data", "model", "task")
+from research.train import run as run_lib
+from research.train.multirun import RunSpec, TrainingError
 
 
-class TrainingError(RuntimeError):
-  """A run that cannot go on; the message says why and what to do."""
+class _Recorder:
+  """After every epoch: history.jsonl, TensorBoard scalars and a progress line (first member)."""
 
+  def __init__(self, workdir: pathlib.Path, config):
+    from tensorboardX import SummaryWriter  # Only training writes events.
+    self.workdir, self.config = workdir, config
+    self.events = SummaryWriter(str(workdir / "tensorboard"))
+    self.bar = (tqdm.tqdm(total=config.train.epochs, unit="epoch") if sys.stdout.isatty() else None)
 
-@dataclasses.dataclass
-class Run:
-  """A trained run read back from its workdir (best checkpoint)."""
-  config: ml_collections.ConfigDict
-  meta: dict[str, Any]
-  model: Any
-  task: Any
-  variables: dict[str, Any]
-  workdir: pathlib.Path
-
-
-def _config_json(config) -> dict:
-  return json.loads(config.to_json_best_effort())
-
-
-def check_workdir(workdir: pathlib.Path, config) -> None:
-  """Refuses a workdir whose run has another data, model or task config."""
-  path = workdir / "config.json"
-  if not path.exists():
-    return
-  old, new = records.read_json(path), _config_json(config)
-  changed = [g for g in IDENTITY_GROUPS if old.get(g) != new.get(g)]
-  if changed:
-    diffs = []
-    for group in changed:
-      keys = sorted(set(old.get(group, {})) | set(new.get(group, {})))
-      diffs += [f"{group}.{k}: {old.get(group, {}).get(k)!r} -> {new.get(group, {}).get(k)!r}"
-                for k in keys if old.get(group, {}).get(k) != new.get(group, {}).get(k)]
-    raise TrainingError(
-        f"{workdir} holds a run with a different {', '.join(changed)} config "
-        f"({'; '.join(diffs)}). Resuming only allows training fields to change: "
-        f"choose a new --workdir, or restore the old settings.")
-
-
-def _device_split(split):
-  """Numeric arrays of a split placed on the device once."""
-  return {k: jax.device_put(v) for k, v in split.items() if np.asarray(v).dtype.kind in "biuf"}
-
-
-def _host(metrics) -> dict:
-  return {k: (v.item() if np.ndim(v) == 0 else v.tolist()) for k, v in jax.device_get(metrics).items()}
-
-
-class _Progress:
-  """A tqdm bar over epochs on a terminal, one plain line per epoch elsewhere."""
-
-  def __init__(self, start, total):
-    self.bar = tqdm.tqdm(initial=start, total=total, unit="epoch") if sys.stdout.isatty() else None
-
-  def update(self, row, monitor):
-    shown = dict.fromkeys(["loss", "val_loss", monitor])
-    summary = " ".join(f"{k} {row[k]:.4g}" for k in shown) + f" lr {row['lr']:.3g}"
+  def epoch(self, histories: list[list[dict]]) -> None:
+    workdir_lib.write_history(self.workdir / "history.jsonl", history_rows(histories))
+    row = histories[0][-1] if histories[0] else None
+    if row is None:
+      return
+    for key, value in row.items():
+      if isinstance(value, (int, float)) and not isinstance(value, bool) and key != "epoch":
+        self.events.add_scalar(key, value, row["epoch"])
+    self.events.flush()
+    monitor = self.config.train.monitor
+    summary = " ".join(f"{k} {row[k]:.4g}" for k in dict.fromkeys(["loss", "val_loss", monitor]))
+    summary += f" lr {row['lr']:.3g}"
     if self.bar is not None:
+      self.bar.n = row["epoch"]
       self.bar.set_postfix_str(summary)
-      self.bar.update(1)
     else:
       print(f"epoch {row['epoch']}: {summary} ({row['seconds']:.1f}s)", flush=True)
 
   def close(self):
+    self.events.close()
     if self.bar is not None:
       self.bar.close()
 
 
-def _components(config, meta):
-  model = build_model(config.model, meta)
-  task = build_task(config.task, meta)
-  return model, task, optim.build_optimizer(config.optim)
+def history_rows(histories: list[list[dict]]) -> list[dict]:
+  """history.jsonl's rows: one per epoch, or per epoch and member (`member`) for an ensemble."""
+  if len(histories) == 1:
+    return histories[0]
+  return [{**row, "member": m} for m, rows in enumerate(histories) for row in rows]
 
 
 def fit(config, dataset: dataset_lib.Dataset, workdir) -> dict:
-  """Trains (or resumes) the run in `workdir`, then reports the best checkpoint.
+  """Trains (or resumes) the run in `workdir`, fits its head, then reports it.
 
   Returns the report dict that is also written to report.json.
   """
-  workdir = pathlib.Path(workdir)
-  check_workdir(workdir, config)
-  workdir.mkdir(parents=True, exist_ok=True)
-  records.write_json_atomic(workdir / "config.json", _config_json(config))
-  meta = {**dataset.meta, "input_shape": list(dataset.train["x"].shape[1:]), "sizes": dataset.sizes()}
-  records.write_json_atomic(workdir / "dataset.json", meta)
-
-  model, task, optimizer = _components(config, meta)
-  train_cfg = config.train
-  state = engine.init_state(jax.random.PRNGKey(config.seed), model, optimizer,
-                            dataset.train["x"], train_cfg.mode)
-  mgr = checkpoint.manager(workdir / "checkpoints", train_cfg.monitor, train_cfg.mode)
-  history: list[dict] = []
-  if mgr.latest_step() is not None:
-    state, saved = checkpoint.restore(mgr, mgr.latest_step(), state)
-    history = saved["history"]
-    print(f"Resuming {workdir} after epoch {int(state.epoch)}.", flush=True)
-
-  train_data, val_data = _device_split(dataset.train), _device_split(dataset.val)
-  epoch_fn = jax.jit(engine.make_epoch_fn(model, task, optimizer, train_cfg, sampler=sampling.from_config(config),
-                                          augment=sampling.augment_from_config(config)), donate_argnums=0)
-  with records.EventWriter(workdir / "tensorboard") as events:
-    progress = _Progress(int(state.epoch), train_cfg.epochs)
-    try:
-      while int(state.epoch) < train_cfg.epochs and not bool(state.controllers.stopped):
-        started = time.perf_counter()
-        state, metrics = epoch_fn(state, train_data, val_data)
-        row = _host(metrics)  # The one host sync of the epoch.
-        if row["nonfinite_step"] >= 0:
-          raise TrainingError(
-              f"Non-finite loss at epoch {int(state.epoch) + 1}, step {row['nonfinite_step'] + 1}; "
-              f"the run stopped and the last good checkpoint (epoch {int(state.epoch)}) is kept in "
-              f"{workdir / 'checkpoints'}. Lower config.optim.lr or set config.optim.clip_norm.")
-        row = {"epoch": int(state.epoch), **row, "seconds": time.perf_counter() - started}
-        history.append(row)
-        last = row["stopped"] or row["epoch"] >= train_cfg.epochs
-        if last or row["epoch"] % train_cfg.checkpoint_every == 0:
-          checkpoint.save(mgr, row["epoch"], state, {"history": history},
-                          {train_cfg.monitor: row[train_cfg.monitor]})
-        records.write_history(workdir / "history.jsonl", history)
-        events.scalars(row["epoch"], row)
-        progress.update(row, train_cfg.monitor)
-    finally:
-      progress.close()
-      mgr.wait_until_finished()
-  if not history:
-    raise TrainingError(f"{workdir} has no trained epoch: config.train.epochs is {train_cfg.epochs}.")
+  workdir = workdir_lib.start(workdir, config)
+  meta = run_lib.dataset_meta(dataset)
+  workdir_lib.write_json_atomic(workdir / "dataset.json", meta)
+  if run_lib.has_network(config) and config.train.epochs < 1 and not run_lib.has_head(config):
+    raise TrainingError(f"config.train.epochs is {config.train.epochs}: a network without a head needs "
+                        "at least one epoch (0 epochs is for a head on an untrained encoder).")
+  spec = RunSpec(seed=int(config.seed), train=dataset.train, val=dataset.val)
+  recorder = _Recorder(workdir, config) if run_lib.has_network(config) else None
+  try:
+    trained = run_lib.train_runs(
+        config, meta, [spec], checkpoint_dir=workdir / "checkpoints" if recorder else None,
+        on_epoch=recorder.epoch if recorder else None, log=lambda text: print(text, flush=True))[0]
+  finally:
+    if recorder:
+      recorder.close()
+  if run_lib.has_head(config):
+    heads_lib.save(workdir / run_lib.HEAD_DIR / "final", trained.best.head, trained.best.feature_map,
+                   info={"network_weights": "best" if run_lib.has_network(config) else None})
+    if run_lib.has_network(config):
+      heads_lib.save(workdir / run_lib.HEAD_DIR / "latest", trained.last.head, trained.last.feature_map,
+                     info={"network_weights": "last"})
   return report(workdir, config.eval.split, dataset=dataset)
 
 
-def load_run(workdir, step: int | None = None, best: bool = True) -> Run:
-  """Reads back the run in `workdir` with its best weights (`best=False`: its last ones).
-
-  The best weights (by the monitored metric, tracked in the train state) come
-  from the latest checkpoint, or from checkpoint `step` when given.
-  """
-  workdir = pathlib.Path(workdir)
-  for name in ("config.json", "dataset.json"):
-    if not (workdir / name).exists():
-      raise TrainingError(f"{workdir / name} is missing: {workdir} is not a trained workdir "
-                          f"(train one with launch/train.py --workdir {workdir}).")
-  config = ml_collections.ConfigDict(records.read_json(workdir / "config.json"))
-  meta = records.read_json(workdir / "dataset.json")
-  model, task, optimizer = _components(config, meta)
-  like = jax.eval_shape(lambda: engine.init_state(
-      jax.random.PRNGKey(0), model, optimizer, np.zeros([1] + meta["input_shape"], np.float32),
-      config.train.mode))
-  mgr = checkpoint.manager(workdir / "checkpoints", config.train.monitor, config.train.mode)
-  step = step if step is not None else mgr.latest_step()
-  if step is None:
-    raise TrainingError(f"{workdir / 'checkpoints'} holds no checkpoint; train the run first.")
-  state, _ = checkpoint.restore(mgr, step, like)
-  return Run(config=config, meta=meta, model=model, task=task, variables=state.variables(best=best),
-             workdir=workdir)
+def _val_metrics(run: run_lib.Run, dataset: dataset_lib.Dataset, best_row: dict | None) -> dict:
+  """Validation numbers for the report: the best epoch's, or the head's accuracy on val."""
+  if run.head is None:
+    return {k: v for k, v in (best_row or {}).items() if k.startswith("val_")}
+  if len(dataset.val["y"]) == 0:
+    return {}
+  probs = run.predict(dataset.val)["probs"]
+  return {"val_accuracy": float((probs.argmax(1) == dataset.val["y"]).mean())}
 
 
-def predict_arrays(run: Run, split: dict, batch_size: int | None = None) -> dict:
-  """`task.predict` outputs of the run's model for every example of `split`, as numpy."""
-  batch_size = batch_size or run.config.train.eval_batch_size
-  data = _device_split({k: v for k, v in split.items() if k in ("x", "mask")})
-  fn = jax.jit(lambda variables, data: engine.predict(run.model, run.task, variables, data, batch_size))
-  return jax.device_get(fn(run.variables, data))
+def _unlabelled_predictions(run: run_lib.Run, dataset: dataset_lib.Dataset, workdir: pathlib.Path) -> int:
+  """Predicts a test split that has no labels (y = -1) into test_predictions.json; returns its size."""
+  test = dataset.test
+  names = run.meta.get("test_files")
+  if not len(test["y"]) or not names or (np.asarray(test["y"]) >= 0).any():
+    return 0
+  probs = run.predict(test)["probs"]
+  class_names = list(run.meta["class_names"])
+  rows = [prediction_row(name, p, class_names) for name, p in zip(names, probs)]
+  workdir_lib.write_text_atomic(workdir / "test_predictions.json", json.dumps(
+      {"workdir": str(workdir), "predictions": rows}, indent=2) + "\n")
+  return len(rows)
+
+
+def prediction_row(name: str, probs, class_names) -> dict:
+  """One prediction as predict.py and test_predictions.json write it (probabilities in class order)."""
+  best = int(np.argmax(probs))
+  return {"input": name, "label": class_names[best], "class_id": best, "confidence": float(probs[best]),
+          "probs": {c: float(v) for c, v in zip(class_names, probs)}}
 
 
 def report(workdir, split_name: str, dataset: dataset_lib.Dataset | None = None) -> dict:
-  """Evaluates the best checkpoint on `split_name`; writes report.json, report.md, plots."""
+  """Evaluates the run on `split_name`; writes report.json, report.md, plots (and history.jsonl).
+
+  The history comes from the checkpoint (the source of truth): history.jsonl is
+  rewritten from it, so an edited or half-written history file changes nothing.
+  """
   workdir = pathlib.Path(workdir)
-  run = load_run(workdir)
+  run = run_lib.load_run(workdir)
   if dataset is None:
     from research.data import load_dataset  # Re-reads the data the run was trained on.
     dataset = load_dataset(run.config)
   split = dataset.split(split_name)
-  history = records.read_history(workdir / "history.jsonl")
-  best_epoch = records.best_row(history)
-  predictions = predict_arrays(run, split)
-  report_fn = evaluation.REPORTS[run.config.task.name]
-  reference = evaluation.reference_predictions(run.config.data, split)
+  history = run.history
+  if run.histories:
+    workdir_lib.write_history(workdir / "history.jsonl", history_rows(run.histories))
+  best_row = workdir_lib.best_row(history) if any(row["is_best"] for row in history) else None
+  predictions = run.predict(split)
   plots_dir = workdir / "plots"
-  from research.evaluation import plots  # matplotlib only when reporting.
-  plots.plot_loss(history, plots_dir / "loss.png", log_scale=run.config.task.name == "regression")
-  result, markdown = report_fn(
+  if history:
+    from research.evaluation import plots  # matplotlib only when reporting.
+    plots.plot_loss(history, plots_dir / "loss.png", log_scale=run.config.task.name == "regression")
+  reference = evaluation.reference_predictions(run.config.data, split)
+  result, markdown = evaluation.REPORTS[run.config.task.name](
       split=split, predictions=predictions, meta=run.meta, history=history,
-      val_metrics={k: v for k, v in best_epoch.items() if k.startswith("val_")},
-      plots_dir=plots_dir, split_name=split_name, **({"reference": reference} if reference else {}))
-  result = {**result, "best_epoch": best_epoch["epoch"], "workdir": str(workdir)}
-  records.write_json_atomic(workdir / "report.json", result)
-  records.write_text_atomic(workdir / "report.md", markdown)
+      val_metrics=_val_metrics(run, dataset, best_row), plots_dir=plots_dir, split_name=split_name,
+      **({"reference": reference} if reference else {}))
+  result = {**result, "model": run_lib.name(run.config), "workdir": str(workdir),
+            "best_epoch": best_row["epoch"] if best_row else 0}
+  if run.num_members > 1:
+    result["ensemble"] = {"members": run.num_members,
+                          "best_epochs": [workdir_lib.best_row(h)["epoch"] if h else 0 for h in run.histories]}
+    markdown += (f"\nEnsemble of {run.num_members} members (seeds {run.config.seed}..."
+                 f"{run.config.seed + run.num_members - 1}): predictions are the mean of their probabilities.\n")
+  if run.head is not None:
+    result["head"] = {**run.head.settings(), "fit": run.head.fit_info}
+    markdown += _head_markdown(run)
+  count = _unlabelled_predictions(run, dataset, workdir)
+  if count:
+    result["test_predictions"] = count
+  workdir_lib.write_json_atomic(workdir / "report.json", result)
+  workdir_lib.write_text_atomic(workdir / "report.md", markdown)
   return result
+
+
+def _head_markdown(run: run_lib.Run) -> str:
+  settings, info = run.head.settings(), run.head.fit_info
+  source = "the network's encoder" if run.feature_map is None else f"{run.feature_map.kind} features"
+  text = f"\nHead: {settings['kind']} on {source}.\n"
+  if info.get("grid_search"):
+    text += (f"Grid search ({info['folds']}-fold, {info['scoring']}): best {info['best_params']}, "
+             f"CV score {info['best_cv_score']:.4f}.\n")
+  return text

@@ -1,20 +1,27 @@
-"""Many runs of one config trained together: `jax.vmap` of the engine's pure epoch.
+"""The one host loop: R runs of one config trained as one compiled program, resumable.
 
-`train_many(config, meta, runs)` trains R runs (CV folds, seeds) as one compiled
-program: the train state gets a leading run axis, every run keeps its own
-controllers (early stopping, plateau, best weights) and stops on its own; a
-stopped run's state is left unchanged by the epoch. Runs that share their data
-(seeds) pass it once; runs with their own data (folds) must have equally many
-training and validation examples (the CV driver trims folds to a common size).
+`train_many(config, meta, runs, checkpoint_dir=...)` trains R runs (seeds, CV
+folds, sweep points, ensemble members) together: the train state has a leading
+run axis, every run keeps its own controllers (early stopping, plateau, best
+weights) and stops on its own; a stopped run's state is left unchanged. Runs
+that share their data (seeds) pass it once; runs with their own data (folds)
+must have equally many training and validation examples.
 
-Each run's init key is `PRNGKey(seed)` exactly as `research.train.fit` makes
-it, so run r equals `fit` of that seed on that data, up to float reassociation.
-The driver keeps no checkpoints: a multi-run study is re-run, not resumed.
+A single run (`research.train.fit`) is this driver with R = 1: its epoch is the
+engine's epoch on the squeezed state, so it is the same program as one run
+alone. Run r is initialised alone from `PRNGKey(seed_r)` (never under vmap), so
+it equals the single run of that seed up to float reassociation in the epoch.
+
+With `checkpoint_dir` the stacked state and every run's history are saved every
+`config.train.checkpoint_every` epochs (and at the end); calling again with the
+same arguments resumes from the newest checkpoint and gives bit for bit what an
+uninterrupted call gives.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
 from typing import Any, Callable
 
@@ -22,15 +29,20 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from research.errors import ResearchError
 from research.models import build_model
 from research.tasks import build_task
+from research.train import checkpoint
 from research.train import engine
 from research.train import optim
 from research.train import sampling
 
 
-class MultiRunError(RuntimeError):
-  """A multi-run study that cannot go on; the message says why."""
+class TrainingError(ResearchError):
+  """A run that cannot go on; the message says why and what to do."""
+
+
+MultiRunError = TrainingError  # The name the studies used for the same error.
 
 
 @dataclasses.dataclass
@@ -46,7 +58,8 @@ class RunResult:
   seed: int
   history: list[dict]  # one row per epoch the run trained (stopped runs stop adding rows)
   variables: dict  # {'params', 'batch_stats'}: best weights when restore_best, else the last
-  best_epoch: int
+  last_variables: dict  # the weights after the run's last epoch
+  best_epoch: int  # 0 when no epoch was trained
   stopped_epoch: int  # epoch at which early stopping fired; 0 if it never did
 
 
@@ -61,7 +74,7 @@ def _stack(splits: list[dict], what: str):
     return jax.device_put(_numeric(first)), None
   sizes = [len(s["y"]) for s in splits]
   if len(set(sizes)) > 1:
-    raise MultiRunError(f"train_many: runs have {what} splits of different sizes {sizes}; a vmapped "
+    raise TrainingError(f"train_many: runs have {what} splits of different sizes {sizes}; a vmapped "
                         f"program needs equal sizes. Trim them to {min(sizes)} examples "
                         f"(research.studies.cv does) or train them separately.")
   keys = sorted(_numeric(first))
@@ -77,71 +90,140 @@ def _index(tree, r):
   return jax.tree_util.tree_map(lambda a: np.asarray(a[r]), tree)
 
 
-def train_many(config, meta: dict[str, Any], runs: list[RunSpec], *,
+def init_states(model, optimizer, example_x, mode: str, seeds: list[int]) -> engine.TrainState:
+  """The stacked initial state (R, ...): each run initialised alone from PRNGKey(seed).
+
+  Not under vmap: batched orthogonal initialisation runs LAPACK QR kernels that
+  split their batch over XLA's intra-op thread pool and block until the parts
+  finish; two such kernels in flight at once (eager dispatch is asynchronous)
+  can take every thread of a small pool and wait on each other forever.
+  """
+  states = [engine.init_state(jax.random.PRNGKey(seed), model, optimizer, example_x, mode) for seed in seeds]
+  return jax.tree_util.tree_map(lambda *leaves: jnp.stack(leaves), *states)
+
+
+def _epoch_program(epoch_fn, num_runs: int, train_axis, val_axis):
+  """The compiled epoch over the stacked state; R = 1 runs the plain epoch on the squeezed state."""
+  if num_runs > 1:
+    return jax.jit(jax.vmap(epoch_fn, in_axes=(0, train_axis, val_axis)), donate_argnums=0)
+  squeeze = functools.partial(jax.tree_util.tree_map, lambda a: a[0])
+  expand = functools.partial(jax.tree_util.tree_map, lambda a: a[None])
+
+  def one(state, train_data, val_data):
+    train_data = train_data if train_axis is None else squeeze(train_data)
+    val_data = val_data if val_axis is None else squeeze(val_data)
+    return expand(epoch_fn(squeeze(state), train_data, val_data))
+
+  return jax.jit(one, donate_argnums=0)
+
+
+def _nonfinite_message(epoch, rows, bad, runs, checkpoint_dir, last_saved) -> str:
+  where = (f"the last good checkpoint (epoch {last_saved}) is kept in {checkpoint_dir}"
+           if checkpoint_dir is not None and last_saved is not None else "no checkpoint was written")
+  steps = ", ".join(str(int(rows["nonfinite_step"][r]) + 1) for r in bad)
+  runs_text = "" if len(runs) == 1 else f" in run(s) {bad.tolist()} (seeds {[runs[i].seed for i in bad]})"
+  return (f"Non-finite loss at epoch {epoch}, step {steps}{runs_text}; the run stopped and {where}. "
+          f"Lower config.optim.lr or set config.optim.clip_norm.")
+
+
+def train_many(config, meta: dict[str, Any], runs: list[RunSpec], *, checkpoint_dir=None,
                extra_eval: dict[str, dict] | None = None, eval_every: int = 0,
+               on_epoch: Callable[[list[list[dict]]], None] | None = None,
                log: Callable[[str], None] | None = print) -> list[RunResult]:
-  """Trains every run in `runs` at once; returns their histories and best weights.
+  """Trains (or resumes) every run in `runs` at once; returns their histories and weights.
 
   `extra_eval` ({name: split}, shared by all runs) is evaluated with the current
   weights every `eval_every` epochs (and at the first epoch); its metrics enter
-  the history as `{name}_{metric}` (the seed's target-domain callback).
+  the history as `{name}_{metric}` (the transfer study's target-domain curve).
+  `on_epoch(histories)` is called after every epoch (the single run writes its
+  history file and events there).
   """
   if not runs:
-    raise MultiRunError("train_many: no runs given")
+    raise TrainingError("train_many: no runs given")
   model, task, optimizer = components(config, meta)
   train_cfg = config.train
+  seeds = [int(r.seed) for r in runs]
   train_data, train_axis = _stack([r.train for r in runs], "train")
   val_data, val_axis = _stack([r.val for r in runs], "validation")
   example_x = np.asarray(runs[0].train["x"][:1])
-  keys = jnp.stack([jax.random.PRNGKey(r.seed) for r in runs])
-  state = jax.vmap(lambda k: engine.init_state(k, model, optimizer, example_x, train_cfg.mode))(keys)
+  state = init_states(model, optimizer, example_x, train_cfg.mode, seeds)
+  histories: list[list[dict]] = [[] for _ in runs]
+  stopped_at = np.zeros(len(runs), int)
+
+  mgr = None
+  last_saved = None
+  if checkpoint_dir is not None:
+    mgr = checkpoint.manager(checkpoint_dir, train_cfg.monitor, train_cfg.mode)
+    if mgr.latest_step() is not None:
+      state, saved = checkpoint.restore(mgr, mgr.latest_step(), state)
+      if saved.get("seeds") != seeds:
+        raise TrainingError(f"{checkpoint_dir} holds runs with seeds {saved.get('seeds')}, not {seeds}; "
+                            "choose a new --workdir or restore the old settings")
+      histories, stopped_at = saved["histories"], np.asarray(saved["stopped_at"], int)
+      last_saved = int(mgr.latest_step())
+      if log:
+        log(f"Resuming {checkpoint_dir} after epoch {last_saved}.")
+
   epoch_fn = engine.make_epoch_fn(model, task, optimizer, train_cfg, sampler=sampling.from_config(config),
                                   augment=sampling.augment_from_config(config))
-  run_epoch = jax.jit(jax.vmap(epoch_fn, in_axes=(0, train_axis, val_axis)), donate_argnums=0)
+  run_epoch = _epoch_program(epoch_fn, len(runs), train_axis, val_axis)
   extra = {name: jax.device_put(_numeric(split)) for name, split in (extra_eval or {}).items()}
   run_eval = jax.jit(jax.vmap(
       lambda variables, data: engine.evaluate(model, task, variables, data, train_cfg.eval_batch_size),
       in_axes=(0, None)))
 
-  histories: list[list[dict]] = [[] for _ in runs]
-  stopped_at = np.zeros(len(runs), int)
-  for epoch in range(1, train_cfg.epochs + 1):
-    was_stopped = np.asarray(state.controllers.stopped)
-    if was_stopped.all():
-      break
-    started = time.perf_counter()
-    state, metrics = run_epoch(state, train_data, val_data)
-    rows = jax.device_get(metrics)  # The one host sync of the epoch.
-    bad = np.flatnonzero(rows["nonfinite_step"] >= 0)
-    if len(bad):
-      raise MultiRunError(f"Non-finite loss at epoch {epoch} in run(s) {bad.tolist()} (seeds "
-                          f"{[runs[i].seed for i in bad]}); lower config.optim.lr or set clip_norm.")
-    extra_rows = {}
-    if extra and eval_every and (epoch % eval_every == 0 or epoch == 1):
-      for name, data in extra.items():
-        values = jax.device_get(run_eval({"params": state.params, "batch_stats": state.batch_stats}, data))
-        extra_rows.update({f"{name}_{k}": v for k, v in values.items()})
-    seconds = time.perf_counter() - started
-    for r in range(len(runs)):
-      if was_stopped[r]:
-        continue
-      row = {"epoch": epoch, **{k: np.asarray(v[r]).item() for k, v in rows.items()}}
-      row.update({k: np.asarray(v[r]).item() for k, v in extra_rows.items()})
-      row["seconds"] = seconds
-      histories[r].append(row)
-      if row["stopped"]:
-        stopped_at[r] = epoch
-    if log and (epoch == 1 or epoch % 10 == 0):
-      active = int((~np.asarray(state.controllers.stopped)).sum())
-      monitor = np.asarray(rows[train_cfg.monitor])
-      log(f"epoch {epoch}: {active}/{len(runs)} runs active, {train_cfg.monitor} "
-          + " ".join(f"{v:.3f}" for v in monitor) + f" ({seconds:.2f}s)")
+  def save(epoch):
+    nonlocal last_saved
+    monitored = [h[-1][train_cfg.monitor] for h in histories if h]
+    checkpoint.save(mgr, epoch, state, {"histories": histories, "stopped_at": stopped_at.tolist(), "seeds": seeds},
+                    {train_cfg.monitor: float(np.mean(monitored)) if monitored else 0.0})
+    last_saved = epoch
 
-  best = train_cfg.early_stopping.restore_best
-  variables = ({"params": state.best_params, "batch_stats": state.best_batch_stats} if best
-               else {"params": state.params, "batch_stats": state.batch_stats})
+  epoch = int(np.max(jax.device_get(state.epoch)))
+  try:
+    while epoch < train_cfg.epochs:
+      was_stopped = np.asarray(state.controllers.stopped)
+      if was_stopped.all():
+        break
+      started = time.perf_counter()
+      state, metrics = run_epoch(state, train_data, val_data)
+      rows = jax.device_get(metrics)  # The one host sync of the epoch.
+      epoch += 1
+      bad = np.flatnonzero(rows["nonfinite_step"] >= 0)
+      if len(bad):
+        raise TrainingError(_nonfinite_message(epoch, rows, bad, runs, checkpoint_dir, last_saved))
+      if extra and eval_every and (epoch % eval_every == 0 or epoch == 1):
+        for name, data in extra.items():
+          values = jax.device_get(run_eval(state.variables(), data))
+          rows.update({f"{name}_{k}": v for k, v in values.items()})
+      seconds = time.perf_counter() - started
+      for r in np.flatnonzero(~was_stopped):
+        row = {"epoch": epoch, **{k: np.asarray(v[r]).item() for k, v in rows.items()}, "seconds": seconds}
+        histories[r].append(row)
+        if row["stopped"]:
+          stopped_at[r] = epoch
+      done = epoch >= train_cfg.epochs or bool(np.asarray(state.controllers.stopped).all())
+      if mgr is not None and (done or epoch % train_cfg.checkpoint_every == 0):
+        save(epoch)
+      if on_epoch:
+        on_epoch(histories)
+      if log and len(runs) > 1 and (epoch == 1 or epoch % 10 == 0):
+        active = int((~np.asarray(state.controllers.stopped)).sum())
+        monitor = np.asarray(rows[train_cfg.monitor])
+        log(f"epoch {epoch}: {active}/{len(runs)} runs active, {train_cfg.monitor} "
+            + " ".join(f"{v:.3f}" for v in monitor) + f" ({seconds:.2f}s)")
+    if mgr is not None and last_saved is None:
+      save(epoch)  # No epoch to train (epochs 0, or resumed at the end): keep the state all the same.
+  finally:
+    if mgr is not None:
+      mgr.wait_until_finished()
+
+  restore_best = train_cfg.early_stopping.restore_best
+  best = jax.device_get(state.variables(best=True))
+  last = jax.device_get(state.variables())
   best_epochs = np.asarray(state.controllers.best_epoch)
-  return [RunResult(seed=runs[r].seed, history=histories[r], variables=_index(variables, r),
+  return [RunResult(seed=seeds[r], history=histories[r],
+                    variables=_index(best if restore_best else last, r), last_variables=_index(last, r),
                     best_epoch=int(best_epochs[r]), stopped_epoch=int(stopped_at[r]))
           for r in range(len(runs))]
 
@@ -149,6 +231,4 @@ def train_many(config, meta: dict[str, Any], runs: list[RunSpec], *,
 def predict(config, meta, variables, split: dict) -> dict[str, np.ndarray]:
   """`task.predict` outputs of one run's weights on `split` (numpy)."""
   model, task, _ = components(config, meta)
-  data = jax.device_put({k: v for k, v in _numeric(split).items() if k in ("x", "mask")})
-  fn = jax.jit(lambda v, d: engine.predict(model, task, v, d, config.train.eval_batch_size))
-  return jax.device_get(fn(variables, data))
+  return engine.predict_split(model, task, variables, split, config.train.eval_batch_size)
