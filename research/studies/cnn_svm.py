@@ -259,7 +259,7 @@ def train(config, workdir, resume: bool = False) -> dict:
     extra = {"encoder": "trained" if config.head.train_encoder else f"untrained (random init, seed {config.seed})",
              "train_accuracy": float(np.mean(head.predict(feats["train"]) == dataset.train["y"])),
              "val_accuracy": float(np.mean(val_probs.argmax(1) == dataset.val["y"])) if len(val_probs) else None,
-             "sizes": dataset.sizes(), "skipped_files": meta["skipped_files"]}
+             "sizes": dataset.sizes(), "skipped": meta["skipped"]}
     save_checkpoint(workdir / CHECKPOINTS / name, config=config, params=params, head=head, meta=meta,
                     epoch=epoch, history=history, extra=extra)
     summary[name] = {"epoch": epoch, **{k: extra[k] for k in ("train_accuracy", "val_accuracy")}}

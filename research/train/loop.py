@@ -209,7 +209,8 @@ def report(workdir, split_name: str, dataset: dataset_lib.Dataset | None = None)
   result, markdown = report_fn(
       split=split, predictions=predictions, meta=run.meta, history=history,
       val_metrics={k: v for k, v in best_epoch.items() if k.startswith("val_")},
-      plots_dir=plots_dir, split_name=split_name, **({"reference": reference} if reference else {}))
+      plots_dir=plots_dir, split_name=split_name, eval_config=run.config.get("eval"),
+      **({"reference": reference} if reference else {}))
   result = {**result, "best_epoch": best_epoch["epoch"], "workdir": str(workdir)}
   records.write_json_atomic(workdir / "report.json", result)
   records.write_text_atomic(workdir / "report.md", markdown)
