@@ -53,6 +53,7 @@ def get_config(arg=None):
   config.data.noise_std = 0.0  # additive Gaussian noise on the mixture
   config.data.fresh_noise = True  # every training step redraws the noise of its windows
   config.data.val_fraction = 0.1
+  config.data.split_seed = 42  # train/val windows of the first signal (the model's seed never moves them)
   config.data.train_seed = 1  # noise seed of the training/validation signal
   config.data.test_seed = 2  # noise seed of the test signal
 

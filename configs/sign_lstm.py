@@ -8,7 +8,8 @@ constraint of the seed). ~0.6M parameters at 1662 features.
 Data: <path>/<Action>/<sequence>/<frame>.npy, 30 frames of 1662 keypoint values
 (pose 33x4, face 468x3, left hand 21x3, right hand 21x3). With data.path empty the
 synthetic signs of `launch/make_data.py keypoints` are generated once into
-data_cache/ (10 signs x 30 sequences x 30 frames). Sequences with missing,
+data_cache/ (10 signs x 30 sequences x 30 frames); a folder's frames are read into arrays
+once and kept there too, under a digest of the files' bytes. Sequences with missing,
 unreadable or mis-shaped frames are skipped and counted in the report.
 Split: stratified 10% test (seed 42, as the seed), then a stratified 15% of the
 rest for validation (the seed's Keras validation_split takes the last 15%
@@ -72,8 +73,9 @@ def get_config(arg=None):
   config.data.keypoint_groups = ("pose", "face", "left_hand", "right_hand")  # any subset
   config.data.test_fraction = 0.1  # of all sequences, stratified (ignored with a predefined test split)
   config.data.val_fraction = 0.15  # of the rest, stratified
-  config.data.split_seed = 42  # the seed's random_state
+  config.data.split_seed = 42  # the seed's random_state; the model's seed never moves data between splits
   config.data.normalize = "center"  # none | center | zscore, per feature, from the training split
+  config.data.cache_dir = "data_cache"  # synthetic folders and folder -> array reads, kept once; "" = none
   config.data.synthetic = ml_collections.ConfigDict()
   config.data.synthetic.sequences = 30  # per action
   config.data.synthetic.seed = 0

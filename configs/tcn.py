@@ -1,4 +1,4 @@
-"""The workout tracker: a multitask TCN for exercise recognition and repetition counting.
+"""The workout tracker: a TCN for exercise recognition and repetition counting (task classify_and_segment).
 
 Input: windows of 30 frames (1 s at 30 fps) x 25 joint angles. Model: 8 residual blocks of
 two dilated convolutions each (kernel 3, 128 filters, dilation 1, 2, 4, ..., 128; LayerNorm,
@@ -13,7 +13,8 @@ Data: a folder of recording .npz files (see research/data/workout.py and the REA
 by recording (15% validation, 30% test, at least one each). With data.path empty, synthetic
 sessions from `launch/make_data.py workout` are generated once into data_cache/. Counting runs
 over the whole test recordings: the test windows (stride 5) are stitched back into per-frame
-probabilities, repetition starts are peaks >= 0.5 at least 15 frames (0.5 s) apart.
+probabilities, repetition starts are peaks >= 0.5 at least 15 frames (0.5 s) apart
+(config.eval.counting, also the defaults of launch/count_reps.py).
 
 Choices where the seed is silent: the window label is the majority label of its frames; two
 convolutions per residual block (Bai et al.'s TCN); an attention residual + LayerNorm;
@@ -53,7 +54,7 @@ def get_config(arg=None):
   config.data = ml_collections.ConfigDict()
   config.data.name = "workout"
   config.data.path = ""  # folder of recording .npz files; empty: embedded synthetic sessions
-  config.data.cache_dir = "data_cache"  # where the synthetic sessions are generated once
+  config.data.cache_dir = "data_cache"  # where the synthetic sessions are generated once; "" = every time
   config.data.class_names = workout.CLASS_NAMES  # must include "none"
   config.data.fps = 30.0  # recordings at another rate are refused (resample them first)
   config.data.window = 30  # frames per window
@@ -64,7 +65,7 @@ def get_config(arg=None):
   config.data.target_delay = 0  # frames the target lags each start (causal models need > 0)
   config.data.val_fraction = 0.15  # of the recordings
   config.data.test_fraction = 0.3  # of the recordings (more held-out sets for counting)
-  config.data.split_seed = 0  # recording assignment; None = config.seed
+  config.data.split_seed = 0  # recording assignment (the model's seed never moves data between splits)
   config.data.generator = ml_collections.ConfigDict()  # launch/make_data.py workout options
   config.data.generator.sessions = 14
   config.data.generator.seed = 0
@@ -73,12 +74,6 @@ def get_config(arg=None):
   config.data.generator.min_reps = 4
   config.data.generator.max_reps = 10
   config.data.generator.noise_std = 1.5  # degrees
-  config.data.counting = ml_collections.ConfigDict()
-  config.data.counting.min_spacing = 15  # frames between two repetition starts at least
-  config.data.counting.height = 0.5  # stitched probability a peak must reach
-  config.data.counting.min_segment = 30  # frames; shorter predicted exercise runs are merged away
-  config.data.counting.tolerance = 4  # frames a start may lie outside its set
-  config.data.counting.max_gap = 90  # frames; a shorter 'none' pause between one exercise is bridged
 
   config.model = ml_collections.ConfigDict()
   config.model.name = "tcn"
@@ -93,7 +88,7 @@ def get_config(arg=None):
   config.model.causal = False  # True: the segmentation at frame t sees frames <= t only (live use)
 
   config.task = ml_collections.ConfigDict()
-  config.task.name = "multitask"
+  config.task.name = "classify_and_segment"
   config.task.gamma = 1.0  # focal loss
   config.task.alpha = 0.5
   config.task.cls_weight = 1.0
@@ -111,6 +106,12 @@ def get_config(arg=None):
 
   config.eval = ml_collections.ConfigDict()
   config.eval.split = "test"
+  config.eval.counting = ml_collections.ConfigDict()  # the one place these settings live
+  config.eval.counting.min_spacing = 15  # frames between two repetition starts at least
+  config.eval.counting.height = 0.5  # stitched probability a peak must reach
+  config.eval.counting.min_segment = 30  # frames; shorter predicted exercise runs are merged away
+  config.eval.counting.tolerance = 4  # frames a start may lie outside its set
+  config.eval.counting.max_gap = 90  # frames; a shorter 'none' pause inside one exercise is bridged
 
   if arg == "full":
     config.data.generator.sessions = 36

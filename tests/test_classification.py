@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import math
+import pathlib
 
 import numpy as np
 import pytest
 from scipy import stats as scipy_stats
 from sklearn import metrics as sk_metrics
 
+from research.data import skipped as skipped_lib
 from research.evaluation import REPORTS
 from research.evaluation import classification as report_lib
 from research.evaluation import stats
@@ -153,13 +155,67 @@ def test_report_says_not_better_than_chance_on_noise(tmp_path):
 
 
 def test_report_lists_skipped_sequences(tmp_path):
-  meta = {"class_names": ["a", "b"], "skipped": {"b": {"missing_frames": 2, "wrong_shape": 1}},
-          "skipped_total": 3}
+  skipped = [skipped_lib.item("b/3", "missing_frames", "2 of 4 frames missing", "b"),
+             skipped_lib.item("b/7", "missing_frames", "", "b"),
+             skipped_lib.item("b/9", "wrong_shape", "0.npy: shape (5,)", "b")]
+  meta = {"class_names": ["a", "b"], "skipped": skipped}
   result, text = report_lib.report(split={"y": np.array([0, 1])}, predictions={"probs": np.eye(2)},
                                    meta=meta, history=[], val_metrics={}, plots_dir=tmp_path / "plots",
                                    split_name="test")
-  assert result["skipped"] == meta["skipped"]
-  assert "| b | missing_frames: 2, wrong_shape: 1 |" in text
+  assert result["skipped"]["total"] == 3 and result["skipped"]["items"] == skipped
+  assert result["skipped"]["by_reason"] == {"missing_frames": 2, "wrong_shape": 1}
+  assert "| b | missing\\_frames: 2, wrong\\_shape: 1 |" in text
+  assert "| b/9 | wrong\\_shape | 0.npy: shape (5,) |" in text
+
+
+def test_report_after_skipped_workout_recordings(tmp_path):
+  """A folder with bad recordings (24 joints, no fps, rep_starts out of range or unsorted, unknown
+  label) loads with those skipped, and the report lists them per reason instead of failing."""
+  from research import config_file
+  from research.data import workout
+  from research.data.synthetic import workout as synthetic_workout
+  synthetic_workout.generate(str(tmp_path / "data"), sessions=3, seed=2, sets_per_exercise=1, min_reps=2,
+                             max_reps=2)
+  good = dict(np.load(tmp_path / "data" / "session_000.npz"))
+  frames = len(good["angles"])
+  bad = {"joints24": {**good, "angles": good["angles"][:, :24], "joint_names": good["joint_names"][:24]},
+         "nofps": {k: v for k, v in good.items() if k != "fps"},
+         "range": {**good, "rep_starts": np.asarray([5, frames + 3])},
+         "unsorted": {**good, "rep_starts": good["rep_starts"][::-1]},
+         "label": {**good, "exercise": np.where(good["exercise"] == "squat", "lunge", good["exercise"])}}
+  for name, arrays in bad.items():
+    np.savez(tmp_path / "data" / f"{name}.npz", **arrays)
+  config = config_file.load(pathlib.Path(__file__).resolve().parents[1] / "configs" / "tcn.py:smoke")
+  config.data.path = str(tmp_path / "data")
+  data = workout.load(config.data, seed=0)
+  reasons = {s["item"]: s["reason"] for s in data.meta["skipped"]}
+  assert reasons == {"joints24.npz": "wrong_shape", "nofps.npz": "missing_fps",
+                     "range.npz": "rep_starts_out_of_range", "unsorted.npz": "rep_starts_unsorted",
+                     "label.npz": "unknown_label"}
+  probs = np.eye(5)[data.test["y"]]
+  result, text = REPORTS["classification"](split=data.test, predictions={"probs": probs}, meta=data.meta,
+                                           history=[], val_metrics={}, plots_dir=tmp_path / "plots",
+                                           split_name="test")
+  assert result["skipped"]["total"] == 5 and "5 inputs were left out" in text
+  assert "| unsorted.npz | rep\\_starts\\_unsorted |" in text
+
+
+def test_names_from_the_data_are_escaped_and_drawn_literally(tmp_path):
+  """Class names with mathtext, Markdown and HTML: the plots draw and report.md shows them as written."""
+  names = ["$_^$", "<b>bold</b>|x", "[link](http://e.x)", "$\\foo$"]
+  y = np.array([0, 1, 2, 3, 0, 1, 2, 3])
+  history = [{"epoch": 1, "accuracy": 0.5, "val_accuracy": 0.4, "loss": 1.0, "val_loss": 1.1}]
+  result, text = report_lib.report(split={"y": y}, predictions={"probs": _onehot_probs(y, 4)},
+                                   meta={"class_names": names, "skipped": [skipped_lib.item("<i>.npz", "x|y")]},
+                                   history=history, val_metrics={}, plots_dir=tmp_path / "plots",
+                                   split_name="test")
+  assert (tmp_path / "plots" / "confusion_matrix.png").exists() and (tmp_path / "plots" / "history.png").exists()
+  assert result["class_names"] == names  # JSON keeps the raw names
+  assert "| \\$\\_^\\$ |" in text and "&lt;b>bold&lt;/b>\\|x" in text and "\\[link\\](http://e.x)" in text
+  assert "<b>" not in text and "<i>" not in text and "| &lt;i>.npz | x\\|y |" in text
+  for line in text.splitlines():  # every table row keeps its column count
+    if line.startswith("| true"):
+      assert line.count(" | ") == len(names)
 
 
 def test_report_majority_baseline_on_imbalanced_split(tmp_path):

@@ -13,6 +13,7 @@ import pytest
 from sklearn import calibration, model_selection, preprocessing, svm
 
 from research.data import hht_files
+from research.data.synthetic import hht as synthetic_hht
 from research.heads import persist
 from research.heads.svm import FeatureHead, load_head
 from research.models import cnn
@@ -143,13 +144,13 @@ def test_head_files_hold_no_pickle(tmp_path):
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory):
   folder = tmp_path_factory.mktemp("hht_data")
-  hht_files.generate(str(folder), n_samples=5, n_test=3, image_size=32, num_samples=512)
+  synthetic_hht.generate(str(folder), n_samples=5, n_test=3, image_size=32, num_samples=512)
   return folder
 
 
 def _smoke(data_dir, **head):
   config = cnn_svm_config.get_config("smoke")
-  config.data.data_dir = str(data_dir)
+  config.data.path = str(data_dir)
   config.train.epochs = 1
   config.head.update(head)
   return config

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import importlib.util
+import pathlib
+
 import numpy as np
 import pytest
 from sklearn import metrics as sk_metrics
 
 from research.evaluation import REPORTS
 from research.evaluation import counting
-from research.evaluation import multitask as multitask_report
+
+_ROOT = pathlib.Path(__file__).resolve().parents[1]
+from research.evaluation import classify_and_segment as cs_report
 
 
 def _trace(num_frames, starts, noise, seed, sigma=3.4):
@@ -126,15 +131,18 @@ def _fake_split(seed=0):
   predictions = {"probs": np.concatenate(probs), "seg_prob": np.concatenate(seg_probs)}
   meta = {"class_names": ["push-up", "squat", "pull-up", "dip", "none"], "none_class": "none",
           "sampling_rate": 30.0, "recordings": {"test": recordings, "train": recordings},
-          "counting": {"min_spacing": 15, "height": 0.5, "min_segment": 30, "tolerance": 4},
           "input_scaling": {"center": 90.0, "scale": 45.0}}
   return split, predictions, meta
 
 
-def test_multitask_report_numbers(tmp_path):
+EVAL = {"counting": {"min_spacing": 15, "height": 0.5, "min_segment": 30, "tolerance": 4, "max_gap": 90}}
+
+
+def test_classify_and_segment_report_numbers(tmp_path):
   split, predictions, meta = _fake_split()
-  result, markdown = REPORTS["multitask"](split=split, predictions=predictions, meta=meta, history=[],
-                                          val_metrics={}, plots_dir=tmp_path / "plots", split_name="test")
+  result, markdown = REPORTS["classify_and_segment"](
+      split=split, predictions=predictions, meta=meta, history=[], val_metrics={},
+      plots_dir=tmp_path / "plots", split_name="test", eval_config=EVAL)
   seg = result["segmentation"]
   truth = split["seg"].reshape(-1) >= 0.5
   scores = predictions["seg_prob"].reshape(-1)
@@ -151,12 +159,12 @@ def test_multitask_report_numbers(tmp_path):
   assert "MAE relative to true count" in markdown and "ROC AUC" in markdown
 
 
-def test_multitask_report_says_when_no_better_than_baseline(tmp_path):
+def test_classify_and_segment_report_says_when_no_better_than_baseline(tmp_path):
   split, predictions, meta = _fake_split()
   rng = np.random.default_rng(1)
   predictions["seg_prob"] = rng.uniform(0, 0.4, predictions["seg_prob"].shape)  # no peak ever
-  result, markdown = multitask_report.report(split=split, predictions=predictions, meta=meta, history=[],
-                                             val_metrics={}, plots_dir=tmp_path, split_name="test")
+  result, markdown = cs_report.report(split=split, predictions=predictions, meta=meta, history=[],
+                                      val_metrics={}, plots_dir=tmp_path, split_name="test", eval_config=EVAL)
   assert any("Segmentation is NOT better" in v for v in result["verdicts"])
   assert any("Counting is NOT better" in v for v in result["verdicts"])
   assert "NOT better" in markdown
@@ -170,3 +178,21 @@ def test_analyse_recording_moves_delayed_peaks_back():
                                      min_segment=30, tolerance=4, delay=10)
   np.testing.assert_array_equal(found["peaks"], starts)
   assert found["segments"][0]["count"] == 3 and np.isnan(found["seg_prob"][-1])
+
+
+def test_counting_settings_come_from_the_config_and_are_checked():
+  config = importlib.util.spec_from_file_location("tcn_cfg", _ROOT / "configs" / "tcn.py")
+  module = importlib.util.module_from_spec(config)
+  config.loader.exec_module(module)
+  settings = counting.settings(module.get_config().eval.counting)
+  assert settings == {"min_spacing": 15, "height": 0.5, "min_segment": 30, "tolerance": 4, "max_gap": 90}
+  split, predictions, meta = _fake_split()
+  with pytest.raises(ValueError, match="config.eval.counting is missing"):
+    cs_report.report(split=split, predictions=predictions, meta=meta, history=[], val_metrics={},
+                     plots_dir=None, split_name="test")
+  with pytest.raises(ValueError, match=r"missing \['max_gap'\]"):
+    counting.settings({k: v for k, v in settings.items() if k != "max_gap"})
+  with pytest.raises(ValueError, match="height must lie in"):
+    counting.settings({**settings, "height": 1.5})
+  with pytest.raises(ValueError, match="whole number of frames"):
+    counting.settings({**settings, "min_spacing": 2.5})

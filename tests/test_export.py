@@ -282,12 +282,12 @@ def test_cnn_svm_workdir_exports_probabilities_like_the_head(tmp_path):
   """The HHT CNN-SVM checkpoint: .tflite probs = head.predict_proba, votes argmax = SVC.predict."""
   _tf()
   cnn_svm = pytest.importorskip("research.studies.cnn_svm")
-  from research.data import hht_files
+  from research.data.synthetic import hht as synthetic_hht
   from research.export import pipeline
   data_dir = tmp_path / "data"
-  hht_files.generate(str(data_dir), n_samples=5, n_test=3, image_size=32, num_samples=512)
+  synthetic_hht.generate(str(data_dir), n_samples=5, n_test=3, image_size=32, num_samples=512)
   config = config_file.load(CONFIGS / "cnn_svm.py:smoke")
-  config.data.data_dir = str(data_dir)
+  config.data.path = str(data_dir)
   config.train.epochs = 1
   config.head.train_encoder = False
   cnn_svm.train(config, tmp_path / "run")

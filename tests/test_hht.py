@@ -7,6 +7,7 @@ import pytest
 
 from research.data import hht
 from research.data import hht_files
+from research.data.synthetic import hht as synthetic_hht
 
 FS = 1000.0
 
@@ -74,7 +75,9 @@ def test_scan_sorts_files_into_training_test_skipped(tmp_path):
   assert [(p.name, lab.label) for p, lab in labelled] == [("BICEPS_half_F_001.npz", 4),
                                                            ("BICEPS_half_M_002.npz", 1)]
   assert [p.name for p in held_out] == ["BICEPS_test_001.npz"]
-  assert [s["file"] for s in skipped] == ["BICEPS_walk_M_003.npz", "readme_M.npz"]
+  assert [(s["item"], s["reason"]) for s in skipped] == [("BICEPS_walk_M_003.npz", "unparsed_name"),
+                                                         ("readme_M.npz", "unparsed_name")]
+  assert "movement 'walk'" in skipped[0]["detail"]
 
 
 def test_the_seeds_two_errors(tmp_path):
@@ -145,7 +148,7 @@ def test_cache_reuses_and_invalidates(tmp_path, monkeypatch):
   settings = hht.HHTSettings(time_bins=16, freq_bins=16)
   cache = tmp_path / "cache"
   first = hht.cached_hht_image(path, np.load(path)["signal"], FS, settings, str(cache))
-  assert len(list(cache.glob("*.npz"))) == 1
+  assert len(list(cache.rglob("*.npz"))) == 1
   calls = []
   monkeypatch.setattr(hht, "hht_image", lambda *a: calls.append(1) or np.zeros((16, 16), np.float32))
   np.testing.assert_array_equal(hht.cached_hht_image(path, None, FS, settings, str(cache)), first)
@@ -161,7 +164,7 @@ def test_cache_reuses_and_invalidates(tmp_path, monkeypatch):
 def _data_config(folder, image_size=16, **overrides):
   import ml_collections
   cfg = ml_collections.ConfigDict(dict(
-      name="hht_files", data_dir=str(folder), image_size=image_size, freq_min=0.0, freq_max=0.0,
+      name="hht_files", path=str(folder), image_size=image_size, freq_min=0.0, freq_max=0.0,
       max_imf=-1, sampling_rate=FS, cache_dir="", val_fraction=0.2, log_scale=True))
   cfg.update(overrides)
   return cfg
@@ -179,7 +182,7 @@ def test_loader_reads_signals_and_images_and_splits(tmp_path):
   data = hht_files.load(_data_config(tmp_path), seed=0)
   assert data.sizes() == {"train": 24, "val": 6, "test": 1}
   assert data.train["x"].shape == (24, 16, 16, 1) and data.train["x"].dtype == np.float32
-  assert data.meta["skipped_files"][0]["file"] == "BICEPS_bad_M_001.npz"
+  assert data.meta["skipped"][0]["item"] == "BICEPS_bad_M_001.npz"
   assert data.meta["test_files"] == ["BICEPS_test_001.npz"] and data.test["y"].tolist() == [-1]
   assert sorted(data.train["file_index"].tolist() + data.val["file_index"].tolist()) == list(range(30))
   # The signal file went through the HHT: compare with the transform itself, then the input scaling.
@@ -197,7 +200,7 @@ def test_loader_refuses_wrong_image_size(tmp_path):
 
 
 def test_generator_writes_named_files_through_the_hht(tmp_path):
-  hht_files.generate(str(tmp_path), n_samples=2, n_test=2, image_size=16, num_samples=256)
+  synthetic_hht.generate(str(tmp_path), n_samples=2, n_test=2, image_size=16, num_samples=256)
   labelled, held_out, skipped = hht_files.scan(tmp_path)
   assert len(labelled) == 12 and len(held_out) == 2 and not skipped
   assert sorted({lab.label for _, lab in labelled}) == list(range(6))

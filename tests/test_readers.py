@@ -58,7 +58,10 @@ def test_reader_skips_and_counts_bad_sequences(tmp_path):
   np.testing.assert_array_equal(y, [0, 0, 1, 1])
   assert all(s.shape == (4, F) and s.dtype == np.float32 for s in seqs)
   np.testing.assert_allclose(seqs[3][:, 0], [3.0, 4.0, 5.0, 6.0])  # "10" sorted after "0"
-  assert skipped == {"Hello": {"missing_frames": 1, "wrong_shape": 1, "unreadable": 1, "non_finite": 1}}
+  assert sorted((s["item"], s["reason"], s["class"]) for s in skipped) == [
+      ("Hello/2", "missing_frames", "Hello"), ("Hello/3", "wrong_shape", "Hello"),
+      ("Hello/4", "unreadable", "Hello"), ("Hello/5", "non_finite", "Hello")]
+  assert "3.npy" in next(s["detail"] for s in skipped if s["item"] == "Hello/2")
 
 
 def test_reader_errors_name_the_empty_or_missing_action(tmp_path):
@@ -78,7 +81,7 @@ def test_reader_actions_from_folders_and_variable_length(tmp_path):
   seqs, y, names, skipped = keypoints.read_folder(tmp_path, None, frames=0)
   assert names == ["a", "b"]
   assert [len(s) for s in seqs] == [5, 2, 3]
-  assert skipped == {"a": {"missing_frames": 1}}
+  assert [(s["item"], s["reason"], s["class"]) for s in skipped] == [("a/2", "missing_frames", "a")]
   x, mask = seq_lib.pad(seqs)
   assert x.shape == (3, 5, F)
   np.testing.assert_array_equal(mask.sum(1), [5, 2, 3])
@@ -107,7 +110,7 @@ def test_generator_and_loader(tmp_path):
   assert ds.sizes() == {"train": 22, "val": 5, "test": 3}  # sklearn rounds held-out sizes up
   assert ds.train["x"].shape[1:] == (6, 258) and ds.train["mask"].all()
   assert ds.meta["class_names"] == ["Hello", "Thank_You", "Help"]
-  assert ds.meta["skipped_total"] == 0
+  assert ds.meta["skipped"] == []
 
 
 # ---- .ts -----------------------------------------------------------------------------------------

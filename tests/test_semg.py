@@ -13,6 +13,7 @@ from sklearn import ensemble, model_selection
 
 from research.data import augment
 from research.data import semg
+from research.data.synthetic import semg as synthetic_semg
 from research.heads import features
 from research.heads import forest
 from research.models import crnn
@@ -32,8 +33,8 @@ def _data_config(**overrides):
 
 
 def test_synthesize_shapes_balance_and_determinism():
-  a = semg.synthesize(num_classes=3, windows_per_class=5, window=200, seed=3)
-  b = semg.synthesize(num_classes=3, windows_per_class=5, window=200, seed=3)
+  a = synthetic_semg.synthesize(num_classes=3, windows_per_class=5, window=200, seed=3)
+  b = synthetic_semg.synthesize(num_classes=3, windows_per_class=5, window=200, seed=3)
   assert a["x"].shape == (30, 200, 1) and a["x"].dtype == np.float32
   np.testing.assert_array_equal(np.bincount(a["y"]), [10, 10, 10])
   np.testing.assert_array_equal(np.bincount(a["domain"]), [15, 15])
@@ -46,7 +47,7 @@ def test_synthesize_shapes_balance_and_determinism():
 
 
 def test_npz_reader_with_domain_tag_and_transfer_split(tmp_path):
-  semg.generate(str(tmp_path), layout="npz", num_classes=3, windows_per_class=6, window=128, seed=1)
+  synthetic_semg.generate(str(tmp_path), layout="npz", num_classes=3, windows_per_class=6, window=128, seed=1)
   arrays = semg.read_npz(str(tmp_path / "semg.npz"))
   assert arrays["domain_names"] == ["L3", "L4"]
   assert arrays["class_names"] == ["rest", "grip", "tap"]
@@ -68,7 +69,7 @@ def test_npz_reader_univariate_2d_and_errors(tmp_path):
   arrays = semg.read_npz(str(path))
   assert arrays["x"].shape == (4, 50, 1) and arrays["class_names"] == ["a", "b"]
   np.savez(path, x=np.zeros((4, 50)), y=np.zeros(3))
-  with pytest.raises(ValueError, match="4 windows but 'y' has 3"):
+  with pytest.raises(ValueError, match=r"4 windows but 'y' has shape \(3,\)"):
     semg.read_npz(str(path))
   ds_path = tmp_path / "d.npz"
   np.savez(ds_path, x=np.zeros((4, 50)), y=np.array([0, 1, 0, 1]), domain=np.array(["A"] * 4))
@@ -77,9 +78,9 @@ def test_npz_reader_univariate_2d_and_errors(tmp_path):
 
 
 def test_recordings_reader_recovers_windows_and_normalises(tmp_path):
-  semg.generate(str(tmp_path), layout="recordings", num_classes=2, windows_per_class=4, window=100,
+  synthetic_semg.generate(str(tmp_path), layout="recordings", num_classes=2, windows_per_class=4, window=100,
                 subjects=2, seed=2)
-  truth = semg.synthesize(num_classes=2, windows_per_class=4, window=100, subjects=2, seed=2)
+  truth = synthetic_semg.synthesize(num_classes=2, windows_per_class=4, window=100, subjects=2, seed=2)
   got = semg.read_recordings(str(tmp_path), window=100, stride=100)
   assert got["x"].shape == truth["x"].shape
   # Same multiset of windows (files are read in manifest order): match by sorting on a checksum.
@@ -107,7 +108,8 @@ def test_recordings_manifest_spans_skips_and_errors(tmp_path):
   got = semg.read_recordings(str(tmp_path), window=100, stride=100)
   np.testing.assert_array_equal(got["x"][:, 0, 0], [0, 100, 200])
   assert got["class_names"] == ["fist", "open"] and got["y"].tolist() == [0, 0, 1]
-  assert got["skipped"] == {"open": 1}
+  assert [(s["item"], s["reason"], s["class"]) for s in got["skipped"]] == [
+      ("manifest.csv line 4 (a.npy)", "too_short", "open")]
   with pytest.raises(FileNotFoundError, match="no manifest"):
     semg.read_recordings(str(tmp_path), 100, 100, manifest="missing.csv")
 

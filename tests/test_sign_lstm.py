@@ -89,12 +89,12 @@ def test_batchnorm_statistics_use_valid_frames_only():
                              rtol=1e-5, atol=1e-7)
 
 
-def test_smoke_config_trains_end_to_end(tmp_path, monkeypatch):
+def test_smoke_config_trains_end_to_end(tmp_path):
   """One tiny real fit: report, plots and history are written; labels come from the data."""
-  monkeypatch.setenv("RESEARCH_DATA_CACHE", str(tmp_path / "cache"))
   from research.data import load_dataset
   from research.train import fit
   config = sign_config.get_config("smoke")
+  config.data.cache_dir = str(tmp_path / "cache")
   config.train.epochs = 1
   report = fit(config, load_dataset(config), tmp_path / "run")
   assert report["class_names"] == ["Hello", "Thank_You", "Help"]
@@ -103,7 +103,7 @@ def test_smoke_config_trains_end_to_end(tmp_path, monkeypatch):
                "plots/history.png"):
     assert (tmp_path / "run" / name).exists(), name
   # launch/predict.py on one generated sequence folder, and a clear error on a wrong layout.
-  sequence = next((tmp_path / "cache").glob("keypoints_*/Help/0"))
+  sequence = next((tmp_path / "cache").glob("keypoints_synthetic/*/Help/0"))
   out = tmp_path / "preds.json"
   root = pathlib.Path(__file__).resolve().parents[1]
   command = [sys.executable, str(root / "launch" / "predict.py"), "--workdir", str(tmp_path / "run")]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
 import pathlib
@@ -9,7 +10,8 @@ import pathlib
 import numpy as np
 
 from research.data import load_dataset, workout
-from research.train import fit, load_run
+from research.evaluation import count_recording
+from research.train import fit, load_run, predict_arrays
 
 _ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -39,12 +41,12 @@ def test_smoke_fit_report_and_count(tmp_path):
     assert (tmp_path / "run" / "plots" / plot).exists(), plot
   assert "Repetition counting" in (tmp_path / "run" / "report.md").read_text()
 
-  count_reps = _module(_ROOT / "launch" / "count_reps.py", "count_reps")
   run = load_run(tmp_path / "run")
   path = dataset.meta["recordings"]["test"][0]["path"]
   recording = workout.read_recording(path)
-  params = {"min_spacing": 15, "height": 0.5, "min_segment": 30, "tolerance": 4, "max_gap": 90}
-  out, traces = count_reps.count_recording(run, recording, stride=10, params=params)
+  out, traces = count_recording.count_recording(functools.partial(predict_arrays, run), run.meta, recording,
+                                                stride=10, counting_config=run.config.eval.counting)
+  assert out["counting"] == config.eval.counting.to_dict()
   assert out["num_frames"] == len(recording.angles) and len(traces["seg_prob"]) == len(recording.angles)
   assert np.isfinite(traces["seg_prob"]).all()
   assert out["total_repetitions"] == sum(s["count"] for s in out["segments"])

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from research.data import workout
+from research.data.synthetic import workout as synthetic_workout
 
 _CONFIG = pathlib.Path(__file__).resolve().parents[1] / "configs" / "tcn.py"
 _spec = importlib.util.spec_from_file_location("tcn_config", _CONFIG)
@@ -111,7 +112,7 @@ def test_reader_accepts_strings_and_ints_and_names_bad_files(tmp_path):
 
 
 def test_generator_writes_consistent_sessions(tmp_path):
-  paths = workout.generate(str(tmp_path), sessions=2, seed=3, sets_per_exercise=1, min_reps=2, max_reps=4)
+  paths = synthetic_workout.generate(str(tmp_path), sessions=2, seed=3, sets_per_exercise=1, min_reps=2, max_reps=4)
   for path in paths:
     rec = workout.read_recording(path)
     assert rec.angles.shape[1] == 25 and rec.fps == 30.0
@@ -128,13 +129,13 @@ def test_generator_writes_consistent_sessions(tmp_path):
     assert np.ptp(rec.angles[squat["start"]:squat["end"], knee]) > 50
     assert np.ptp(rec.angles[push["start"]:push["end"], elbow]) > 40
     assert np.ptp(rec.angles[push["start"]:push["end"], knee]) < 30
-  again = workout.generate(str(tmp_path / "again"), sessions=2, seed=3, sets_per_exercise=1, min_reps=2,
+  again = synthetic_workout.generate(str(tmp_path / "again"), sessions=2, seed=3, sets_per_exercise=1, min_reps=2,
                            max_reps=4)
   np.testing.assert_array_equal(np.load(paths[1])["angles"], np.load(again[1])["angles"])
 
 
 def test_split_is_by_recording_with_no_leakage(tmp_path):
-  workout.generate(str(tmp_path), sessions=6, seed=1, min_reps=2, max_reps=3)
+  synthetic_workout.generate(str(tmp_path), sessions=6, seed=1, min_reps=2, max_reps=3)
   config = tcn_config.get_config("smoke")
   config.data.path = str(tmp_path)
   data = workout.load(config.data, seed=0)
@@ -170,12 +171,14 @@ def test_split_recordings_sizes():
 
 
 def test_loader_skips_and_counts_bad_recordings(tmp_path):
-  workout.generate(str(tmp_path), sessions=3, seed=2, sets_per_exercise=1, min_reps=2, max_reps=2)
+  synthetic_workout.generate(str(tmp_path), sessions=3, seed=2, sets_per_exercise=1, min_reps=2, max_reps=2)
   np.savez(tmp_path / "broken.npz", angles=np.zeros((50, 7), np.float32), fps=30.0)
   config = tcn_config.get_config("smoke")
   config.data.path = str(tmp_path)
   data = workout.load(config.data, seed=0)
-  assert data.meta["skipped_total"] == 1 and "broken.npz" in data.meta["skipped"]["reasons"]
+  (skipped,) = data.meta["skipped"]
+  assert skipped["item"] == "broken.npz" and skipped["reason"] == "missing_exercise"
+  assert "missing key 'exercise'" in skipped["detail"]
   (tmp_path / "session_000.npz").unlink()
   with pytest.raises(ValueError, match="broken.npz"):
     workout.load(config.data, seed=0)

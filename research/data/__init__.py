@@ -1,8 +1,10 @@
 """Dataset loaders and synthetic-data generators, by name.
 
-`LOADERS[name](data_config, seed) -> Dataset` for `config.data.name`;
-`GENERATORS[name](out_dir, **options)` for `launch/make_data.py NAME`;
+`LOADERS[name](data_config, seed) -> Dataset` for `config.data.name` (splits use
+`data_config.split_seed` where the config has one);
+`GENERATORS[name](out_dir, **options)` for `launch/make_data.py NAME` (research.data.synthetic);
 `REDRAWS[name](data_config)` for datasets that can redraw their training noise on device.
+Readers raise `DataError` (a ValueError) for input they cannot use.
 """
 
 from __future__ import annotations
@@ -15,6 +17,13 @@ from research.data import semg
 from research.data import ts_format
 from research.data import workout
 from research.data.dataset import Dataset
+from research.data.errors import DataError, DataNotFoundError
+from research.data.synthetic import hht as synthetic_hht
+from research.data.synthetic import keypoints as synthetic_keypoints
+from research.data.synthetic import npz as synthetic_npz
+from research.data.synthetic import semg as synthetic_semg
+from research.data.synthetic import ts as synthetic_ts
+from research.data.synthetic import workout as synthetic_workout
 
 LOADERS = {
     "hht_files": hht_files.load,
@@ -27,12 +36,12 @@ LOADERS = {
 }
 
 GENERATORS = {
-    "hht": hht_files.generate,
-    "keypoints": keypoints.generate,
-    "npz": npz.generate,
-    "ts": ts_format.generate,
-    "semg": semg.generate,
-    "workout": workout.generate,
+    "hht": synthetic_hht.generate,
+    "keypoints": synthetic_keypoints.generate,
+    "npz": synthetic_npz.generate,
+    "ts": synthetic_ts.generate,
+    "semg": synthetic_semg.generate,
+    "workout": synthetic_workout.generate,
 }
 
 
@@ -48,7 +57,7 @@ def build_redraw(data_config):
 
 
 def load_dataset(config) -> Dataset:
-  """The `Dataset` that `config.data` describes, every random choice from `config.seed`."""
+  """The `Dataset` that `config.data` describes (splits from `config.data.split_seed`)."""
   name = config.data.name
   if name not in LOADERS:
     raise ValueError(f"Unknown dataset {name!r} (config.data.name); valid: {sorted(LOADERS)}")

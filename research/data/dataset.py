@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from typing import Any
 
 import numpy as np
@@ -42,6 +43,22 @@ class Dataset:
   def sizes(self) -> dict[str, int]:
     return {name: len(self.split(name)["y"]) for name in SPLITS}
 
+  def fingerprint(self) -> str:
+    """SHA-256 (hex) of every split's arrays: split and key names, dtypes, shapes and bytes,
+    splits in SPLITS order and keys sorted. Equal data give equal fingerprints on any load;
+    one changed value changes it. `meta` is left out (it holds paths and descriptions)."""
+    digest = hashlib.sha256()
+    for name in SPLITS:
+      split = self.split(name)
+      for key in sorted(split):
+        array = np.ascontiguousarray(split[key])
+        if array.dtype.hasobject:
+          raise TypeError(f"Dataset.fingerprint: split {name!r} key {key!r} holds Python objects "
+                          f"(dtype {array.dtype}); splits must hold numeric or string arrays")
+        digest.update(f"{name}/{key}:{array.dtype.str}:{array.shape};".encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
+
 
 def take(split: Split, index: np.ndarray) -> Split:
   """The examples of `split` at `index`, every key alike."""
@@ -64,3 +81,17 @@ def random_split(split: Split, fraction: float, seed: int,
       index, test_size=fraction, random_state=seed,
       stratify=split["y"] if stratify else None)
   return take(split, np.sort(rest)), take(split, np.sort(held))
+
+
+def split_seed(data_config, seed: int) -> int:
+  """The seed that splits the data: `data_config.split_seed` when the config has one, else `seed`.
+
+  Splits have their own seed so that changing the model's seed never moves examples between
+  train, validation and test.
+  """
+  value = data_config.get("split_seed", None) if hasattr(data_config, "get") else None
+  if value is None:
+    return int(seed)
+  if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+    raise ValueError(f"config.data.split_seed must be an integer; found {value!r}")
+  return int(value)

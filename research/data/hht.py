@@ -10,21 +10,20 @@
    so a cell holds mean amplitude and a pure tone of amplitude A puts about A in
    its row of cells. Frequencies outside [freq_min, freq_max) are dropped.
 
-`cached_hht_image` keeps one `.npz` per (file contents, settings, HHT version).
+`cached_hht_image` keeps one entry per (file contents, settings, HHT version) in the data cache.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
-import os
 import pathlib
-import tempfile
 from importlib import metadata
 
 import numpy as np
 from scipy import signal as scipy_signal
+
+from research.data import cache
 
 # Bump when the image computation changes, so stale cache entries are never read.
 HHT_VERSION = 1
@@ -112,39 +111,21 @@ def _emd_version() -> str:
     return "unknown"
 
 
-def cache_key(content: bytes, sampling_rate: float, settings: HHTSettings) -> str:
-  """SHA-256 of the file bytes, sampling rate, settings, HHT and EMD versions."""
-  recipe = json.dumps({"settings": dataclasses.asdict(settings), "fs": float(sampling_rate),
-                       "hht_version": HHT_VERSION, "emd": _emd_version()}, sort_keys=True)
-  digest = hashlib.sha256(content)
-  digest.update(recipe.encode())
-  return digest.hexdigest()
+def cache_settings(content: bytes, sampling_rate: float, settings: HHTSettings) -> dict:
+  """What an image depends on: the file's bytes (SHA-256), sampling rate, settings, HHT and EMD versions."""
+  return {"content": hashlib.sha256(content).hexdigest(), "fs": float(sampling_rate),
+          "settings": dataclasses.asdict(settings), "hht_version": HHT_VERSION, "emd": _emd_version()}
 
 
-def cached_hht_image(path, signal_N, sampling_rate: float, settings: HHTSettings,
-                     cache_dir: str | None) -> np.ndarray:
-  """`hht_image` of the signal stored in `path`, memoised as `<cache_dir>/<stem>-<key>.npz`.
+def cached_hht_image(path, signal_N, sampling_rate: float, settings: HHTSettings, cache_dir) -> np.ndarray:
+  """`hht_image` of the signal stored in `path`, one entry per file in the data cache.
 
-  The key covers the file's bytes, so an edited recording is recomputed; an empty
-  or None cache_dir computes every time.
+  The key covers the file's bytes, so an edited recording is recomputed while the others
+  are read back; an empty cache_dir computes every time.
   """
   if not cache_dir:
     return hht_image(signal_N, sampling_rate, settings)
-  path = pathlib.Path(path)
-  key = cache_key(path.read_bytes(), sampling_rate, settings)
-  entry = pathlib.Path(cache_dir) / f"{path.stem}-{key[:32]}.npz"
-  if entry.exists():
-    with np.load(entry, allow_pickle=False) as stored:
-      if str(stored["key"]) == key:
-        return stored["image"]
-  image = hht_image(signal_N, sampling_rate, settings)
-  entry.parent.mkdir(parents=True, exist_ok=True)
-  fd, tmp = tempfile.mkstemp(dir=entry.parent, prefix=f".{entry.stem}.", suffix=".npz")
-  try:
-    with os.fdopen(fd, "wb") as f:
-      np.savez(f, image=image, key=np.asarray(key))
-    os.replace(tmp, entry)
-  except BaseException:
-    pathlib.Path(tmp).unlink(missing_ok=True)
-    raise
-  return image
+  key = cache_settings(pathlib.Path(path).read_bytes(), sampling_rate, settings)
+  stored = cache.cached_arrays(cache_dir, "hht_image", key,
+                               lambda: {"image": hht_image(signal_N, sampling_rate, settings)})
+  return stored["image"]

@@ -8,23 +8,27 @@ underscores (the name is read from the right); ### is one or more digits.
 
 A file whose name contains 'test' outside the movement word 'fatiguetest'
 (`BICEPS_test_001.npz`) is held out: never trained on, predicted after training.
-Other names that do not parse are skipped and listed in meta['skipped_files'].
+Other names that do not parse are skipped and listed in meta['skipped'].
 
 Each file holds `hht` (time x frequency amplitude image) or `signal` (1-D, with
 `fs` in Hz, else data.sampling_rate) from which the image is computed and cached.
+With data.path empty the loader reads the synthetic files of `research.data.synthetic.hht`,
+generated once into the data cache.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import pathlib
 import re
 
 import numpy as np
 
+from research.data import cache
 from research.data import dataset as dataset_lib
 from research.data import hht
+from research.data import skipped as skipped_lib
+from research.data.errors import DataError, DataNotFoundError
 
 CLASS_NAMES = ("M_full", "M_half", "M_invalid", "F_full", "F_half", "F_invalid")
 GENDERS = ("M", "F")
@@ -58,33 +62,37 @@ def is_test_file(filename: str) -> bool:
 
 
 def parse_name(filename: str) -> FileLabel:
-  """Reads MUSCLE_movement_GENDER_###(.npz); ValueError saying what is wrong otherwise."""
+  """Reads MUSCLE_movement_GENDER_###(.npz); DataError saying what is wrong otherwise."""
   name = pathlib.Path(filename).name
   if not name.lower().endswith(".npz"):
-    raise ValueError("not a .npz file")
+    raise DataError(f"{name}: not a .npz file", "unparsed_name")
   parts = name[:-4].split("_")
   if len(parts) < 4 or not all(parts):
-    raise ValueError("expected MUSCLE_movement_GENDER_###")
+    raise DataError(f"{name}: expected MUSCLE_movement_GENDER_###", "unparsed_name")
   muscle, movement, gender, number = "_".join(parts[:-3]), *parts[-3:]
   if movement.lower() not in MOVEMENTS:
-    raise ValueError(f"movement {movement!r} is not one of {sorted(MOVEMENTS)}")
+    raise DataError(f"{name}: movement {movement!r} is not one of {sorted(MOVEMENTS)}", "unparsed_name")
   if gender.upper() not in GENDERS:
-    raise ValueError(f"gender {gender!r} is not M or F")
+    raise DataError(f"{name}: gender {gender!r} is not M or F", "unparsed_name")
   if not re.fullmatch(r"[0-9]+", number):
-    raise ValueError(f"number {number!r} is not digits")
+    raise DataError(f"{name}: number {number!r} is not digits", "unparsed_name")
   return FileLabel(muscle, MOVEMENTS[movement.lower()], gender.upper(), int(number))
 
 
 def scan(data_dir) -> tuple[list[tuple[pathlib.Path, FileLabel]], list[pathlib.Path], list[dict]]:
-  """(labelled training files, held-out test files, skipped [{file, reason}]), sorted by name."""
+  """(labelled training files, held-out test files, skipped items), sorted by name.
+
+  Skipped items are `research.data.skipped` records of the names that do not parse.
+  """
   data_dir = pathlib.Path(data_dir)
   if not data_dir.is_dir():
-    raise FileNotFoundError(f"{NO_FILES}: data directory {str(data_dir)!r} does not exist "
-                            "(config.data.data_dir); make one with launch/make_data.py hht --out DIR")
+    raise DataNotFoundError(f"{NO_FILES}: data directory {str(data_dir)!r} does not exist "
+                            "(config.data.path); make one with launch/make_data.py hht --out DIR, or "
+                            "leave data.path empty for the embedded synthetic files")
   paths = sorted(p for p in data_dir.iterdir() if p.suffix.lower() == ".npz" and p.is_file())
   if not paths:
-    raise FileNotFoundError(f"{NO_FILES} in {str(data_dir)!r}; expected MUSCLE_movement_GENDER_###.npz "
-                            "files (config.data.data_dir)")
+    raise DataNotFoundError(f"{NO_FILES} in {str(data_dir)!r}; expected MUSCLE_movement_GENDER_###.npz "
+                            "files (config.data.path)", "empty")
   labelled, held_out, skipped = [], [], []
   for path in paths:
     if is_test_file(path.name):
@@ -92,8 +100,9 @@ def scan(data_dir) -> tuple[list[tuple[pathlib.Path, FileLabel]], list[pathlib.P
       continue
     try:
       labelled.append((path, parse_name(path.name)))
-    except ValueError as error:
-      skipped.append({"file": path.name, "reason": str(error)})
+    except DataError as error:
+      skipped.append(skipped_lib.item(path.name, error.reason, f"{error}; rename it "
+                                      "MUSCLE_movement_GENDER_###.npz to use it"))
   return labelled, held_out, skipped
 
 
@@ -103,27 +112,53 @@ def settings_from_config(cfg) -> hht.HHTSettings:
 
 
 def read_image(path, cfg) -> np.ndarray:
-  """The (image_size, image_size) HHT image of one file: its `hht`, or the HHT of its `signal`."""
+  """The (image_size, image_size) HHT image of one file: its `hht`, or the HHT of its `signal`
+  (kept in the data cache under the file's bytes and the HHT settings)."""
   path = pathlib.Path(path)
   size = cfg.image_size
-  with np.load(path, allow_pickle=False) as stored:
-    keys = set(stored.files)
-    if "hht" in keys:
-      image = np.asarray(stored["hht"], np.float32)
-      if image.shape != (size, size):
-        raise ValueError(f"{path}: key 'hht' has shape {image.shape}; expected ({size}, {size}) "
-                         "(config.data.image_size). Set data.image_size to match or store 'signal'.")
-      return image
-    if "signal" not in keys:
-      raise ValueError(f"{path}: expected key 'hht' ({size} x {size}) or 'signal' (+ 'fs'); "
-                       f"found {sorted(keys)}")
-    sampling_rate = float(stored["fs"]) if "fs" in keys else float(cfg.sampling_rate)
-    if not sampling_rate > 0:
-      raise ValueError(f"{path}: holds 'signal' but no 'fs'; store 'fs' (Hz) in the file or set "
-                       "config.data.sampling_rate")
-    signal_N = np.asarray(stored["signal"], np.float64)
-  return hht.cached_hht_image(path, signal_N, sampling_rate, settings_from_config(cfg),
-                              cfg.cache_dir or None)
+  try:
+    with np.load(path, allow_pickle=False) as stored:
+      arrays = {key: stored[key] for key in stored.files}
+  except Exception as error:  # noqa: BLE001 - any unreadable file gets the same message
+    raise DataError(f"{path}: cannot read as .npz ({error}); save it with numpy.savez(path, hht=image) "
+                    "or numpy.savez(path, signal=x, fs=rate)", "unreadable") from error
+  if "hht" in arrays:
+    image = np.asarray(arrays["hht"])
+    if image.shape != (size, size) or image.dtype.kind not in "fiu":
+      raise DataError(f"{path}: key 'hht' has shape {image.shape}, dtype {image.dtype}; expected "
+                      f"({size}, {size}) numbers (config.data.image_size). Set data.image_size to match "
+                      "or store 'signal'", "wrong_shape")
+    image = image.astype(np.float32)
+    if not np.isfinite(image).all() or (image < 0).any():
+      raise DataError(f"{path}: key 'hht' holds {int((~np.isfinite(image)).sum())} NaN/Inf and "
+                      f"{int((image < 0).sum())} negative values; an HHT image holds amplitudes >= 0. "
+                      "Recompute it or store 'signal'", "non_finite")
+    return image
+  if "signal" not in arrays:
+    raise DataError(f"{path}: expected key 'hht' ({size} x {size}) or 'signal' (+ 'fs'); "
+                    f"found {sorted(arrays)}", "missing_key")
+  signal_N = np.asarray(arrays["signal"])
+  if signal_N.ndim != 1 or signal_N.dtype.kind not in "fiu":
+    raise DataError(f"{path}: 'signal' must be a 1-D series of numbers; found shape {signal_N.shape}, "
+                    f"dtype {signal_N.dtype}. Store one channel per file", "wrong_shape")
+  signal_N = signal_N.astype(np.float64)
+  if not np.isfinite(signal_N).all():
+    raise DataError(f"{path}: 'signal' holds {int((~np.isfinite(signal_N)).sum())} NaN/Inf samples; fill "
+                    "or cut the gaps before saving", "non_finite")
+  if len(signal_N) < size:
+    raise DataError(f"{path}: 'signal' has {len(signal_N)} samples, fewer than the {size} time bins of "
+                    "config.data.image_size; record longer signals or lower data.image_size", "too_short")
+  fs = np.asarray(arrays["fs"]) if "fs" in arrays else np.asarray(cfg.sampling_rate)
+  if fs.size != 1 or fs.dtype.kind not in "fiu" or not np.isfinite(fs).all() or not float(fs.reshape(())) > 0:
+    raise DataError(f"{path}: the sampling rate ('fs' in the file, else config.data.sampling_rate) must be "
+                    f"one positive number in Hz; found {fs.tolist()!r}", "bad_fs")
+  sampling_rate = float(fs.reshape(()))
+  settings = settings_from_config(cfg)
+  try:
+    settings.frequency_range(sampling_rate)
+  except ValueError as error:
+    raise DataError(f"{path}: {error}", "bad_fs") from None
+  return hht.cached_hht_image(path, signal_N, sampling_rate, settings, cfg.get("cache_dir", ""))
 
 
 def model_input(images_NTF: np.ndarray, log_scale: bool) -> np.ndarray:
@@ -147,28 +182,53 @@ def read_inputs(paths, cfg) -> np.ndarray:
   return model_input(np.stack([read_image(p, cfg) for p in paths]), cfg.log_scale)
 
 
+def synthetic_folder(cfg) -> pathlib.Path:
+  """The embedded synthetic files of `cfg.synthetic` at `cfg.image_size`, generated once into the cache."""
+  from research.data.synthetic import hht as synthetic  # It reads this module's labels.
+  options = {**_as_dict(cfg.synthetic), "image_size": int(cfg.image_size)}
+  settings = {"generator": "hht", "version": synthetic.VERSION, "hht_version": hht.HHT_VERSION,
+              "options": options}
+  return cache.cached_folder(cfg.get("cache_dir", ""), "hht_synthetic", settings,
+                             lambda folder: synthetic.generate(str(folder), **options))
+
+
+def _as_dict(value) -> dict:
+  return value.to_dict() if hasattr(value, "to_dict") else dict(value)
+
+
+def data_folder(cfg) -> pathlib.Path:
+  """`config.data.path`, or the embedded synthetic files when it is empty."""
+  return pathlib.Path(cfg.path) if cfg.path else synthetic_folder(cfg)
+
+
 def load(cfg, seed: int) -> dataset_lib.Dataset:
-  """Stratified train/val split (data.val_fraction) of the labelled files; test = held-out files.
+  """Stratified train/val split (data.val_fraction, data.split_seed) of the labelled files;
+  test = held-out files.
 
   Splits carry `file_index` into meta['files'] (train/val) or meta['test_files'] (test);
   test labels are -1 (unknown).
   """
-  labelled, held_out, skipped = scan(cfg.data_dir)
+  folder = data_folder(cfg)
+  labelled, held_out, skipped = scan(folder)
   if not labelled:
-    raise ValueError(f"{NO_TRAINING_FILES} in {str(cfg.data_dir)!r}: {len(held_out)} test file(s), "
-                     f"{len(skipped)} skipped ({[s['file'] for s in skipped[:5]]}...). Training files "
-                     "must be named MUSCLE_movement_GENDER_###.npz without 'test'.")
+    raise DataError(f"{NO_TRAINING_FILES} in {str(folder)!r}: {len(held_out)} test file(s), "
+                    f"{len(skipped)} skipped ({[s['item'] for s in skipped[:5]]}...). Training files "
+                    "must be named MUSCLE_movement_GENDER_###.npz without 'test'.", "empty")
   files = [p.name for p, _ in labelled]
   labels = np.array([lab.label for _, lab in labelled], np.int32)
   everything = {"x": read_inputs([p for p, _ in labelled], cfg), "y": labels,
                 "file_index": np.arange(len(labelled), dtype=np.int32)}
   counts = np.bincount(labels, minlength=len(CLASS_NAMES))
+  if np.count_nonzero(counts) < 2:
+    raise DataError(f"{folder}: every training file is of class {CLASS_NAMES[int(labels[0])]!r}; a "
+                    "classifier needs files of at least two classes", "single_class")
   stratify = bool(counts[counts > 0].min() >= 2)
-  train, val = dataset_lib.random_split(everything, cfg.val_fraction, seed, stratify=stratify)
+  train, val = dataset_lib.random_split(everything, cfg.val_fraction, dataset_lib.split_seed(cfg, seed),
+                                        stratify=stratify)
   test = {"x": read_inputs(held_out, cfg), "y": np.full(len(held_out), -1, np.int32),
           "file_index": np.arange(len(held_out), dtype=np.int32)}
   meta = {
-      "source": f"HHT images from {cfg.data_dir}",
+      "source": f"HHT images from {folder}" + ("" if cfg.path else " (embedded synthetic files)"),
       "class_names": list(CLASS_NAMES),
       "class_counts": {name: int(c) for name, c in zip(CLASS_NAMES, counts)},
       "feature_layout": ["time_bin", "frequency_bin", "log1p(amplitude / image mean)"
@@ -176,84 +236,7 @@ def load(cfg, seed: int) -> dataset_lib.Dataset:
       "sampling_rate": float(cfg.sampling_rate),
       "files": files,
       "test_files": [p.name for p in held_out],
-      "skipped": {"unparsed_names": len(skipped)},
-      "skipped_files": skipped,
+      "skipped": skipped,
       "split": "stratified" if stratify else "random (a class has fewer than 2 files)",
   }
   return dataset_lib.Dataset(train=train, val=val, test=test, meta=meta)
-
-
-# --- Synthetic data --------------------------------------------------------------------------
-
-_MUSCLES = ("BICEPS", "TRICEPS", "FOREARM", "DELTOID")
-
-
-def synthetic_signal(label: int, rng: np.random.Generator, sampling_rate: float = 1000.0,
-                     num_samples: int = 2048) -> np.ndarray:
-  """A surface-EMG-like signal of class `label`.
-
-  Gender sets the spectrum (male centre ~80 Hz, female ~115 Hz, overlapping spread);
-  movement sets the envelope: full = sustained contraction whose frequencies fall by
-  ~25% (fatigue), half = one contraction over about half the record, invalid = a few
-  short irregular bursts over broadband noise.
-  """
-  gender, movement = CLASS_NAMES[label].split("_")
-  t = np.arange(num_samples) / sampling_rate
-  duration = num_samples / sampling_rate
-  centre = rng.normal(80.0 if gender == "M" else 115.0, 10.0)
-  drift = {"full": 0.25, "half": 0.05, "invalid": 0.0}[movement]
-  freqs_K = np.clip(centre * (1 + 0.25 * rng.standard_normal(12)), 15.0, sampling_rate / 2.5)
-  amps_K = rng.rayleigh(1.0, 12) / 12 ** 0.5
-  phase_KN = 2 * np.pi * freqs_K[:, None] * (t - drift * t ** 2 / (2 * duration))[None]
-  carrier = (amps_K[:, None] * np.sin(phase_KN + rng.uniform(0, 2 * np.pi, 12)[:, None])).sum(0)
-  if movement == "full":
-    envelope = np.clip(t / 0.2, 0, 1) * rng.uniform(0.8, 1.2)
-  elif movement == "half":
-    start = rng.uniform(0.1, 0.4) * duration
-    envelope = 0.8 * np.exp(-0.5 * ((t - start - 0.25 * duration) / (0.12 * duration)) ** 4)
-  else:
-    envelope = np.zeros_like(t)
-    for _ in range(rng.integers(3, 7)):
-      onset, width = rng.uniform(0, duration), rng.uniform(0.03, 0.12)
-      envelope += rng.uniform(0.4, 1.2) * ((t >= onset) & (t < onset + width))
-  noise = rng.normal(0.0, 0.3 if movement == "invalid" else 0.05, num_samples)
-  return (envelope * carrier + noise).astype(np.float32)
-
-
-def generate(out_dir: str, n_samples: int = 30, n_test: int = 8, sampling_rate: float = 1000.0,
-             num_samples: int = 2048, image_size: int = 256, store: str = "hht", seed: int = 0) -> None:
-  """Writes n_samples files per class plus n_test held-out `MUSCLE_test_###.npz` files.
-
-  store='hht' saves the image (key `hht`, image_size square, full frequency range);
-  store='signal' saves the raw `signal` and `fs`. The held-out files' true classes
-  go to `test_labels.json` (not read by the loader) so predictions can be checked.
-  """
-  if store not in ("hht", "signal"):
-    raise ValueError(f"make_data hht: --store must be 'hht' or 'signal'; found {store!r}")
-  out = pathlib.Path(out_dir)
-  out.mkdir(parents=True, exist_ok=True)
-  rng = np.random.default_rng(seed)
-  settings = hht.HHTSettings(time_bins=image_size, freq_bins=image_size)
-
-  def write(name, label):
-    signal_N = synthetic_signal(label, rng, sampling_rate, num_samples)
-    if store == "hht":
-      np.savez(out / name, hht=hht.hht_image(signal_N, sampling_rate, settings))
-    else:
-      np.savez(out / name, signal=signal_N, fs=np.float64(sampling_rate))
-
-  number = 0
-  for label, class_name in enumerate(CLASS_NAMES):
-    gender, movement = class_name.split("_")
-    word = {v: k for k, v in MOVEMENTS.items()}[movement]
-    for _ in range(n_samples):
-      number += 1
-      write(f"{_MUSCLES[number % len(_MUSCLES)]}_{word}_{gender}_{number:03d}.npz", label)
-  truth = {}
-  for index in range(1, n_test + 1):
-    label = int(rng.integers(len(CLASS_NAMES)))
-    name = f"{_MUSCLES[index % len(_MUSCLES)]}_test_{index:03d}.npz"
-    write(name, label)
-    truth[name] = CLASS_NAMES[label]
-  (out / "test_labels.json").write_text(json.dumps(truth, indent=2, sort_keys=True) + "\n")
-  print(f"Wrote {n_samples * len(CLASS_NAMES)} training and {n_test} test files to {out}")

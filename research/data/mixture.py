@@ -89,8 +89,9 @@ def _signal_split(cfg, noise_seed):
 
 
 def load(cfg, seed: int) -> dataset_lib.Dataset:
-  """Train/val from one signal (random 90/10 split by `seed`), test from a second signal."""
-  train, val = dataset_lib.random_split(_signal_split(cfg, cfg.train_seed), cfg.val_fraction, seed)
+  """Train/val from one signal (random split by `cfg.split_seed`), test from a second signal."""
+  train, val = dataset_lib.random_split(_signal_split(cfg, cfg.train_seed), cfg.val_fraction,
+                                        dataset_lib.split_seed(cfg, seed))
   test = _signal_split(cfg, cfg.test_seed)
   names = [f"{f:g}Hz" for f in cfg.frequencies]
   meta = {

@@ -11,18 +11,26 @@ from typing import Any, Sequence
 import numpy as np
 
 from research.data import dataset as dataset_lib
+from research.data.errors import DataError
 
 
-def fill_missing(x_TF: np.ndarray) -> tuple[np.ndarray, int, int]:
+def fill_missing(x_TF: np.ndarray, where: str = "sequence") -> tuple[np.ndarray, int, int]:
   """Handles NaN in one sequence: returns (filled (T', F), trailing frames cut, values filled).
 
+  NaN is a missing value; +-Inf is not (it is a broken measurement) and raises DataError.
   Frames at the end that are missing in every feature are padding (how `.ts` files
   write shorter series) and are cut. Other missing values are interpolated linearly
   within their feature; at the edges the nearest value is repeated; a feature with
   no value at all becomes 0.
   """
   x_TF = np.asarray(x_TF, np.float32)
-  missing = ~np.isfinite(x_TF)
+  infinite = np.isinf(x_TF)
+  if infinite.any():
+    frame, feature = np.argwhere(infinite)[0]
+    raise DataError(f"{where}: {int(infinite.sum())} infinite values (the first at frame {frame}, feature "
+                    f"{feature}); only NaN marks a missing value. Replace +-Inf with NaN (to interpolate) "
+                    "or with the true value", "non_finite")
+  missing = np.isnan(x_TF)
   if not missing.any():
     return x_TF, 0, 0
   frame_missing = missing.all(1)
@@ -45,10 +53,11 @@ def fill_missing(x_TF: np.ndarray) -> tuple[np.ndarray, int, int]:
 def pad(sequences: Sequence[np.ndarray], length: int | None = None) -> tuple[np.ndarray, np.ndarray]:
   """Right-pads (T_i, F) sequences with zeros: (x (N, T, F) float32, mask (N, T) bool)."""
   if not sequences:
-    raise ValueError("pad: no sequences")
+    raise DataError("pad: no sequences to pad; the data hold no usable example", "empty")
   features = {s.shape[1] for s in sequences}
   if len(features) != 1:
-    raise ValueError(f"pad: sequences have different feature counts {sorted(features)}")
+    raise DataError(f"pad: sequences have different feature counts {sorted(features)}; every sequence "
+                    "needs the same features per frame", "channel_mismatch")
   length = length or max(len(s) for s in sequences)
   x = np.zeros((len(sequences), length, features.pop()), np.float32)
   mask = np.zeros((len(sequences), length), bool)
@@ -59,12 +68,20 @@ def pad(sequences: Sequence[np.ndarray], length: int | None = None) -> tuple[np.
   return x, mask
 
 
-def padded_splits(series, test_series, y_all):
+def padded_splits(series, test_series, y_all, where: str = "data"):
   """Pads train (and optional test) sequences to one common length.
 
   `y_all` holds the train labels followed by the test labels. Returns
   (examples, test or None, length); each split has `x`, `y` and `mask`.
+  Test sequences must have the training sequences' feature count.
   """
+  if test_series:
+    train_features = {s.shape[1] for s in series}
+    test_features = {s.shape[1] for s in test_series}
+    if test_features != train_features:
+      raise DataError(f"{where}: the test split has {sorted(test_features)} features (channels) per frame, "
+                      f"the training split {sorted(train_features)}; give both splits the same channels",
+                      "channel_mismatch")
   length = max(len(s) for s in list(series) + list(test_series or []))
   x, mask = pad(series, length)
   examples = {"x": x, "y": y_all[:len(series)], "mask": mask}
@@ -83,23 +100,31 @@ def encode_labels(raw, class_names: Sequence[str] | None = None, where: str = "l
   """
   raw = np.asarray(raw)
   if raw.ndim != 1:
-    raise ValueError(f"{where}: labels must be one per example (N,); found shape {raw.shape}")
+    raise DataError(f"{where}: labels must be one per example (N,); found shape {raw.shape}", "bad_labels")
+  if raw.dtype.kind not in "iufUS":
+    raise DataError(f"{where}: labels must be integers or strings; found dtype {raw.dtype}", "bad_labels")
   if class_names is not None and len(class_names):
     class_names = [str(c) for c in class_names]
+    repeated = sorted({c for c in class_names if class_names.count(c) > 1})
+    if repeated:
+      raise DataError(f"{where}: class names {repeated} are listed more than once in {class_names}; "
+                      "list each class once", "bad_labels")
     if raw.dtype.kind in "iu":
       bad = raw[(raw < 0) | (raw >= len(class_names))]
       if bad.size:
-        raise ValueError(f"{where}: int labels must index class_names (0..{len(class_names) - 1}); "
-                         f"found {sorted(set(bad.tolist()))[:5]}")
+        raise DataError(f"{where}: int labels must index class_names (0..{len(class_names) - 1}); "
+                        f"found {sorted(set(bad.tolist()))[:5]}. Fix the labels or class_names", "bad_labels")
       return raw.astype(np.int32), class_names
     index = {name: i for i, name in enumerate(class_names)}
     unknown = sorted({str(v) for v in raw} - set(index))
     if unknown:
-      raise ValueError(f"{where}: labels {unknown[:5]} are not among the class names {class_names}")
+      raise DataError(f"{where}: labels {unknown[:5]} are not among the class names {class_names}; add them "
+                      "to the class names or fix the labels", "unknown_label")
     return np.array([index[str(v)] for v in raw], np.int32), class_names
   if raw.dtype.kind == "f":
-    if not np.all(raw == np.round(raw)):
-      raise ValueError(f"{where}: labels are non-integer floats; a classifier needs class labels")
+    if not (np.isfinite(raw).all() and np.all(raw == np.round(raw))):
+      raise DataError(f"{where}: labels are non-integer (or NaN) floats; a classifier needs class labels: "
+                      "save integers or strings", "bad_labels")
     raw = raw.astype(np.int64)
   values = np.unique(raw)
   lookup = {v: i for i, v in enumerate(values.tolist())}
@@ -125,21 +150,23 @@ def standardize(x_NTF: np.ndarray, mask_NT: np.ndarray | None, stats: dict) -> n
   return out.astype(np.float32)
 
 
-def _check_stratifiable(y, fraction, what):
+def _check_stratifiable(y, fraction, what, class_names, where):
   counts = np.bincount(y)
   small = np.nonzero((counts > 0) & (counts < 2))[0]
   if small.size:
-    raise ValueError(f"{what}: a stratified split needs at least 2 examples per class; classes "
-                     f"{small.tolist()} have 1. Add data or set the fraction to 0.")
+    raise DataError(f"{where}: a stratified split ({what}) needs at least 2 examples per class; classes "
+                    f"{[class_names[c] for c in small.tolist()]} have 1. Add data for them",
+                    "too_few_examples")
   needed = int(np.ceil(fraction * len(y)))
   if needed < np.count_nonzero(counts):
-    raise ValueError(f"{what}: a {fraction:.0%} split of {len(y)} examples gives {needed} examples, "
-                     f"fewer than the {np.count_nonzero(counts)} classes; raise the fraction or add data")
+    raise DataError(f"{where}: a {fraction:.0%} split ({what}) of {len(y)} examples gives {needed} examples, "
+                    f"fewer than the {np.count_nonzero(counts)} classes; raise the fraction or add data",
+                    "too_few_examples")
 
 
 def classification_splits(examples: dict[str, np.ndarray], meta: dict[str, Any], *,
                           test: dict[str, np.ndarray] | None, test_fraction: float,
-                          val_fraction: float, seed: int, normalize: str = "none"
+                          val_fraction: float, seed: int, normalize: str = "none", where: str = "data"
                           ) -> dataset_lib.Dataset:
   """Stratified test split (unless `test` is given), then a stratified validation split.
 
@@ -147,19 +174,32 @@ def classification_splits(examples: dict[str, np.ndarray], meta: dict[str, Any],
   drawn with scikit-learn's train_test_split(random_state=seed, stratify=y).
   normalize: 'none'; 'center' subtracts each feature's training-split mean; 'zscore'
   also divides by its std. The statistics go to meta['standardize'] for prediction.
+  DataError (naming `where`) when the examples hold fewer than two classes or a class of
+  the given test split has no example to train on.
   """
   if normalize not in NORMALIZE:
     raise ValueError(f"config.data.normalize={normalize!r}; valid: {NORMALIZE}")
+  class_names = list(meta["class_names"])
+  present = sorted(set(np.asarray(examples["y"]).tolist()))
+  if len(present) < 2:
+    found = class_names[present[0]] if present else "none"
+    raise DataError(f"{where}: the training examples hold {len(present)} class ({found!r}); a classifier "
+                    "needs examples of at least two classes", "single_class")
   meta = dict(meta)
   if test is None:
-    _check_stratifiable(examples["y"], test_fraction, "config.data.test_fraction")
+    _check_stratifiable(examples["y"], test_fraction, "config.data.test_fraction", class_names, where)
     rest, test = dataset_lib.random_split(examples, test_fraction, seed, stratify=True)
     meta["test_split"] = f"stratified {test_fraction:g} of the data (seed {seed})"
   else:
+    only_test = sorted(set(np.asarray(test["y"]).tolist()) - set(present))
+    if only_test:
+      raise DataError(f"{where}: labels {[class_names[c] for c in only_test]} appear only in the test split, "
+                      "so no example teaches them; add training examples or drop those test cases",
+                      "class_only_in_test")
     rest = examples
     meta["test_split"] = "predefined by the dataset"
   if val_fraction > 0:
-    _check_stratifiable(rest["y"], val_fraction, "config.data.val_fraction")
+    _check_stratifiable(rest["y"], val_fraction, "config.data.val_fraction", class_names, where)
     train, val = dataset_lib.random_split(rest, val_fraction, seed, stratify=True)
   else:
     raise ValueError("config.data.val_fraction must be > 0: early stopping and model selection "

@@ -24,13 +24,42 @@ import numpy as np
 
 from research.data import dataset as dataset_lib
 from research.data import sequences as seq_lib
+from research.data.errors import DataError, DataNotFoundError
+
+
+def _parse_case(line: str, number: int, path, labelled: bool) -> tuple[np.ndarray, str]:
+  """One data line -> ((T, D) float32 with NaN for missing, label)."""
+  parts = line.split(":")
+  if not labelled:
+    raise DataError(f"{path}: no '@classLabel true ...' header; the classifiers need labelled cases",
+                    "unlabelled")
+  if len(parts) < 2:
+    raise DataError(f"{path}:{number}: expected '<dim1>:...:<label>'; found no ':' before a label",
+                    "bad_line")
+  label, parts = parts[-1].strip(), parts[:-1]
+  if not label:
+    raise DataError(f"{path}:{number}: empty class label after the last ':'; give every case its label",
+                    "bad_line")
+  dims = []
+  for d, part in enumerate(parts):
+    try:
+      values = [float("nan") if v.strip() in ("?", "") else float(v) for v in part.split(",")]
+    except ValueError as e:
+      raise DataError(f"{path}:{number}: dimension {d + 1} holds a value that is not a number "
+                      f"or '?': {e}. Write missing values as '?'", "bad_value") from None
+    dims.append(np.asarray(values, np.float32))
+  length = max(len(v) for v in dims)
+  x_TD = np.full((length, len(dims)), np.nan, np.float32)
+  for d, values in enumerate(dims):
+    x_TD[:len(values), d] = values
+  return x_TD, label
 
 
 def read_ts(path) -> tuple[list[np.ndarray], list[str], dict]:
   """Parses one `.ts` file: (series list of (T_i, D) float32 with NaN for missing, labels, header)."""
   path = pathlib.Path(path)
   if not path.is_file():
-    raise FileNotFoundError(f"{path}: no such .ts file")
+    raise DataNotFoundError(f"{path}: no such .ts file; check config.data.path (or data.test_path)")
   header: dict = {}
   series, labels = [], []
   in_data = False
@@ -41,8 +70,8 @@ def read_ts(path) -> tuple[list[np.ndarray], list[str], dict]:
         continue
       if not in_data:
         if not line.startswith("@"):
-          raise ValueError(f"{path}:{number}: expected a '@key value' header line before @data; "
-                           f"found {line[:60]!r}")
+          raise DataError(f"{path}:{number}: expected a '@key value' header line before @data; "
+                          f"found {line[:60]!r}. Is this a .ts file?", "bad_header")
         key, _, value = line[1:].partition(" ")
         key = key.lower()
         if key == "data":
@@ -55,42 +84,27 @@ def read_ts(path) -> tuple[list[np.ndarray], list[str], dict]:
           header[key] = value.strip()
         continue
       if header.get("timestamps", "false").lower() == "true":
-        raise ValueError(f"{path}: '@timeStamps true' series are not supported; export the series "
-                         f"without timestamps (plain comma-separated values)")
-      if "targetlabel" in header and header["targetlabel"].split()[0].lower() == "true":
-        raise ValueError(f"{path}: '@targetLabel' marks a regression dataset; the classifiers need "
-                         f"'@classLabel true ...'")
-      parts = line.split(":")
-      if header.get("classlabel", True):
-        if len(parts) < 2:
-          raise ValueError(f"{path}:{number}: expected '<dim1>:...:<label>'; found no ':' before a label")
-        label, parts = parts[-1].strip(), parts[:-1]
-      else:
-        raise ValueError(f"{path}: no '@classLabel true ...' header; the classifiers need labelled cases")
-      dims = []
-      for d, part in enumerate(parts):
-        try:
-          values = [float("nan") if v.strip() in ("?", "") else float(v) for v in part.split(",")]
-        except ValueError as e:
-          raise ValueError(f"{path}:{number}: dimension {d + 1} holds a value that is not a number "
-                           f"or '?': {e}") from None
-        dims.append(np.asarray(values, np.float32))
-      length = max(len(v) for v in dims)
-      x_TD = np.full((length, len(dims)), np.nan, np.float32)
-      for d, values in enumerate(dims):
-        x_TD[:len(values), d] = values
+        raise DataError(f"{path}: '@timeStamps true' series are not supported; export the series "
+                        f"without timestamps (plain comma-separated values)", "unsupported")
+      if (header.get("targetlabel") or "false").split()[0].lower() == "true":
+        raise DataError(f"{path}: '@targetLabel' marks a regression dataset; the classifiers need "
+                        f"'@classLabel true ...'", "unsupported")
+      x_TD, label = _parse_case(line, number, path, header.get("classlabel", True))
       if series and x_TD.shape[1] != series[0].shape[1]:
-        raise ValueError(f"{path}:{number}: case has {x_TD.shape[1]} dimensions, the first case has "
-                         f"{series[0].shape[1]}")
+        raise DataError(f"{path}:{number}: case has {x_TD.shape[1]} dimensions, the first case has "
+                        f"{series[0].shape[1]}; every case needs the same dimensions", "channel_mismatch")
       series.append(x_TD)
       labels.append(label)
   if not in_data:
-    raise ValueError(f"{path}: no '@data' line; is this a .ts file?")
+    raise DataError(f"{path}: no '@data' line; is this a .ts file? Headers ('@problemName ...') come first, "
+                    "then '@data', then one case per line", "bad_header")
   if not series:
-    raise ValueError(f"{path}: no cases after '@data'")
-  if "dimensions" in header and int(header["dimensions"]) != series[0].shape[1]:
-    raise ValueError(f"{path}: header says @dimensions {header['dimensions']}, the data have "
-                     f"{series[0].shape[1]}")
+    raise DataError(f"{path}: no cases after '@data'; add one line per case", "empty")
+  if "dimensions" in header:
+    declared = header["dimensions"].strip()
+    if not declared.isascii() or not declared.isdigit() or int(declared) != series[0].shape[1]:
+      raise DataError(f"{path}: header says @dimensions {declared!r}, the data have {series[0].shape[1]}; "
+                      "fix the header or the cases", "bad_header")
   return series, labels, header
 
 
@@ -111,8 +125,8 @@ def resolve_paths(path, test_path=None) -> tuple[pathlib.Path, pathlib.Path | No
   if path.is_dir():
     trains = sorted(path.glob("*_TRAIN.ts"))
     if len(trains) != 1:
-      raise ValueError(f"config.data.path={str(path)!r} is a folder; expected exactly one *_TRAIN.ts "
-                       f"in it, found {[p.name for p in trains]}. Point data.path at the file.")
+      raise DataError(f"config.data.path={str(path)!r} is a folder; expected exactly one *_TRAIN.ts "
+                      f"in it, found {[p.name for p in trains]}. Point data.path at the file.", "bad_path")
     path = trains[0]
   if test_path:
     return path, pathlib.Path(test_path)
@@ -120,12 +134,13 @@ def resolve_paths(path, test_path=None) -> tuple[pathlib.Path, pathlib.Path | No
 
 
 def clean(series: list[np.ndarray], where: str) -> tuple[list[np.ndarray], dict]:
-  """Missing values: trailing all-missing frames become padding, the rest are interpolated."""
+  """Missing values (NaN): trailing all-missing frames become padding, the rest are interpolated.
+  +-Inf is a DataError naming the case."""
   out, cut, filled = [], 0, 0
   for i, x_TD in enumerate(series):
-    x_TD, c, f = seq_lib.fill_missing(x_TD)
+    x_TD, c, f = seq_lib.fill_missing(x_TD, f"{where} case {i}")
     if len(x_TD) == 0:
-      raise ValueError(f"{where}: case {i} has no values at all")
+      raise DataError(f"{where}: case {i} has no values at all; remove it or fill in its values", "empty")
     out.append(x_TD)
     cut += c
     filled += f
@@ -134,7 +149,6 @@ def clean(series: list[np.ndarray], where: str) -> tuple[list[np.ndarray], dict]
 
 def load(cfg, seed: int) -> dataset_lib.Dataset:
   """UEA/UCR `.ts` data: TRAIN file (+ TEST file when there is one), padded with a mask."""
-  del seed  # Splits use config.data.split_seed.
   if not cfg.get("path"):
     raise ValueError("config.data.path is empty; give the *_TRAIN.ts file (or its folder), e.g. "
                      "--config.data.name=ts --config.data.path=/data/BasicMotions/BasicMotions_TRAIN.ts")
@@ -149,7 +163,8 @@ def load(cfg, seed: int) -> dataset_lib.Dataset:
   names = header.get("class_names") or None
   all_labels = labels + (test_labels or [])
   y_all, class_names = seq_lib.encode_labels(np.asarray(all_labels, dtype=str), names, str(train_path))
-  examples, test, length = seq_lib.padded_splits(series, test_series, y_all)
+  where = f"{train_path}" + (f" + {test_path}" if test_path else "")
+  examples, test, length = seq_lib.padded_splits(series, test_series, y_all, where)
   lengths = [len(s) for s in series + (test_series or [])]
   meta = {"source": f"{train_path}" + (f" + {test_path}" if test_path else ""),
           "problem": header.get("problemname", train_path.stem),
@@ -157,11 +172,11 @@ def load(cfg, seed: int) -> dataset_lib.Dataset:
           "feature_layout": {"format": "array", "num_features": int(examples["x"].shape[2])},
           "num_features": int(examples["x"].shape[2]), "max_length": int(length),
           "length_range": [int(min(lengths)), int(max(lengths))],
-          "missing_values": missing, "skipped": {}, "skipped_total": 0}
+          "missing_values": missing, "skipped": []}
   return seq_lib.classification_splits(
       examples, meta, test=test, test_fraction=cfg.get("test_fraction", 0.1),
-      val_fraction=cfg.get("val_fraction", 0.15), seed=cfg.get("split_seed", 42),
-      normalize=cfg.get("normalize", "none"))
+      val_fraction=cfg.get("val_fraction", 0.15), seed=dataset_lib.split_seed(cfg, seed),
+      normalize=cfg.get("normalize", "none"), where=where)
 
 
 def _value(v) -> str:
@@ -186,32 +201,3 @@ def write_ts(path, series: list[np.ndarray], labels: list[str], class_names: lis
     lines.append(":".join(",".join(_value(v) for v in x_TD[:, d]) for d in range(dims)) + f":{label}")
   path.write_text("\n".join(lines) + "\n")
   return path
-
-
-def generate(out_dir, classes: int = 4, train: int = 100, test: int = 100, dims: int = 3,
-             min_length: int = 30, max_length: int = 60, missing_rate: float = 0.01,
-             seed: int = 0, problem: str = "SyntheticMotions") -> pathlib.Path:
-  """Writes `<problem>_TRAIN.ts` and `<problem>_TEST.ts` as the UEA archive ships them.
-
-  Multivariate (`dims`), unequal lengths (uniform in [min_length, max_length]), string
-  labels, a few missing values: class c is a set of per-dimension sinusoid frequencies
-  and amplitudes, each case with a random phase, speed and noise.
-  """
-  rng = np.random.default_rng(seed)
-  names = [f"motion_{chr(ord('a') + c)}" for c in range(classes)]
-  freqs = rng.uniform(0.5, 4.0, (classes, dims))
-  amps = rng.uniform(0.5, 2.0, (classes, dims))
-  out = pathlib.Path(out_dir)
-  for split, count in (("TRAIN", train), ("TEST", test)):
-    series, labels = [], []
-    for i in range(count):
-      c = i % classes
-      length = int(rng.integers(min_length, max_length + 1))
-      t = np.linspace(0, 1, length)[:, None] * rng.uniform(0.85, 1.15)
-      x_TD = amps[c] * np.sin(2 * np.pi * freqs[c] * t + rng.uniform(0, 2 * np.pi, dims))
-      x_TD += rng.normal(0, 0.3, x_TD.shape)
-      x_TD[rng.random(x_TD.shape) < missing_rate] = np.nan
-      series.append(x_TD.astype(np.float32))
-      labels.append(names[c])
-    write_ts(out / f"{problem}_{split}.ts", series, labels, names, problem)
-  return out

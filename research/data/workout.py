@@ -8,25 +8,24 @@ On disk a recording is one `.npz` per session:
   rep_starts  (R,)    int    frame index where each repetition begins, ascending
   joint_names (25,)   str    optional; checked against the expected layout when present
 
-`load` windows the recordings of a folder (split by recording, never by window) and
-`generate` writes synthetic sessions in that format (`launch/make_data.py workout`).
+`load` windows the recordings of a folder (split by recording, never by window); with no
+folder it reads the synthetic sessions of `research.data.synthetic.workout`, made once into
+the data cache.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 import logging
 import math
-import os
 import pathlib
-import shutil
-import tempfile
 
 import numpy as np
 
+from research.data import cache
 from research.data import dataset as dataset_lib
+from research.data import skipped as skipped_lib
+from research.data.errors import DataError, DataNotFoundError
 
 CLASS_NAMES = ("push-up", "squat", "pull-up", "dip", "none")
 NONE_CLASS = "none"
@@ -52,9 +51,17 @@ class Recording:
   rep_starts: np.ndarray | None  # (R,) int32 ascending; None when unlabelled
 
 
+def _names(value, path, key: str) -> list[str]:
+  array = np.asarray(value)
+  if array.ndim != 1 or array.dtype.kind not in "USiu":
+    raise DataError(f"{path}: {key!r} must be a 1-D array of names; found dtype {array.dtype}, shape "
+                    f"{array.shape}. Save it as np.asarray([...names...])", f"bad_{key}")
+  return [str(n) for n in array.tolist()]
+
+
 def read_recording(path, class_names=CLASS_NAMES, num_features: int = len(JOINT_NAMES),
                    require_labels: bool = True) -> Recording:
-  """Reads and checks one recording `.npz`; errors name the file, the key and what was found.
+  """Reads and checks one recording `.npz`; a DataError names the file, the key and what was found.
 
   With `require_labels=False` a file of only `angles` and `fps` is accepted (for counting
   new sessions); its `exercise` and `rep_starts` are then None.
@@ -64,62 +71,74 @@ def read_recording(path, class_names=CLASS_NAMES, num_features: int = len(JOINT_
     with np.load(path, allow_pickle=False) as f:
       data = {key: f[key] for key in f.files}
   except Exception as error:  # noqa: BLE001 - any unreadable file gets the same message
-    raise ValueError(f"{path}: cannot read as .npz ({error}); write recordings with numpy.savez") from error
+    raise DataError(f"{path}: cannot read as .npz ({error}); write recordings with numpy.savez and "
+                    "plain numeric or string arrays", "unreadable") from error
   required = ("angles", "fps", "exercise", "rep_starts") if require_labels else ("angles", "fps")
   for key in required:
     if key not in data:
-      raise ValueError(f"{path}: missing key {key!r}; found {sorted(data)}. A recording needs angles "
-                       "(T, 25), fps, exercise (T,) and rep_starts (R,)")
-  angles = np.asarray(data["angles"], np.float32)
-  if angles.ndim != 2 or angles.shape[1] != num_features:
-    raise ValueError(f"{path}: 'angles' must be (frames, {num_features}) joint angles in degrees; "
-                     f"found shape {angles.shape}")
+      raise DataError(f"{path}: missing key {key!r}; found {sorted(data)}. A recording needs angles "
+                      f"(T, {num_features}), fps, exercise (T,) and rep_starts (R,)", f"missing_{key}")
+  angles = np.asarray(data["angles"])
+  if angles.ndim != 2 or angles.shape[1] != num_features or angles.dtype.kind not in "fiu":
+    raise DataError(f"{path}: 'angles' must be (frames, {num_features}) joint angles in degrees; "
+                    f"found shape {angles.shape}, dtype {angles.dtype}. Save the {num_features} joint "
+                    "columns in research.data.workout.JOINT_NAMES order", "wrong_shape")
+  angles = angles.astype(np.float32)
   if not np.isfinite(angles).all():
-    raise ValueError(f"{path}: 'angles' holds {int((~np.isfinite(angles)).sum())} NaN/Inf values; "
-                     "interpolate missing frames before saving")
-  if "joint_names" in data and tuple(str(n) for n in data["joint_names"]) != JOINT_NAMES[:num_features]:
-    raise ValueError(f"{path}: 'joint_names' {list(data['joint_names'])} differ from the expected "
-                     f"layout {list(JOINT_NAMES)}; reorder the columns of 'angles'")
+    raise DataError(f"{path}: 'angles' holds {int((~np.isfinite(angles)).sum())} NaN/Inf values; "
+                    "interpolate missing frames before saving", "non_finite")
+  if "joint_names" in data and tuple(_names(data["joint_names"], path, "joint_names")) != JOINT_NAMES[:num_features]:
+    raise DataError(f"{path}: 'joint_names' {_names(data['joint_names'], path, 'joint_names')} differ from "
+                    f"the expected layout {list(JOINT_NAMES)}; reorder the columns of 'angles'",
+                    "wrong_joint_names")
   num_frames = len(angles)
-  fps = float(np.asarray(data["fps"]).reshape(()))
-  if not fps > 0:
-    raise ValueError(f"{path}: 'fps' must be a positive number; found {data['fps']!r}")
+  fps = np.asarray(data["fps"])
+  if fps.size != 1 or fps.dtype.kind not in "fiu" or not np.isfinite(fps).all() or not float(fps.reshape(())) > 0:
+    raise DataError(f"{path}: 'fps' must be one positive number (frames per second); found {fps.tolist()!r} "
+                    f"(dtype {fps.dtype}). Save fps=np.float32(30) or the camera's rate", "bad_fps")
+  fps = float(fps.reshape(()))
   if "exercise" not in data or "rep_starts" not in data:
     return Recording(name=path.stem, path=str(path), angles=angles, fps=fps, exercise=None, rep_starts=None)
   exercise = np.asarray(data["exercise"])
   if exercise.shape != (num_frames,):
-    raise ValueError(f"{path}: 'exercise' must give one label per frame, shape ({num_frames},); "
-                     f"found {exercise.shape}")
+    raise DataError(f"{path}: 'exercise' must give one label per frame, shape ({num_frames},); "
+                    f"found {exercise.shape}. Save one exercise name per row of 'angles'", "bad_exercise")
   names = list(class_names)
   if exercise.dtype.kind in "US":
     file_names = [str(n) for n in np.unique(exercise)]
   elif exercise.dtype.kind in "iu":
     if "class_names" not in data:
-      raise ValueError(f"{path}: 'exercise' holds integers but the file has no 'class_names' to say "
-                       "what they mean; add class_names (C,) or store exercise as strings")
-    own = [str(n) for n in data["class_names"]]
+      raise DataError(f"{path}: 'exercise' holds integers but the file has no 'class_names' to say "
+                      "what they mean; add class_names (C,) or store exercise as strings", "bad_exercise")
+    own = _names(data["class_names"], path, "class_names")
     if exercise.size and (exercise.min() < 0 or exercise.max() >= len(own)):
-      raise ValueError(f"{path}: 'exercise' indices must lie in [0, {len(own)}); found "
-                       f"[{exercise.min()}, {exercise.max()}]")
+      raise DataError(f"{path}: 'exercise' indices must lie in [0, {len(own)}) to index 'class_names'; "
+                      f"found [{exercise.min()}, {exercise.max()}]. Fix the labels or class_names",
+                      "bad_exercise")
     exercise = np.asarray(own)[exercise]
     file_names = sorted(set(own[i] for i in np.unique(data["exercise"])))
   else:
-    raise ValueError(f"{path}: 'exercise' must hold strings or ints; found dtype {exercise.dtype}")
+    raise DataError(f"{path}: 'exercise' must hold strings or ints; found dtype {exercise.dtype}. "
+                    "Save exercise names as strings", "bad_exercise")
   unknown = sorted(set(file_names) - set(names))
   if unknown:
-    raise ValueError(f"{path}: exercises {unknown} are not among the configured classes {names}; "
-                     "set config.data.class_names or relabel the file")
+    raise DataError(f"{path}: exercises {unknown} are not among the configured classes {names}; "
+                    "set config.data.class_names or relabel the file", "unknown_label")
   lookup = {name: i for i, name in enumerate(names)}
   exercise_T = np.asarray([lookup[str(e)] for e in exercise], np.int32)
   rep_starts = np.asarray(data["rep_starts"]).reshape(-1)
   if rep_starts.dtype.kind not in "iu":
-    raise ValueError(f"{path}: 'rep_starts' must be integer frame indices; found dtype {rep_starts.dtype}")
-  rep_starts = rep_starts.astype(np.int32)
+    raise DataError(f"{path}: 'rep_starts' must be integer frame indices; found dtype {rep_starts.dtype}. "
+                    "Save them with np.asarray(starts, np.int32)", "bad_rep_starts")
   if rep_starts.size and (rep_starts.min() < 0 or rep_starts.max() >= num_frames):
-    raise ValueError(f"{path}: 'rep_starts' must lie in [0, {num_frames}); found "
-                     f"[{rep_starts.min()}, {rep_starts.max()}]")
+    raise DataError(f"{path}: 'rep_starts' must lie in [0, {num_frames}) (frames of 'angles'); found "
+                    f"[{rep_starts.min()}, {rep_starts.max()}]. Fix or drop the out-of-range starts",
+                    "rep_starts_out_of_range")
+  rep_starts = rep_starts.astype(np.int32)
   if np.any(np.diff(rep_starts) <= 0):
-    raise ValueError(f"{path}: 'rep_starts' must be strictly ascending frame indices")
+    raise DataError(f"{path}: 'rep_starts' must be strictly ascending frame indices; found "
+                    f"{rep_starts[:10].tolist()}{'...' if len(rep_starts) > 10 else ''}. Sort them and "
+                    "remove duplicates", "rep_starts_unsorted")
   return Recording(name=path.stem, path=str(path), angles=angles, fps=fps, exercise=exercise_T,
                    rep_starts=rep_starts)
 
@@ -232,8 +251,9 @@ def split_recordings(names: list[str], val_fraction: float, test_fraction: float
                      seed: int) -> dict[str, list[str]]:
   """Assigns whole recordings to train/val/test (at least one each), shuffled by `seed`."""
   if len(names) < 3:
-    raise ValueError(f"Workout data needs at least 3 recordings (train, val, test); found {len(names)}. "
-                     "Record or generate more sessions (launch/make_data.py workout --sessions N)")
+    raise DataError(f"Workout data needs at least 3 recordings (train, val, test); found {len(names)}. "
+                    "Record or generate more sessions (launch/make_data.py workout --sessions N)",
+                    "too_few_recordings")
   order = np.random.default_rng(seed).permutation(sorted(names))
   n = len(order)
   n_test = min(max(1, round(test_fraction * n)), n - 2)
@@ -249,67 +269,68 @@ def _as_dict(value) -> dict:
   return value.to_dict() if hasattr(value, "to_dict") else dict(value)
 
 
-def _cache_dir(cfg) -> pathlib.Path:
+def synthetic_folder(cfg) -> pathlib.Path:
+  """The embedded synthetic sessions of `cfg.generator`, generated once into `cfg.cache_dir`."""
+  from research.data.synthetic import workout as synthetic  # It reads this module's layout.
   options = _as_dict(cfg.generator)
-  digest = hashlib.sha1(json.dumps(options, sort_keys=True).encode()).hexdigest()[:10]
-  return pathlib.Path(cfg.cache_dir) / f"workout_{digest}"
+  settings = {"generator": "workout", "version": synthetic.VERSION, "options": options}
+  return cache.cached_folder(cfg.get("cache_dir", ""), "workout_synthetic", settings,
+                             lambda folder: synthetic.generate(str(folder), **options))
 
 
-def _ensure_generated(cfg) -> pathlib.Path:
-  """The embedded synthetic sessions, generated once into the cache folder."""
-  folder = _cache_dir(cfg)
-  if not (folder / "DONE").exists():
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = pathlib.Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
+def read_folder(folder, class_names, fps: float, window: int) -> tuple[dict[str, Recording], list[dict]]:
+  """The usable recordings of `folder` by name, and the skipped ones (`research.data.skipped` items).
+
+  A file that fails `read_recording` or is shorter than one window is skipped and counted; one
+  recorded at another frame rate is an error (resample it or change config.data.fps).
+  """
+  folder = pathlib.Path(folder)
+  if not folder.is_dir():
+    raise DataNotFoundError(f"config.data.path={str(folder)!r} is not a folder; give a folder of "
+                            "recording .npz files or leave it empty for the embedded synthetic sessions")
+  files = sorted(folder.glob("*.npz"))
+  if not files:
+    raise DataError(f"config.data.path={str(folder)!r} holds no .npz recordings; expected one .npz per "
+                    "session (see research/data/workout.py), or leave data.path empty", "empty")
+  recordings, skipped = {}, []
+  for path in files:
     try:
-      generate(str(tmp), **_as_dict(cfg.generator))
-      (tmp / "DONE").write_text("ok\n")
-      if folder.exists():  # half-written by an interrupted run
-        shutil.rmtree(folder)
-      os.replace(tmp, folder)
-    except BaseException:
-      shutil.rmtree(tmp, ignore_errors=True)
-      raise
-  return folder
+      rec = read_recording(path, class_names)
+    except DataError as error:
+      logging.warning("Skipping recording: %s", error)
+      skipped.append(skipped_lib.item(path.name, error.reason, str(error)))
+      continue
+    if abs(rec.fps - fps) > 1e-6:
+      raise DataError(f"{path}: recorded at {rec.fps:g} fps but config.data.fps is {fps:g}; windows are "
+                      "counted in frames, so resample the recording or change config.data.fps",
+                      "fps_mismatch")
+    if len(rec.angles) < window:
+      skipped.append(skipped_lib.item(path.name, "too_short", f"{len(rec.angles)} frames, shorter than one "
+                                      f"window of {window} (config.data.window)"))
+      continue
+    recordings[rec.name] = rec
+  if len(recordings) < 3 and skipped:
+    listed = "; ".join(f"{s['item']}: {s['reason']}" for s in skipped[:10])
+    raise DataError(f"{folder}: only {len(recordings)} usable recordings (3 needed); skipped "
+                    f"{len(skipped)}: {listed}. Fix those files or add recordings", "too_few_recordings")
+  return recordings, skipped
 
 
 def load(cfg, seed: int) -> dataset_lib.Dataset:
-  """Windows of every recording in `cfg.path` (or the embedded synthetic sessions), split by recording.
+  """Windows of every recording in `cfg.path` (or the embedded synthetic sessions), split by recording
+  with `cfg.split_seed`.
 
   Train and validation windows use `cfg.stride`; test windows use `cfg.eval_stride` and carry
   `recording` and `start`, so a report can stitch per-frame probabilities over whole sessions.
   """
-  folder = pathlib.Path(cfg.path) if cfg.path else _ensure_generated(cfg)
-  if not folder.is_dir():
-    raise ValueError(f"config.data.path={str(folder)!r} is not a folder; give a folder of recording "
-                     ".npz files or leave it empty for the embedded synthetic sessions")
-  files = sorted(folder.glob("*.npz"))
-  if not files:
-    raise ValueError(f"config.data.path={str(folder)!r} holds no .npz recordings")
   class_names = tuple(cfg.class_names)
   if NONE_CLASS not in class_names:
     raise ValueError(f"config.data.class_names must include {NONE_CLASS!r} (frames outside sets); "
                      f"found {list(class_names)}")
-  recordings, skipped = {}, {}
-  for path in files:
-    try:
-      rec = read_recording(path, class_names)
-    except ValueError as error:
-      logging.warning("Skipping recording: %s", error)
-      skipped[path.name] = str(error)
-      continue
-    if abs(rec.fps - cfg.fps) > 1e-6:
-      raise ValueError(f"{path}: recorded at {rec.fps:g} fps but config.data.fps is {cfg.fps:g}; "
-                       "windows are counted in frames, so resample the recording or change config.data.fps")
-    if len(rec.angles) < cfg.window:
-      skipped[path.name] = f"{len(rec.angles)} frames, shorter than one window of {cfg.window}"
-      continue
-    recordings[rec.name] = rec
-  if len(recordings) < 3 and skipped:
-    raise ValueError(f"{folder}: only {len(recordings)} usable recordings (3 needed); skipped "
-                     f"{len(skipped)}: {skipped}")
+  folder = pathlib.Path(cfg.path) if cfg.path else synthetic_folder(cfg)
+  recordings, skipped = read_folder(folder, class_names, cfg.fps, cfg.window)
   assignment = split_recordings(list(recordings), cfg.val_fraction, cfg.test_fraction,
-                                seed if cfg.split_seed is None else cfg.split_seed)
+                                dataset_lib.split_seed(cfg, seed))
   none_index = class_names.index(NONE_CLASS)
   splits, described = {}, {}
   for split_name, names in assignment.items():
@@ -340,158 +361,7 @@ def load(cfg, seed: int) -> dataset_lib.Dataset:
       "target_half_width": cfg.target_half_width,
       "target_delay": cfg.get("target_delay", 0),
       "recordings": described,
-      "skipped": {"recordings": len(skipped), "reasons": skipped},
-      "skipped_total": len(skipped),
-      "counting": _as_dict(cfg.counting),
+      "skipped": skipped,
   }
   return dataset_lib.Dataset(train=splits["train"], val=splits["val"], test=splits["test"], meta=meta)
 
-
-# ----------------------------------------------------------------------------- generator
-
-# Joint angles (degrees) at the rest ("top") pose and at the far end of one repetition.
-# Paired joints get the same value on both sides; unnamed joints keep the standing pose.
-_STANDING = {"neck": 170.0, "trunk_flexion": 5.0, "trunk_lateral": 0.0, "trunk_rotation": 0.0,
-             "body_inclination": 5.0, "shoulder_flexion": 15.0, "shoulder_abduction": 10.0,
-             "shoulder_rotation": 45.0, "elbow": 165.0, "wrist": 175.0, "hip_flexion": 175.0,
-             "hip_abduction": 8.0, "knee": 175.0, "ankle": 95.0, "toe": 170.0}
-_POSES = {
-    "push-up": ({"body_inclination": 80.0, "neck": 160.0, "shoulder_flexion": 80.0,
-                 "shoulder_abduction": 30.0, "elbow": 170.0, "wrist": 95.0, "ankle": 110.0, "toe": 120.0},
-                {"body_inclination": 88.0, "shoulder_flexion": 35.0, "shoulder_abduction": 50.0,
-                 "elbow": 80.0, "wrist": 70.0}),
-    "squat": ({"shoulder_flexion": 20.0},
-              {"hip_flexion": 80.0, "knee": 75.0, "ankle": 65.0, "trunk_flexion": 35.0,
-               "body_inclination": 35.0, "shoulder_flexion": 85.0}),
-    "pull-up": ({"shoulder_flexion": 170.0, "shoulder_abduction": 25.0, "elbow": 172.0, "knee": 150.0,
-                 "ankle": 125.0, "wrist": 170.0},
-                {"shoulder_flexion": 55.0, "shoulder_abduction": 40.0, "elbow": 55.0, "neck": 150.0,
-                 "hip_flexion": 160.0, "knee": 135.0}),
-    "dip": ({"shoulder_flexion": 10.0, "elbow": 172.0, "knee": 100.0, "hip_flexion": 165.0,
-             "body_inclination": 10.0, "wrist": 100.0},
-            {"shoulder_flexion": 50.0, "elbow": 85.0, "body_inclination": 28.0, "trunk_flexion": 20.0,
-             "wrist": 80.0}),
-}
-
-
-def _pose_vector(overrides: dict, base: dict | None = None) -> np.ndarray:
-  pose = dict(_STANDING if base is None else base)
-  pose.update(overrides)
-  values = []
-  for name in JOINT_NAMES:
-    key = name.split("_", 1)[1] if name.startswith(("left_", "right_")) else name
-    values.append(pose[key])
-  return np.asarray(values, np.float64)
-
-
-def _smooth_noise(rng, num_frames: int, num_features: int, scale: float, smooth: int) -> np.ndarray:
-  """Low-pass Gaussian noise (moving average of `smooth` frames), unit variance times `scale`."""
-  raw = rng.normal(size=(num_frames + smooth, num_features))
-  kernel = np.ones(smooth) / math.sqrt(smooth)
-  out = np.stack([np.convolve(raw[:, j], kernel, mode="valid")[:num_frames] for j in range(num_features)], 1)
-  return scale * out
-
-
-def _rep_profile(num_frames: int, down_share: float, hold: int) -> np.ndarray:
-  """0 -> 1 -> 0 over one repetition: cosine ramps, eccentric share `down_share`, a hold at the bottom."""
-  moving = max(num_frames - hold, 4)
-  down = max(int(round(moving * down_share)), 2)
-  up = max(moving - down, 2)
-  ramp_down = 0.5 - 0.5 * np.cos(np.pi * np.arange(down) / down)
-  ramp_up = 0.5 + 0.5 * np.cos(np.pi * np.arange(up) / up)
-  return np.concatenate([ramp_down, np.ones(hold), ramp_up])[:num_frames]
-
-
-def _transition(start: np.ndarray, end: np.ndarray, num_frames: int) -> np.ndarray:
-  s = 0.5 - 0.5 * np.cos(np.pi * np.arange(num_frames) / max(num_frames, 1))
-  return start[None] + s[:, None] * (end - start)[None]
-
-
-def synthesize_session(rng, *, fps: float = 30.0, sets_per_exercise: int = 2, min_reps: int = 4,
-                       max_reps: int = 10, noise_std: float = 1.5, exercises=CLASS_NAMES[:4]):
-  """One session: (angles (T, 25), exercise names (T,), rep_starts (R,)).
-
-  Sets of every exercise in random order, separated by `none` stretches (standing, walking,
-  stretching gestures, getting into position). Per subject: joint offsets, range of motion
-  and tempo; per repetition: duration, range, eccentric share, bottom hold and top pause.
-  """
-  sec = lambda lo, hi: max(1, int(round(rng.uniform(lo, hi) * fps)))
-  offsets = rng.normal(0.0, 4.0, len(JOINT_NAMES))
-  subject_rom = rng.uniform(0.85, 1.1)
-  subject_tempo = rng.uniform(0.8, 1.25)
-  standing = _pose_vector({}) + offsets
-  pieces, labels, rep_starts = [], [], []
-  frame = 0
-
-  def emit(angles, label):
-    nonlocal frame
-    pieces.append(angles)
-    labels.extend([label] * len(angles))
-    frame += len(angles)
-
-  def idle(num_frames, start_pose):
-    """Standing/walking with slow drift and an occasional arm gesture (not a repetition)."""
-    angles = np.repeat(start_pose[None], num_frames, 0) + _smooth_noise(
-        rng, num_frames, len(JOINT_NAMES), 2.5, max(int(fps // 2), 2))
-    if num_frames > fps and rng.random() < 0.5:  # one stretch: arms up and down once
-      length = min(num_frames, sec(1.0, 2.5))
-      at = rng.integers(0, num_frames - length + 1)
-      raise_pose = _pose_vector({"shoulder_flexion": rng.uniform(60, 160), "elbow": rng.uniform(120, 175)})
-      bump = _rep_profile(length, 0.5, 0)[:, None] * (raise_pose + offsets - start_pose)[None]
-      angles[at:at + length] += bump * rng.uniform(0.4, 1.0)
-    return angles
-
-  order = [e for e in exercises for _ in range(sets_per_exercise)]
-  rng.shuffle(order)
-  emit(idle(sec(2.0, 5.0), standing), NONE_CLASS)
-  for name in order:
-    rest_delta, peak_delta = _POSES[name]
-    rest = _pose_vector(rest_delta) + offsets
-    peak = _pose_vector(peak_delta, base={**_STANDING, **rest_delta}) + offsets
-    emit(_transition(standing, rest, sec(0.8, 2.0)), NONE_CLASS)  # getting into position
-    emit(np.repeat(rest[None], sec(0.3, 1.0), 0), name)  # ready in the top position
-    num_reps = int(rng.integers(min_reps, max_reps + 1))
-    for rep in range(num_reps):
-      fatigue = 1.0 + 0.25 * rep / max(num_reps - 1, 1) * rng.uniform(0, 1)
-      length = sec(1.3, 2.6) * subject_tempo * fatigue
-      length = max(int(length), int(0.8 * fps))
-      hold = int(rng.uniform(0, 0.25) * length)
-      profile = _rep_profile(length, rng.uniform(0.45, 0.65), hold)
-      rom = subject_rom * rng.uniform(0.75, 1.05)
-      per_joint = 1.0 + rng.normal(0, 0.05, len(JOINT_NAMES))  # sides and joints differ a little
-      rep_starts.append(frame)
-      emit(rest[None] + profile[:, None] * (rom * per_joint * (peak - rest))[None], name)
-      if rep < num_reps - 1 and rng.random() < 0.7:
-        pause = sec(0.05, 0.6) if rng.random() < 0.9 else sec(1.0, 2.5)
-        emit(np.repeat(rest[None], pause, 0), name)
-    emit(np.repeat(rest[None], sec(0.2, 0.6), 0), name)
-    emit(_transition(rest, standing, sec(0.8, 2.0)), NONE_CLASS)  # getting up / off the bar
-    emit(idle(sec(3.0, 8.0), standing), NONE_CLASS)
-  angles = np.concatenate(pieces, 0)
-  angles += _smooth_noise(rng, len(angles), len(JOINT_NAMES), 0.7, 5)  # body sway, tracking jitter
-  angles += rng.normal(0.0, noise_std, angles.shape)  # per-frame sensor noise
-  angles = np.clip(angles, 0.0, 180.0)
-  return angles.astype(np.float32), np.asarray(labels), np.asarray(rep_starts, np.int32)
-
-
-def generate(out_dir: str, sessions: int = 12, seed: int = 0, fps: float = 30.0,
-             sets_per_exercise: int = 2, min_reps: int = 4, max_reps: int = 10,
-             noise_std: float = 1.5) -> list[str]:
-  """Writes `sessions` synthetic recordings `session_000.npz`, ... into `out_dir`; returns the paths."""
-  if sessions < 1 or min_reps < 1 or max_reps < min_reps:
-    raise ValueError(f"workout generator: need sessions >= 1 and 1 <= min_reps <= max_reps; found "
-                     f"sessions={sessions}, min_reps={min_reps}, max_reps={max_reps}")
-  out = pathlib.Path(out_dir)
-  out.mkdir(parents=True, exist_ok=True)
-  paths = []
-  for index in range(int(sessions)):
-    rng = np.random.default_rng([int(seed), index])
-    angles, exercise, rep_starts = synthesize_session(
-        rng, fps=float(fps), sets_per_exercise=int(sets_per_exercise), min_reps=int(min_reps),
-        max_reps=int(max_reps), noise_std=float(noise_std))
-    path = out / f"session_{index:03d}.npz"
-    np.savez(path, angles=angles, fps=np.float32(fps), exercise=exercise.astype("U16"),
-             class_names=np.asarray(CLASS_NAMES), rep_starts=rep_starts,
-             joint_names=np.asarray(JOINT_NAMES))
-    paths.append(str(path))
-  return paths

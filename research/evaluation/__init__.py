@@ -1,22 +1,24 @@
 """Reports by task name: `REPORTS[task](**inputs) -> (report dict, markdown)`.
 
 Inputs: split (numpy arrays), predictions (task.predict, numpy), meta, history,
-val_metrics, plots_dir, split_name, and for regression an optional `reference`
+val_metrics, plots_dir, split_name, eval_config (config.eval: the classify_and_segment
+report reads its `counting` settings), and for regression an optional `reference`
 (`reference_predictions`: what a known-optimal predictor scores). Every report
 states its trivial baseline, an interval, and says in words when the model does
-not beat the baseline.
+not beat the baseline; names from the data are escaped in the Markdown
+(`research.evaluation.markdown`) and drawn literally in plots (`plots.literal_text`).
 """
 
 from __future__ import annotations
 
 from research.evaluation import classification
+from research.evaluation import classify_and_segment
 from research.evaluation import mixture_floor
-from research.evaluation import multitask
 from research.evaluation import regression
 
 REPORTS = {
     "classification": classification.report,
-    "multitask": multitask.report,
+    "classify_and_segment": classify_and_segment.report,
     "regression": regression.report,
 }
 

@@ -13,11 +13,14 @@ from typing import Any
 import numpy as np
 from sklearn import metrics as sk_metrics
 
+from research.data import skipped as skipped_lib
 from research.evaluation import classification_plots as plots
+from research.evaluation import markdown as md
 from research.evaluation import stats
 
 ALPHA = 0.05  # significance level of the "better than chance" tests
 INTERVAL_METHOD = "wilson"
+MAX_LISTED = 50  # skipped inputs listed one per row in report.md
 
 
 def _val_accuracy(val_metrics: dict | None):
@@ -138,14 +141,46 @@ def compute(labels, probs, class_names: list[str], val_accuracy: float | None = 
   }
 
 
-def markdown(result: dict[str, Any], plot_files: list[str], skipped: dict | None = None) -> str:
-  """The report a person reads."""
+def skipped_markdown(skipped_items) -> list[str]:
+  """The report section listing inputs the reader left out (counted per reason and class)."""
+  summary = skipped_lib.summary(skipped_items)
+  if not summary["total"]:
+    return []
+  lines = ["", "## Skipped inputs while reading the data", "",
+           f"{summary['total']} inputs were left out: "
+           + ", ".join(f"{md.escape(reason)} {count}" for reason, count in summary["by_reason"].items()) + "."]
+  if summary["by_class"]:
+    lines += ["", "| class | skipped (reason: count) |", "|---|---|"]
+    lines += [f"| {md.escape(name)} | " + ", ".join(f"{md.escape(k)}: {v}" for k, v in counts.items()) + " |"
+              for name, counts in summary["by_class"].items()]
+  shown = summary["items"][:MAX_LISTED]
+  lines += ["", "| input | reason | detail |", "|---|---|---|"]
+  lines += [f"| {md.escape(s['item'])} | {md.escape(s['reason'])} | {md.escape(s.get('detail', ''))} |"
+            for s in shown]
+  if summary["total"] > len(shown):
+    lines.append(f"\n... and {summary['total'] - len(shown)} more (all in report.json under 'skipped').")
+  return lines
+
+
+def repairs_markdown(meta: dict) -> list[str]:
+  """The report section stating how missing values were repaired, when any were."""
+  missing = meta.get("missing_values") or {}
+  if not any(missing.values()):
+    return []
+  return ["", "## Repaired inputs", "",
+          f"Missing values (NaN) were repaired while reading: {missing.get('interpolated_values', 0)} values "
+          f"interpolated linearly within their feature (the nearest value repeated at the edges), "
+          f"{missing.get('trailing_missing_frames', 0)} trailing all-missing frames treated as padding."]
+
+
+def markdown(result: dict[str, Any], plot_files: list[str], meta: dict | None = None) -> str:
+  """The report a person reads; names from the data are escaped (`research.evaluation.markdown`)."""
   r = result
   low, high = r["accuracy_interval_95"]
   lines = [
-      f"# Classification report ({r['split']} split)",
+      f"# Classification report ({md.escape(r['split'])} split)",
       "",
-      *[f"- {v}" for v in r["verdicts"]],
+      *[f"- {md.escape(v)}" for v in r["verdicts"]],
       "",
       "| quantity | value |",
       "|---|---|",
@@ -154,22 +189,23 @@ def markdown(result: dict[str, Any], plot_files: list[str], skipped: dict | None
       f"| 95% interval ({r['interval_method']}) | [{low:.4f}, {high:.4f}] |",
       f"| loss (cross-entropy) | {r['loss']:.4f} |",
       f"| chance level (1/classes) | {r['chance_level']:.4f} |",
-      f"| majority-class rate | {r['majority_rate']:.4f} ({r['majority_class']}) |",
+      f"| majority-class rate | {r['majority_rate']:.4f} ({md.escape(r['majority_class'])}) |",
       f"| p-value vs chance | {r['p_value_vs_chance']:.3g} |",
       f"| p-value vs majority class | {r['p_value_vs_majority']:.3g} |",
   ]
   if r["val_accuracy"] is not None:
     lines.append(f"| validation accuracy (best checkpoint) | {r['val_accuracy']:.4f} |")
-  lines += ["", "p-values: " + r["test"] + ".", "",
+  lines += ["", "p-values: " + md.escape(r["test"]) + ".", "",
             "## Per class", "",
             "| class | precision | recall | F1 | support |", "|---|---|---|---|---|"]
   for name, s in r["per_class"].items():
-    lines.append(f"| {name} | {s['precision']:.3f} | {s['recall']:.3f} | {s['f1']:.3f} | {s['support']} |")
+    lines.append(f"| {md.escape(name)} | {s['precision']:.3f} | {s['recall']:.3f} | {s['f1']:.3f} | "
+                 f"{s['support']} |")
   for key in ("macro_avg", "weighted_avg"):
     s = r[key]
     lines.append(f"| *{key.replace('_', ' ')}* | {s['precision']:.3f} | {s['recall']:.3f} | "
                  f"{s['f1']:.3f} | {s['support']} |")
-  names = r["class_names"]
+  names = [md.escape(n) for n in r["class_names"]]
   lines += ["", "## Confusion matrix (rows: true, columns: predicted)", "",
             "| true \\ predicted | " + " | ".join(names) + " |",
             "|---" * (len(names) + 1) + "|"]
@@ -177,23 +213,24 @@ def markdown(result: dict[str, Any], plot_files: list[str], skipped: dict | None
     lines.append(f"| {name} | " + " | ".join(str(v) for v in row) + " |")
   if r["most_confused"]:
     lines += ["", "Most frequent confusions: " + "; ".join(
-        f"{c['true']} -> {c['predicted']} ({c['count']})" for c in r["most_confused"]) + "."]
-  if skipped:
-    lines += ["", "## Skipped inputs while reading the data", "", "| class | skipped (reason: count) |",
-              "|---|---|"]
-    lines += [f"| {name} | " + ", ".join(f"{k}: {v}" for k, v in counts.items()) + " |"
-              for name, counts in skipped.items()]
+        f"{md.escape(c['true'])} -> {md.escape(c['predicted'])} ({c['count']})"
+        for c in r["most_confused"]) + "."]
+  meta = meta or {}
+  lines += skipped_markdown(meta.get("skipped"))
+  lines += repairs_markdown(meta)
   if plot_files:
-    lines += ["", "## Plots", ""] + [f"![{pathlib.Path(p).stem}]({p})" for p in plot_files]
+    lines += ["", "## Plots", ""] + [md.image(p) for p in plot_files]
   return "\n".join(lines) + "\n"
 
 
-def report(*, split, predictions, meta, history, val_metrics, plots_dir, split_name):
+def report(*, split, predictions, meta, history, val_metrics, plots_dir, split_name, eval_config=None):
   """REPORTS['classification']: (report dict, markdown) for one evaluated split.
 
   Draws plots/confusion_matrix.png and plots/history.png, and writes labels.json into
-  the workdir (the parent of `plots_dir`).
+  the workdir (the parent of `plots_dir`). `eval_config` (config.eval) has no setting
+  this report reads.
   """
+  del eval_config
   probs = np.asarray(predictions["probs"])
   class_names = _class_names(meta, probs.shape[-1])
   result = compute(split["y"], probs, class_names, _val_accuracy(val_metrics), split_name)
@@ -208,9 +245,10 @@ def report(*, split, predictions, meta, history, val_metrics, plots_dir, split_n
   result["plots"] = relative
   # labels.json (class id -> name) beside the report, as the workdir record of a classifier.
   write_labels(plots_dir.parent, class_names)
-  result["skipped"] = meta.get("skipped")
-  skipped = meta.get("skipped") if meta.get("skipped_total") else None
-  return result, markdown(result, relative, skipped)
+  result["skipped"] = skipped_lib.summary(meta.get("skipped"))
+  if meta.get("missing_values"):
+    result["missing_values"] = meta["missing_values"]
+  return result, markdown(result, relative, meta)
 
 
 def write_labels(workdir, class_names) -> pathlib.Path:

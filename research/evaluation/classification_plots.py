@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from research.evaluation.plots import plt, save_figure
+from research.evaluation.plots import literal_text, plt, save_figure
 
 
 def _save(fig, path) -> str:
@@ -12,6 +12,7 @@ def _save(fig, path) -> str:
   return str(path)
 
 
+@literal_text
 def confusion_matrix(counts_CC: np.ndarray, class_names, path, title: str = "Confusion matrix") -> str:
   """Heatmap coloured by the row-normalised rate (recall per true class), annotated with counts."""
   counts_CC = np.asarray(counts_CC)
@@ -35,6 +36,7 @@ def confusion_matrix(counts_CC: np.ndarray, class_names, path, title: str = "Con
   return _save(fig, path)
 
 
+@literal_text
 def history(rows: list[dict], path, metrics=("accuracy", "loss")) -> str:
   """One panel per metric: train (`name`) vs validation (`val_name`) over epochs."""
   epochs = [row.get("epoch", i + 1) for i, row in enumerate(rows)]

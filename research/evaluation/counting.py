@@ -15,6 +15,37 @@ from scipy import signal
 
 from research.evaluation import stats
 
+# The counting settings, all in frames except `height` (a probability). Their values live in
+# one place: config.eval.counting of configs/tcn.py.
+SETTINGS = {"min_spacing": "frames between two repetition starts at least",
+            "height": "stitched probability a peak must reach",
+            "min_segment": "frames; shorter predicted exercise runs are merged away",
+            "tolerance": "frames a start may lie outside its set",
+            "max_gap": "frames; a shorter 'none' pause inside one exercise is bridged"}
+
+
+def settings(counting_config, where: str = "config.eval.counting") -> dict:
+  """The counting settings of `counting_config` (a ConfigDict or dict) as a checked plain dict."""
+  if counting_config is None:
+    raise ValueError(f"{where} is missing; counting needs {sorted(SETTINGS)} (see configs/tcn.py)")
+  given = counting_config.to_dict() if hasattr(counting_config, "to_dict") else dict(counting_config)
+  missing = sorted(set(SETTINGS) - set(given))
+  unknown = sorted(set(given) - set(SETTINGS))
+  if missing or unknown:
+    raise ValueError(f"{where}: missing {missing}, unknown {unknown}; give exactly {sorted(SETTINGS)}")
+  out = {}
+  for key, value in given.items():
+    number = float(value) if key == "height" else value
+    if key != "height" and (isinstance(value, bool) or not float(value).is_integer()):
+      raise ValueError(f"{where}.{key} must be a whole number of frames; found {value!r}")
+    out[key] = number if key == "height" else int(value)
+  if not 0.0 < out["height"] <= 1.0:
+    raise ValueError(f"{where}.height must lie in (0, 1]; found {out['height']}")
+  negative = [k for k in SETTINGS if k != "height" and out[k] < 0]
+  if negative:
+    raise ValueError(f"{where}: {negative} must be >= 0 frames; found {[out[k] for k in negative]}")
+  return out
+
 
 def stitch(values_NW, starts_N, num_frames: int) -> np.ndarray:
   """Mean over the covering windows, per frame: (N, W, ...) -> (num_frames, ...).

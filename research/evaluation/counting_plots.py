@@ -6,9 +6,10 @@ import pathlib
 
 import numpy as np
 
-from research.evaluation.plots import plt, save_figure
+from research.evaluation.plots import literal_text, plt, save_figure
 
 
+@literal_text
 def reps_plot(path, *, angles_TF, joint_names, seg_prob_T, peaks, segments, class_names, fps: float,
               true_starts=None, height: float | None = None, max_joints: int = 6) -> pathlib.Path:
   """Writes `path`: the most moving joint angles on top, the probability with peaks below.

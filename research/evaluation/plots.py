@@ -1,13 +1,27 @@
-"""Training-history plots shared by every task."""
+"""Training-history plots shared by every task, and what every figure of the project shares."""
 
 from __future__ import annotations
 
+import functools
 import pathlib
 
 import matplotlib
 
 matplotlib.use("Agg")
 from matplotlib import pyplot as plt  # noqa: E402
+
+
+def literal_text(draw):
+  """Decorator: every string a figure function draws is shown as written.
+
+  Class, file and joint names come from users; matplotlib would read `$...$` in them as
+  mathtext (and fail on a label like `$_^$` after training has finished).
+  """
+  @functools.wraps(draw)
+  def wrapper(*args, **kwargs):
+    with plt.rc_context({"text.parse_math": False}):
+      return draw(*args, **kwargs)
+  return wrapper
 
 
 def save_figure(fig, path) -> None:
@@ -19,6 +33,7 @@ def save_figure(fig, path) -> None:
   tmp.replace(path)
 
 
+@literal_text
 def plot_loss(history: list[dict], path, log_scale: bool) -> None:
   """Train and validation loss per epoch; log scale suits regression losses."""
   epochs = [row["epoch"] for row in history]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
+from research.evaluation import markdown as md
 from research.evaluation import plots
 
 
@@ -39,12 +40,15 @@ def _summary(sq_err, abs_err, zero_sq, reference_sq=None):
   return summary
 
 
-def report(*, split, predictions, meta, history, val_metrics, plots_dir, split_name, reference=None):
+def report(*, split, predictions, meta, history, val_metrics, plots_dir, split_name, reference=None,
+           eval_config=None):
   """Overall and per-group (e.g. per selected frequency) error with the zero baseline.
 
   `reference` ({"name", "value"}), when the dataset has one, is the error floor a
-  known-optimal predictor reaches, stated beside the model's.
+  known-optimal predictor reaches, stated beside the model's. `eval_config` (config.eval)
+  has no setting this report reads.
   """
+  del eval_config
   y = np.asarray(split["y"], np.float64)
   pred = np.asarray(predictions["value"], np.float64)
   mask = split.get("mask")
@@ -88,14 +92,14 @@ def _verdict(summary):
 def _markdown(result):
   o = result["overall"]
   lines = [
-      f"# Regression report ({result['split']} split)", "",
+      f"# Regression report ({md.escape(result['split'])} split)", "",
       f"{result['split'].capitalize()} MSE {o['mse']:.4f} (95% interval {_interval(o)}), "
       f"MAE {o['mae']:.4f} over {o['n']} sequences. Zero prediction: MSE {o['zero_prediction_mse']:.4f}. "
       f"The model is {_verdict(o)} (paired one-sided t-test p = {o['better_than_zero_p']:.2g}).", "",
       "Overlapping windows are not independent, so the interval is narrower than the truth.", ""]
   has_reference = "reference_mse" in o
   if has_reference:
-    lines += [f"Reference, the {result['reference']}: MSE {o['reference_mse']:.4f} "
+    lines += [f"Reference, the {md.escape(result['reference'])}: MSE {o['reference_mse']:.4f} "
               f"(the model: {o['mse'] - o['reference_mse']:+.4f} from it).", ""]
   if "per_group" in result:
     reference_column = " reference MSE |" if has_reference else ""
@@ -103,7 +107,7 @@ def _markdown(result):
               "|---|---|---|---|---|" + ("---|" if has_reference else "") + "---|"]
     for name, s in result["per_group"].items():
       reference_cell = f" {s['reference_mse']:.4f} |" if has_reference else ""
-      lines.append(f"| {name} | {s['mse']:.4f} | {_interval(s)} | "
+      lines.append(f"| {md.escape(name)} | {s['mse']:.4f} | {_interval(s)} | "
                    f"{s['mae']:.4f} | {s['zero_prediction_mse']:.4f} |{reference_cell} {_verdict(s)} |")
   val = result["validation"]
   if "val_mse" in val:
@@ -116,6 +120,7 @@ def _markdown(result):
   return "\n".join(lines) + "\n"
 
 
+@plots.literal_text
 def _plot_error_by_step(mse_by_step, path):
   fig, ax = plots.plt.subplots(figsize=(7, 3.5))
   for name, values in mse_by_step.items():
@@ -128,6 +133,7 @@ def _plot_error_by_step(mse_by_step, path):
   plots.save_figure(fig, path)
 
 
+@plots.literal_text
 def _plot_predictions(split, pred, groups, path, points: int = 1000):
   """Target vs prediction at each window's last step, for consecutive windows of each group."""
   fig, axes = plots.plt.subplots(len(groups), 1, figsize=(9, 2.2 * len(groups)), squeeze=False)

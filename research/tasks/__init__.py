@@ -11,12 +11,12 @@ zero-weight padding example never counts.
 from __future__ import annotations
 
 from research.tasks import classification
-from research.tasks import multitask
+from research.tasks import classify_and_segment
 from research.tasks import regression
 
 TASKS = {
     "classification": classification.Classification,
-    "multitask": multitask.Multitask,
+    "classify_and_segment": classify_and_segment.ClassifyAndSegment,
     "regression": regression.Regression,
 }
 

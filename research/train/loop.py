@@ -148,7 +148,7 @@ def report(workdir, split_name: str, dataset: dataset_lib.Dataset | None = None)
   result, markdown = evaluation.REPORTS[run.config.task.name](
       split=split, predictions=predictions, meta=run.meta, history=history,
       val_metrics=_val_metrics(run, dataset, best_row), plots_dir=plots_dir, split_name=split_name,
-      **({"reference": reference} if reference else {}))
+      eval_config=run.config.get("eval"), **({"reference": reference} if reference else {}))
   result = {**result, "model": run_lib.name(run.config), "workdir": str(workdir),
             "best_epoch": best_row["epoch"] if best_row else 0}
   if run.num_members > 1:

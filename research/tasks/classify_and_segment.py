@@ -1,4 +1,5 @@
-"""Exercise classification + per-frame repetition-start segmentation (the workout tracker).
+"""Task `classify_and_segment`: one class per window + per-frame event starts (the workout tracker:
+exercise class and repetition starts).
 
 Outputs: {'logits': (B, C), 'seg_logits': (B, T)}. Batch: 'y' (B,) int labels, 'seg' (B, T)
 soft targets in [0, 1] (Gaussian bumps at repetition starts), optional 'mask' (B, T).
@@ -31,7 +32,7 @@ def _frame_mean(values_BT, batch):
 
 
 @dataclasses.dataclass(frozen=True)
-class Multitask:
+class ClassifyAndSegment:
   """Focal loss for the exercise class plus weighted binary cross-entropy for the frames.
 
   gamma, alpha: focal-loss focusing and weighting (the seed: 1.0, 0.5).
@@ -47,12 +48,12 @@ class Multitask:
 
   def _check(self, outputs, batch):
     if not isinstance(outputs, dict) or not {"logits", "seg_logits"} <= set(outputs):
-      raise ValueError("Multitask expects model outputs {'logits': (B, C), 'seg_logits': (B, T)}; "
+      raise ValueError("classify_and_segment expects model outputs {'logits': (B, C), 'seg_logits': (B, T)}; "
                        f"found {type(outputs).__name__} {list(outputs) if isinstance(outputs, dict) else ''}")
     if "seg" not in batch:
-      raise ValueError(f"Multitask needs per-frame targets under batch key 'seg'; found {sorted(batch)}")
+      raise ValueError(f"classify_and_segment needs per-frame targets under batch key 'seg'; found {sorted(batch)}")
     if outputs["seg_logits"].shape != batch["seg"].shape:
-      raise ValueError(f"Multitask: seg_logits {outputs['seg_logits'].shape} and targets 'seg' "
+      raise ValueError(f"classify_and_segment: seg_logits {outputs['seg_logits'].shape} and targets 'seg' "
                        f"{batch['seg'].shape} differ in shape")
 
   def _parts(self, outputs, batch):

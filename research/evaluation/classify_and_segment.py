@@ -1,10 +1,12 @@
-"""The workout-tracker report: exercise classification, rep-start segmentation, rep counting.
+"""The classify_and_segment report (the workout tracker): exercise classification, rep-start
+segmentation, rep counting.
 
-`report(...)` is `REPORTS['multitask']`. Classification reuses the classification report.
+`report(...)` is `REPORTS['classify_and_segment']`. Classification reuses the classification report.
 Segmentation is scored per frame (target >= 0.5, i.e. within the Gaussian's half width of a
 start). Counting stitches the split's overlapping windows back into whole recordings
 (the windows carry `recording` and `start`; `meta['recordings'][split]` holds each
-recording's length and true sets), picks peaks and counts repetitions per true set.
+recording's length and true sets), picks peaks and counts repetitions per true set, with the
+settings of `config.eval.counting`.
 """
 
 from __future__ import annotations
@@ -18,9 +20,8 @@ from sklearn import metrics as sk_metrics
 from research.evaluation import classification
 from research.evaluation import counting
 from research.evaluation import counting_plots
+from research.evaluation import markdown as md
 from research.evaluation import stats
-
-COUNTING_DEFAULTS = {"min_spacing": 15, "height": 0.5, "min_segment": 30, "tolerance": 4, "max_gap": 90}
 
 
 def segmentation_metrics(target_prob, pred_prob, threshold: float = 0.5, seed: int = 0,
@@ -76,12 +77,15 @@ def _train_count_baseline(meta) -> int:
   return int(round(float(np.median(counts)))) if counts else 0
 
 
-def counting_report(split, predictions, meta, split_name: str, plots_dir=None) -> dict[str, Any] | None:
-  """Counts per true set on every whole recording of the split; None without recording info."""
+def counting_report(split, predictions, meta, split_name: str, params: dict,
+                    plots_dir=None) -> dict[str, Any] | None:
+  """Counts per true set on every whole recording of the split; None without recording info.
+
+  `params`: the counting settings (`counting.settings(config.eval.counting)`).
+  """
   recordings = meta.get("recordings", {}).get(split_name)
   if not recordings or "recording" not in split or "start" not in split:
     return None
-  params = {**COUNTING_DEFAULTS, **meta.get("counting", {})}
   class_names = list(meta["class_names"])
   none_index = class_names.index(meta.get("none_class", "none"))
   baseline = _train_count_baseline(meta)
@@ -155,8 +159,8 @@ def _verdicts(seg, count) -> list[str]:
 
 def markdown(result: dict[str, Any], cls_markdown: str) -> str:
   seg, count = result["segmentation"], result["counting"]
-  lines = [f"# Workout tracker report ({result['split']} split)", "",
-           *[f"- {v}" for v in result["verdicts"]], "",
+  lines = [f"# Workout tracker report ({md.escape(result['split'])} split)", "",
+           *[f"- {md.escape(v)}" for v in result["verdicts"]], "",
            "## Repetition-start segmentation (per frame)", "",
            "| quantity | value | 95% interval | trivial baseline |", "|---|---|---|---|",
            f"| accuracy | {seg['accuracy']:.4f} | {_fmt_interval(seg['accuracy_interval_95'])} | "
@@ -176,7 +180,7 @@ def markdown(result: dict[str, Any], cls_markdown: str) -> str:
     lines += ["## Repetition counting per set (whole held-out recordings)", "",
               f"Peaks >= {p['height']} at least {p['min_spacing']} frames apart in the stitched probability; "
               f"a peak counts for a true set if it lies within {p['tolerance']} frames of it. "
-              f"Recordings: {', '.join(count['recordings'])}.", "",
+              f"Recordings: {', '.join(md.escape(name) for name in count['recordings'])}.", "",
               "| quantity | model | 95% interval | baseline (training median "
               f"{count['baseline_constant_count']}) |", "|---|---|---|---|",
               f"| MAE relative to true count | {m['mae_relative']:.4f} | "
@@ -193,21 +197,26 @@ def markdown(result: dict[str, Any], cls_markdown: str) -> str:
               "| recording | exercise | predicted exercise | frames | true | counted |",
               "|---|---|---|---|---|---|"]
     for r in count["sets"]:
-      lines.append(f"| {r['recording']} | {r['exercise']} | {r['predicted_exercise']} | "
-                   f"{r['start']}-{r['end']} | {r['true']} | {r['predicted']} |")
-    lines += [""] + [f"![{pathlib.Path(f).stem}]({f})" for f in count["plots"]] + [""]
+      lines.append(f"| {md.escape(r['recording'])} | {md.escape(r['exercise'])} | "
+                   f"{md.escape(r['predicted_exercise'])} | {r['start']}-{r['end']} | {r['true']} | "
+                   f"{r['predicted']} |")
+    lines += [""] + [md.image(f) for f in count["plots"]] + [""]
   cls_body = cls_markdown.replace("\n## ", "\n### ")
   lines.append(cls_body.replace("# Classification report", "## Exercise classification per window", 1))
   return "\n".join(lines)
 
 
-def report(*, split, predictions, meta, history, val_metrics, plots_dir, split_name):
-  """REPORTS['multitask']: classification + segmentation + counting for one evaluated split."""
+def report(*, split, predictions, meta, history, val_metrics, plots_dir, split_name, eval_config=None):
+  """REPORTS['classify_and_segment']: classification + segmentation + counting for one evaluated split.
+
+  `eval_config` is config.eval; its `counting` group holds the counting settings.
+  """
+  params = counting.settings(None if eval_config is None else eval_config.get("counting"))
   cls_result, cls_markdown = classification.report(
       split=split, predictions={"probs": predictions["probs"]}, meta=meta, history=history,
       val_metrics=val_metrics, plots_dir=plots_dir, split_name=split_name)
   seg = segmentation_metrics(split["seg"], predictions["seg_prob"])
-  count = counting_report(split, predictions, meta, split_name, plots_dir)
+  count = counting_report(split, predictions, meta, split_name, params, plots_dir)
   result = {"split": split_name, "classification": cls_result, "segmentation": seg, "counting": count,
             "accuracy": cls_result["accuracy"]}
   result["verdicts"] = [f"Exercise classification: {v}" for v in cls_result["verdicts"]] + _verdicts(seg, count)

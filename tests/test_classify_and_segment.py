@@ -1,4 +1,4 @@
-"""Multitask loss and metrics against hand-computed values; the balanced sampler's share."""
+"""classify_and_segment loss and metrics against hand-computed values; the balanced sampler's share."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from research.tasks import TASKS
-from research.tasks import multitask
+from research.tasks import classify_and_segment
 from research.train import sampling
 
 
@@ -21,12 +21,12 @@ def test_focal_loss_hand_computed():
   p0 = math.exp(2) / (math.exp(2) + math.exp(1) + 1)
   p1 = 1 / (2 + math.exp(3))
   expected = [-0.5 * (1 - p0) ** 1.0 * math.log(p0), -0.5 * (1 - p1) ** 1.0 * math.log(p1)]
-  np.testing.assert_allclose(multitask.focal_loss(logits, labels, 1.0, 0.5), expected, rtol=1e-6)
+  np.testing.assert_allclose(classify_and_segment.focal_loss(logits, labels, 1.0, 0.5), expected, rtol=1e-6)
   # gamma 2, alpha .25 (Keras' defaults) on example 0.
-  np.testing.assert_allclose(multitask.focal_loss(logits[:1], labels[:1], 2.0, 0.25),
+  np.testing.assert_allclose(classify_and_segment.focal_loss(logits[:1], labels[:1], 2.0, 0.25),
                              [-0.25 * (1 - p0) ** 2 * math.log(p0)], rtol=1e-6)
   # gamma 0, alpha 1 is plain cross-entropy.
-  np.testing.assert_allclose(multitask.focal_loss(logits, labels, 0.0, 1.0), [-math.log(p0), -math.log(p1)],
+  np.testing.assert_allclose(classify_and_segment.focal_loss(logits, labels, 0.0, 1.0), [-math.log(p0), -math.log(p1)],
                              rtol=1e-6)
 
 
@@ -35,7 +35,7 @@ def _sigmoid(z):
 
 
 def test_losses_and_metrics_hand_computed():
-  task = TASKS["multitask"](gamma=1.0, alpha=0.5, cls_weight=1.0, seg_weight=5.0)
+  task = TASKS["classify_and_segment"](gamma=1.0, alpha=0.5, cls_weight=1.0, seg_weight=5.0)
   logits = np.asarray([[2.0, 1.0, 0.0]], np.float32)
   seg_logits = np.asarray([[3.0, -1.0, 0.5, -2.0]], np.float32)
   seg = np.asarray([[1.0, 0.5, 0.2, 0.0]], np.float32)
