@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import pathlib
 
@@ -12,18 +11,17 @@ import numpy as np
 import pytest
 from sklearn import calibration, model_selection, preprocessing, svm
 
-from research.data import hht_files
+from research import config_file
+from research import heads
+from research.data import inputs, load_dataset
 from research.data.synthetic import hht as synthetic_hht
 from research.heads import persist
-from research.heads.svm import FeatureHead, load_head
+from research.heads.forest import ForestHead
+from research.heads.svm import SVMHead
 from research.models import cnn
-from research.studies import cnn_svm
-from research.train import TrainingError
+from research.train import fit, load_run
 
 _CONFIG = pathlib.Path(__file__).resolve().parents[1] / "configs" / "cnn_svm.py"
-_spec = importlib.util.spec_from_file_location("cnn_svm_config", _CONFIG)
-cnn_svm_config = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(cnn_svm_config)
 
 
 # --- Encoder ---------------------------------------------------------------------------------
@@ -79,7 +77,7 @@ def _features(n_per_class=15, dim=12, seed=0):
 
 def test_svm_probabilities_sum_to_one_and_match_scikit_learn():
   x, y = _features()
-  head = FeatureHead(kind="svm", C=10.0).fit(x, y)
+  head = SVMHead(num_classes=6, C=10.0).fit(x, y)
   probs = head.predict_proba(x)
   assert probs.shape == (90, 6)
   np.testing.assert_allclose(probs.sum(1), 1.0, atol=1e-12)
@@ -88,58 +86,86 @@ def test_svm_probabilities_sum_to_one_and_match_scikit_learn():
       svm.SVC(C=10.0, kernel="rbf"), method="sigmoid", ensemble=False,
       cv=model_selection.StratifiedKFold(5, shuffle=True, random_state=0)).fit(scaler.transform(x), y)
   np.testing.assert_allclose(probs, reference.predict_proba(scaler.transform(x)), atol=1e-12)
-  assert (head.predict(x) == y).mean() > 0.8
+  assert (probs.argmax(1) == y).mean() > 0.8
 
 
 def test_missing_class_gets_zero_probability():
   x, y = _features()
   keep = y != 2
-  probs = FeatureHead().fit(x[keep], y[keep]).predict_proba(x)
+  probs = SVMHead(num_classes=6).fit(x[keep], y[keep]).predict_proba(x)
   assert probs.shape == (90, 6) and np.all(probs[:, 2] == 0)
   np.testing.assert_allclose(probs.sum(1), 1.0, atol=1e-12)
 
 
+def _fitted(kind):
+  x, y = _features()
+  head = SVMHead(num_classes=6) if kind == "svm" else ForestHead(num_classes=6, n_estimators=15)
+  return head.fit(x, y), x
+
+
 @pytest.mark.parametrize("kind", ["svm", "random_forest"])
 def test_head_round_trip_gives_identical_probabilities(tmp_path, kind):
-  x, y = _features()
-  head = FeatureHead(kind=kind, n_estimators=15).fit(x, y)
-  head.save(tmp_path)
-  loaded = load_head(tmp_path)
-  assert loaded.settings() == head.settings()
+  head, x = _fitted(kind)
+  heads.save(tmp_path / "head", head)
+  loaded, feature_map, _ = heads.load(tmp_path / "head")
+  assert feature_map is None and loaded.settings() == head.settings()
   np.testing.assert_array_equal(loaded.predict_proba(x), head.predict_proba(x))
   np.testing.assert_allclose(loaded.predict_proba(x).sum(1), 1.0, atol=1e-12)
 
 
-def test_tampered_arrays_are_refused(tmp_path):
-  x, y = _features()
-  FeatureHead().fit(x, y).save(tmp_path)
-  with np.load(tmp_path / "head.npz") as stored:
-    arrays = dict(stored)
-  key = next(k for k, v in arrays.items() if v.ndim == 2)  # e.g. the support vectors
-  arrays[key] = arrays[key] + 1.0
-  np.savez(tmp_path / "head.npz", **arrays)
+@pytest.mark.parametrize("file", ["head.npz", "head.json", "manifest.json"])
+def test_any_changed_head_file_is_refused(tmp_path, file):
+  head, _ = _fitted("svm")
+  heads.save(tmp_path / "head", head)
+  path = tmp_path / "head" / file
+  if file == "head.npz":
+    with np.load(path) as stored:
+      arrays = dict(stored)
+    key = next(k for k, v in arrays.items() if v.ndim == 2)  # e.g. the support vectors
+    arrays[key] = arrays[key] + 1.0
+    np.savez(path, **arrays)
+  elif file == "head.json":  # a changed setting, e.g. the kernel, changes predictions
+    path.write_text(path.read_text().replace('"rbf"', '"poly"'))
+  else:  # a manifest naming a file that is not there
+    record = json.loads(path.read_text())
+    record["sha256"]["extra.npz"] = "0" * 64
+    path.write_text(json.dumps(record))
   with pytest.raises(persist.TamperedFileError, match="SHA-256"):
-    load_head(tmp_path)
+    heads.load(tmp_path / "head")
 
 
 def test_structure_naming_another_class_is_refused(tmp_path):
-  x, y = _features()
-  FeatureHead().fit(x, y).save(tmp_path)
+  head, _ = _fitted("svm")
+  persist.save(tmp_path, "head", head.objects(), head.settings())
   record = json.loads((tmp_path / "head.json").read_text())
   record["structure"]["dict"]["model"]["estimator"] = "Popen"
   (tmp_path / "head.json").write_text(json.dumps(record))
   with pytest.raises(persist.TamperedFileError, match="not allowed"):
-    load_head(tmp_path)
+    persist.load(tmp_path, "head")
+
+
+def test_forged_tree_with_out_of_range_children_is_refused(tmp_path):
+  head, _ = _fitted("random_forest")
+  tree = head.model.estimators_[0].tree_
+  state = tree.__getstate__()
+  nodes = state["nodes"].copy()
+  internal = int(np.flatnonzero(nodes["left_child"] != -1)[0])
+  nodes["left_child"][internal] = 10_000  # past the end of the node table
+  state["nodes"] = nodes
+  tree.__setstate__(state)
+  persist.save(tmp_path, "head", head.objects(), head.settings())
+  with pytest.raises(persist.TamperedFileError, match="outside the tree"):
+    persist.load(tmp_path, "head")
 
 
 def test_head_files_hold_no_pickle(tmp_path):
-  x, y = _features()
-  FeatureHead(kind="random_forest", n_estimators=3).fit(x, y).save(tmp_path)
-  with np.load(tmp_path / "head.npz", allow_pickle=False) as stored:  # raises on object arrays
+  head, _ = _fitted("random_forest")
+  heads.save(tmp_path / "head", head)
+  with np.load(tmp_path / "head" / "head.npz", allow_pickle=False) as stored:  # raises on object arrays
     assert all(not stored[k].dtype.hasobject for k in stored.files)
 
 
-# --- Checkpoints and the workflow ------------------------------------------------------------
+# --- The run: encoder -> head -> report, resume, prediction ---------------------------------
 
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory):
@@ -148,53 +174,46 @@ def data_dir(tmp_path_factory):
   return folder
 
 
-def _smoke(data_dir, **head):
-  config = cnn_svm_config.get_config("smoke")
+def _smoke(data_dir, epochs=1):
+  config = config_file.load(f"{_CONFIG}:smoke")
   config.data.path = str(data_dir)
-  config.train.epochs = 1
-  config.head.update(head)
+  config.train.epochs = epochs
   return config
 
 
-def _same_predictions(workdir, data_dir):
+def _predictions_match_the_saved_ones(workdir, data_dir):
   saved = json.loads((workdir / "test_predictions.json").read_text())["predictions"]
-  rows = cnn_svm.predict_files(workdir, data_dir)
-  by_file = {r["file"]: r for r in rows}
-  assert [r["file"] for r in saved] == sorted(p.name for p in data_dir.glob("*_test_*.npz"))
+  run = load_run(workdir)
+  names, batch = inputs.read_for_prediction(data_dir, run.config.data, run.meta)
+  probs = dict(zip(names, run.predict(batch)["probs"]))
+  assert [r["input"] for r in saved] == sorted(p.name for p in data_dir.glob("*_test_*.npz"))
   for row in saved:
-    assert by_file[row["file"]]["probabilities"] == row["probabilities"]
-    assert sum(row["probabilities"].values()) == pytest.approx(1.0)
+    np.testing.assert_allclose(list(row["probs"].values()), probs[row["input"]], atol=1e-6)
+    assert sum(row["probs"].values()) == pytest.approx(1.0)
 
 
-def test_untrained_encoder_workflow_and_resume_rules(tmp_path, data_dir):
+def test_untrained_encoder_run(tmp_path, data_dir):
   workdir = tmp_path / "run"
-  summary = cnn_svm.train(_smoke(data_dir, train_encoder=False), workdir)
-  assert summary["final"]["epoch"] == 0 and summary["test_predictions"] == 3
-  _same_predictions(workdir, data_dir)
-  metadata = json.loads((workdir / "cnn_svm" / "final" / "metadata.json").read_text())
-  assert metadata["encoder"].startswith("untrained")
-  assert metadata["class_map"] == {str(i): n for i, n in enumerate(hht_files.CLASS_NAMES)}
-  with pytest.raises(TrainingError, match="--resume"):
-    cnn_svm.train(_smoke(data_dir, train_encoder=False), workdir)
-  with pytest.raises(TrainingError, match="head.C"):
-    cnn_svm.train(_smoke(data_dir, train_encoder=False, C=1.0), workdir, resume=True)
+  report = fit(_smoke(data_dir, epochs=0), load_dataset(_smoke(data_dir, epochs=0)), workdir)
+  assert report["best_epoch"] == 0 and report["test_predictions"] == 3
+  assert report["head"]["kind"] == "svm"
+  _predictions_match_the_saved_ones(workdir, data_dir)
 
 
-def test_trained_encoder_checkpoint_round_trip_and_tampering(tmp_path, data_dir):
+def test_trained_encoder_run_resumes_and_refits_the_head(tmp_path, data_dir):
   workdir = tmp_path / "run"
-  summary = cnn_svm.train(_smoke(data_dir), workdir)
-  assert summary["final"]["epoch"] == 1 and (workdir / "svm_report.json").exists()
-  _same_predictions(workdir, data_dir)
-  for name in ("latest", "final"):
-    folder = workdir / "cnn_svm" / name
-    assert {p.name for p in folder.iterdir()} == {"encoder", "head.npz", "head.json", "metadata.json"}
-  # Resume trains one more epoch from the engine's latest state.
-  config = _smoke(data_dir)
-  config.train.epochs = 2
-  assert cnn_svm.train(config, workdir, resume=True)["latest"]["epoch"] == 2
-  # An edited encoder file is refused.
-  final = workdir / "cnn_svm" / "final"
-  victim = max((p for p in (final / "encoder").rglob("*") if p.is_file()), key=lambda p: p.stat().st_size)
-  victim.write_bytes(victim.read_bytes()[:-1] + b"\0")
-  with pytest.raises(persist.TamperedFileError, match="encoder"):
-    cnn_svm.load_checkpoint(workdir)
+  fit(_smoke(data_dir), load_dataset(_smoke(data_dir)), workdir)
+  assert {p.name for p in (workdir / "head").iterdir()} == {"final", "latest"}
+  _predictions_match_the_saved_ones(workdir, data_dir)
+  # Resume trains one more epoch from the engine's latest state, then refits both heads.
+  config = _smoke(data_dir, epochs=2)
+  config.head.svm.C = 1.0  # head settings may change on resume: the head is refitted
+  report = fit(config, load_dataset(config), workdir)
+  assert len(load_run(workdir).history) == 2 and report["head"]["C"] == 1.0
+  # An edited head file is refused.
+  victim = workdir / "head" / "final" / "head.npz"
+  blob = bytearray(victim.read_bytes())
+  blob[len(blob) // 2] ^= 0xFF
+  victim.write_bytes(bytes(blob))
+  with pytest.raises(persist.TamperedFileError, match="SHA-256"):
+    load_run(workdir)

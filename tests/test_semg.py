@@ -227,19 +227,18 @@ def test_features_hand_computed_and_spectral():
 # --------------------------------------------------------------------------- forest
 
 
-def _forest_config(grid_search=True):
-  return ml_collections.ConfigDict({
-      "n_estimators": 10, "max_features": "sqrt", "bootstrap": True, "max_depth": 0,
-      "min_samples_split": 2, "n_jobs": 1, "grid_search": grid_search, "grid_folds": 3,
-      "scoring": "accuracy",
-      "grid": {"n_estimators": (5, 10), "max_depth": (0, 2), "min_samples_split": (2, 5)}})
+def _forest(grid_search=True):
+  return forest.ForestHead(
+      num_classes=3, n_estimators=10, grid_search=grid_search, grid_folds=3, seed=1738,
+      grid={"n_estimators": (5, 10), "max_depth": (0, 2), "min_samples_split": (2, 5)})
 
 
 def test_forest_grid_search_matches_sklearn():
   rng = np.random.default_rng(0)
   X = rng.normal(size=(60, 4))
   y = (X[:, 0] + 0.5 * rng.normal(size=60) > 0).astype(np.int32)
-  estimator, info = forest.fit_forest(_forest_config(), X, y, seed=1738)
+  head = _forest().fit(X, y)
+  info = head.fit_info
   reference = model_selection.GridSearchCV(
       ensemble.RandomForestClassifier(random_state=1738),
       {"n_estimators": [5, 10], "max_depth": [None, 2], "min_samples_split": [2, 5]},
@@ -247,9 +246,10 @@ def test_forest_grid_search_matches_sklearn():
   assert info["best_params"] == reference.best_params_
   assert info["best_cv_score"] == pytest.approx(reference.best_score_)
   assert len(info["cells"]) == 8
-  probs = forest.predict(estimator, X, num_classes=3)["probs"]
-  assert probs.shape == (60, 3) and np.allclose(probs.sum(1), 1) and (probs[:, 2] == 0).all()
-  plain = forest.build_forest(_forest_config(grid_search=False), seed=1738)
+  probs = head.predict_proba(X)
+  np.testing.assert_allclose(probs[:, :2], reference.predict_proba(X))
+  assert probs.shape == (60, 3) and (probs[:, 2] == 0).all()
+  plain = _forest(grid_search=False)._forest()
   assert (plain.max_features, plain.bootstrap, plain.max_depth, plain.random_state) == ("sqrt", True, None, 1738)
 
 

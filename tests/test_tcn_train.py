@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import importlib.util
 import json
 import pathlib
@@ -11,7 +10,7 @@ import numpy as np
 
 from research.data import load_dataset, workout
 from research.evaluation import count_recording
-from research.train import fit, load_run, predict_arrays
+from research.train import fit, load_run
 
 _ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -31,20 +30,25 @@ def test_smoke_fit_report_and_count(tmp_path):
   assert dataset.meta["recordings"]["test"] and "has_start" in dataset.train
   result = fit(config, dataset, tmp_path / "run")
   report = json.loads((tmp_path / "run" / "report.json").read_text())
-  assert report["split"] == "test" and 0.0 <= report["accuracy"] <= 1.0
+  run = load_run(tmp_path / "run")
+  probs = run.predict(dataset.test)["probs"]
+  assert report["split"] == "test"
+  assert report["accuracy"] == float((probs.argmax(1) == dataset.test["y"]).mean())
   assert report["segmentation"]["frames"] == dataset.test["seg"].size
   assert report["counting"]["model"]["num_sets"] == sum(
       len(r["sets"]) for r in dataset.meta["recordings"]["test"])
-  assert result["counting"]["baseline"]["mae"] >= 0.0
+  counted = result["counting"]
+  true = np.array([row["true"] for row in counted["sets"]])
+  assert counted["baseline"]["mae"] == np.mean(np.abs(counted["baseline_constant_count"] - true))
+  assert counted["model"]["mae"] == np.mean(np.abs(np.array([row["predicted"] for row in counted["sets"]]) - true))
   test_name = dataset.meta["recordings"]["test"][0]["name"]
   for plot in ("confusion_matrix.png", "loss.png", f"reps_{test_name}.png"):
     assert (tmp_path / "run" / "plots" / plot).exists(), plot
   assert "Repetition counting" in (tmp_path / "run" / "report.md").read_text()
 
-  run = load_run(tmp_path / "run")
   path = dataset.meta["recordings"]["test"][0]["path"]
   recording = workout.read_recording(path)
-  out, traces = count_recording.count_recording(functools.partial(predict_arrays, run), run.meta, recording,
+  out, traces = count_recording.count_recording(run.predict, run.meta, recording,
                                                 stride=10, counting_config=run.config.eval.counting)
   assert out["counting"] == config.eval.counting.to_dict()
   assert out["num_frames"] == len(recording.angles) and len(traces["seg_prob"]) == len(recording.angles)

@@ -11,7 +11,8 @@ from flax import linen as nn
 from configs import lstm_filter
 from research.data import load_dataset
 from research.tasks import regression
-from research.train import TrainingError, checkpoint, engine, fit, load_run, optim, records, sampling
+from research import workdir as workdir_lib
+from research.train import TrainingError, checkpoint, engine, fit, load_run, multirun, optim, sampling
 
 
 def tiny_config(epochs=2):
@@ -23,12 +24,13 @@ def tiny_config(epochs=2):
 
 
 def latest_state(workdir, config):
+  """The run's saved train state (its one run, unstacked) and the checkpoint's meta."""
   run = load_run(workdir)
   mgr = checkpoint.manager(workdir / "checkpoints", config.train.monitor, config.train.mode)
   opt = optim.build_optimizer(config.optim)
-  like = engine.init_state(jax.random.PRNGKey(0), run.model, opt, np.zeros((1, 50, 5), np.float32), "min")
+  like = multirun.init_states(run.model, opt, np.zeros((1, 50, 5), np.float32), "min", [0])
   state, meta = checkpoint.restore(mgr, mgr.latest_step(), like)
-  return state, meta
+  return jax.tree_util.tree_map(lambda a: a[0], state), meta
 
 
 def test_smoke_fit_writes_the_record(tmp_path):
@@ -50,7 +52,7 @@ def test_load_run_gives_best_or_last_weights(tmp_path):
   config = tiny_config()
   config.train.mode = "max"  # The falling validation loss makes epoch 1 the "best", not the last.
   fit(config, load_dataset(config), tmp_path)
-  assert records.best_row(records.read_history(tmp_path / "history.jsonl"))["epoch"] == 1
+  assert workdir_lib.best_row(workdir_lib.read_history(tmp_path / "history.jsonl"))["epoch"] == 1
   state, _ = latest_state(tmp_path, config)
   for best, expected in ((True, state.best_params), (False, state.params)):
     got = load_run(tmp_path, best=best).variables["params"]
@@ -69,7 +71,7 @@ def test_two_plus_two_epochs_equal_four_bitwise(tmp_path):
   for x, y in zip(jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b)):
     np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
   drop = lambda h: [{k: v for k, v in row.items() if k != "seconds"} for row in h]
-  assert drop(meta_a["history"]) == drop(meta_b["history"])
+  assert drop(meta_a["histories"][0]) == drop(meta_b["histories"][0])
 
 
 def test_workdir_with_other_model_is_refused(tmp_path):
@@ -77,7 +79,7 @@ def test_workdir_with_other_model_is_refused(tmp_path):
   fit(config, load_dataset(config), tmp_path)
   other = tiny_config(epochs=1)
   other.model.hidden_sizes = (5, 5)
-  with pytest.raises(TrainingError, match=r"model\.hidden_sizes"):
+  with pytest.raises(workdir_lib.WorkdirError, match=r"model\.hidden_sizes"):
     fit(other, load_dataset(other), tmp_path)
 
 
