@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 import pathlib
 
 import numpy as np
 import pytest
 from sklearn import metrics as sk_metrics
 
+from research import config_file
 from research.evaluation import REPORTS
 from research.evaluation import counting
 
@@ -181,10 +181,7 @@ def test_analyse_recording_moves_delayed_peaks_back():
 
 
 def test_counting_settings_come_from_the_config_and_are_checked():
-  config = importlib.util.spec_from_file_location("tcn_cfg", _ROOT / "configs" / "tcn.py")
-  module = importlib.util.module_from_spec(config)
-  config.loader.exec_module(module)
-  settings = counting.settings(module.get_config().eval.counting)
+  settings = counting.settings(config_file.load(_ROOT / "configs" / "tcn.py").eval.counting)
   assert settings == {"min_spacing": 15, "height": 0.5, "min_segment": 30, "tolerance": 4, "max_gap": 90}
   split, predictions, meta = _fake_split()
   with pytest.raises(ValueError, match="config.eval.counting is missing"):

@@ -17,6 +17,7 @@ from flax import linen as nn
 
 from research import config_file
 from research.export import ops, parity, unroll
+from research.heads.svm import SVMHead
 from research.models.lstm import LSTMRegressor
 
 
@@ -219,10 +220,13 @@ def test_smoke_workdir_exports_with_parity(family, tmp_path):
 
 
 @pytest.mark.export
-def test_random_forest_workdir_is_not_exported(tmp_path):
+def test_random_forest_workdir_is_not_exported_to_tflite(tmp_path):
+  from research.data import load_dataset
   from research.export import pipeline
-  (tmp_path / "config.json").write_text(json.dumps({"model": {"name": "random_forest"}}))
-  with pytest.raises(pipeline.NotExportableError, match="Random Forest is not exported"):
+  from research.train import fit
+  config = config_file.load(CONFIGS / "random_forest.py:smoke")
+  fit(config, load_dataset(config), tmp_path)
+  with pytest.raises(pipeline.NotExportableError, match="no .tflite form"):
     pipeline.export_workdir(tmp_path)
   record = json.loads((tmp_path / "export.json").read_text())
   assert record["exported"] is False and "tree-ensemble" in record["reason"]
@@ -265,7 +269,11 @@ def test_cnn_svm_exports_in_one_graph_and_agrees_with_sklearn(tmp_path):
   meta = {"class_names": ["M_full", "M_half", "M_invalid", "F_full"]}
   split = lambda mask: {"x": x[mask], "y": y[mask]}
   dataset = Dataset(train=split(train), val=split(held), test=split(held), meta=meta)
-  exportable = pipeline.svm_exportable(encode, variables, svc, scaler, meta)
+  head = SVMHead(num_classes=4)
+  head.scaler, head.model, head.platt = scaler, svc, np.tile([[-1.0, 0.0]], (3, 1))
+  head_fn = head.jax_fn()
+  exportable = pipeline.Exportable(fn=lambda x: head_fn(encode(x)), variables=variables, meta=meta,
+                                   config=None, notes=[])
   result = pipeline.export_exportable(exportable, dataset, tmp_path, modes=("none",), latency_repeats=2)
   row = result["exports"][0]
   assert row["fp32_within_tolerance"], row["parity"]
@@ -281,27 +289,24 @@ def test_cnn_svm_exports_in_one_graph_and_agrees_with_sklearn(tmp_path):
 def test_cnn_svm_workdir_exports_probabilities_like_the_head(tmp_path):
   """The HHT CNN-SVM checkpoint: .tflite probs = head.predict_proba, votes argmax = SVC.predict."""
   _tf()
-  cnn_svm = pytest.importorskip("research.studies.cnn_svm")
+  from research.data import load_dataset
   from research.data.synthetic import hht as synthetic_hht
   from research.export import pipeline
+  from research.train import fit, load_run
   data_dir = tmp_path / "data"
   synthetic_hht.generate(str(data_dir), n_samples=5, n_test=3, image_size=32, num_samples=512)
   config = config_file.load(CONFIGS / "cnn_svm.py:smoke")
   config.data.path = str(data_dir)
-  config.train.epochs = 1
-  config.head.train_encoder = False
-  cnn_svm.train(config, tmp_path / "run")
+  config.train.epochs = 0  # the head on the untrained encoder
+  fit(config, load_dataset(config), tmp_path / "run")
   result = pipeline.export_workdir(tmp_path / "run", split_name="val", latency_repeats=2)
   row = result["exports"][0]
   assert row["fp32_within_tolerance"], row["parity"]
   assert set(row["parity"]) == {"probs", "votes", "decision"}
-  predictor = cnn_svm.load_checkpoint(tmp_path / "run")
-  from research.data import load_dataset
-  x = load_dataset(predictor.config).val["x"]
-  got = parity.run((tmp_path / "run" / "model.tflite").read_bytes(), row, x)
-  features = predictor.features(x)
-  np.testing.assert_allclose(got["probs"], predictor.head.predict_proba(features), atol=1e-4)
-  svc_ids = predictor.head.model.predict(predictor.head.scaler.transform(features))
+  run = load_run(tmp_path / "run")
+  val = load_dataset(run.config).val
+  got = parity.run((tmp_path / "run" / "model.tflite").read_bytes(), row, val["x"])
+  np.testing.assert_allclose(got["probs"], run.predict(val)["probs"], atol=1e-4)
+  features = run.features(val)
+  svc_ids = run.head.model.predict(run.head.scaler.transform(features))
   np.testing.assert_array_equal(got["votes"].argmax(-1), svc_ids)
-  # A checkpoint folder itself is accepted too, as predict.py accepts it.
-  assert isinstance(pipeline.load_exportable(tmp_path / "run" / "cnn_svm" / "latest"), pipeline.Exportable)

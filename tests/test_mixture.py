@@ -1,11 +1,15 @@
 """The frequency-mixture generator: seed sizes, determinism, targets, fresh noise."""
 
+import pathlib
+
 import jax
 import ml_collections
 import numpy as np
 
-from configs import lstm_filter
+from research import config_file
 from research.data import build_redraw, load_dataset, mixture
+
+LSTM_FILTER = str(pathlib.Path(__file__).resolve().parents[1] / "configs" / "lstm_filter.py")
 
 
 def data_config(**overrides):
@@ -18,7 +22,7 @@ def data_config(**overrides):
 
 
 def test_seed_sizes_and_shapes():
-  data = load_dataset(lstm_filter.get_config())
+  data = load_dataset(config_file.load(LSTM_FILTER))
   assert data.sizes() == {"train": 35_823, "val": 3_981, "test": 39_804}
   assert data.train["x"].shape == (35_823, 50, 5)
   assert data.train["y"].shape == (35_823, 50, 1)
@@ -26,7 +30,7 @@ def test_seed_sizes_and_shapes():
 
 
 def test_deterministic_and_test_signal_differs():
-  cfg = lstm_filter.get_config("smoke")
+  cfg = config_file.load(LSTM_FILTER + ":smoke")
   a, b = load_dataset(cfg), load_dataset(cfg)
   for split in ("train", "val", "test"):
     for key in ("x", "y", "start"):

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import pathlib
 
 import numpy as np
 
+from research import config_file
 from research.data import load_dataset, workout
 from research.evaluation import count_recording
 from research.train import fit, load_run
@@ -15,15 +15,8 @@ from research.train import fit, load_run
 _ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
-def _module(path, name):
-  spec = importlib.util.spec_from_file_location(name, path)
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  return module
-
-
 def test_smoke_fit_report_and_count(tmp_path):
-  config = _module(_ROOT / "configs" / "tcn.py", "tcn_config").get_config("smoke")
+  config = config_file.load(_ROOT / "configs" / "tcn.py:smoke")
   config.data.cache_dir = str(tmp_path / "cache")
   config.train.epochs = 1
   dataset = load_dataset(config)

@@ -2,21 +2,25 @@
 
 import json
 
+import pathlib
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 from flax import linen as nn
 
-from configs import lstm_filter
+from research import config_file
 from research.data import load_dataset
 from research.tasks import regression
 from research import workdir as workdir_lib
 from research.train import TrainingError, checkpoint, engine, fit, load_run, multirun, optim, sampling
 
+LSTM_FILTER = str(pathlib.Path(__file__).resolve().parents[1] / "configs" / "lstm_filter.py")
+
 
 def tiny_config(epochs=2):
-  config = lstm_filter.get_config("smoke")
+  config = config_file.load(LSTM_FILTER + ":smoke")
   config.data.duration = 0.2
   config.model.hidden_sizes = (4, 4)
   config.train.epochs = epochs
@@ -113,7 +117,7 @@ class TinyBatchNorm(nn.Module):
 
 def test_padding_examples_change_neither_loss_nor_batch_statistics():
   model, task = TinyBatchNorm(), regression.Regression()
-  opt = optim.build_optimizer(lstm_filter.get_config().optim)
+  opt = optim.build_optimizer(config_file.load(LSTM_FILTER).optim)
   x = np.random.default_rng(0).normal(size=(4, 3)).astype(np.float32)
   y = np.random.default_rng(1).normal(size=(4, 1)).astype(np.float32)
   state = engine.init_state(jax.random.PRNGKey(0), model, opt, x, "min")

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 import pathlib
 
 import numpy as np
 import pytest
 
+from research import config_file
 from research.data import workout
 from research.data.synthetic import workout as synthetic_workout
 
 _CONFIG = pathlib.Path(__file__).resolve().parents[1] / "configs" / "tcn.py"
-_spec = importlib.util.spec_from_file_location("tcn_config", _CONFIG)
-tcn_config = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(tcn_config)
 
 PUSH, SQUAT, NONE = 0, 1, 4
 
@@ -136,7 +133,7 @@ def test_generator_writes_consistent_sessions(tmp_path):
 
 def test_split_is_by_recording_with_no_leakage(tmp_path):
   synthetic_workout.generate(str(tmp_path), sessions=6, seed=1, min_reps=2, max_reps=3)
-  config = tcn_config.get_config("smoke")
+  config = config_file.load(f"{_CONFIG}:smoke")
   config.data.path = str(tmp_path)
   data = workout.load(config.data, seed=0)
   names = {split: [r["name"] for r in data.meta["recordings"][split]] for split in ("train", "val", "test")}
@@ -173,7 +170,7 @@ def test_split_recordings_sizes():
 def test_loader_skips_and_counts_bad_recordings(tmp_path):
   synthetic_workout.generate(str(tmp_path), sessions=3, seed=2, sets_per_exercise=1, min_reps=2, max_reps=2)
   np.savez(tmp_path / "broken.npz", angles=np.zeros((50, 7), np.float32), fps=30.0)
-  config = tcn_config.get_config("smoke")
+  config = config_file.load(f"{_CONFIG}:smoke")
   config.data.path = str(tmp_path)
   data = workout.load(config.data, seed=0)
   (skipped,) = data.meta["skipped"]

@@ -83,21 +83,17 @@ class StreamingPredictor:
 
   @classmethod
   def from_run(cls, run, window: int | None = None, **options) -> "StreamingPredictor":
-    """A predictor for a trained run (`research.train.load_run`): its model, best weights,
-    class names, window length (the training sequences' length) and input preparation."""
-    import jax  # Only when serving a real model.
-
+    """A predictor for a trained run (`research.train.load_run`): its own prediction path
+    (network, head or both), class names, window length (the training sequences' length)
+    and input preparation."""
     from research.data import inputs
 
     meta = run.meta
     window = window or int(meta.get("max_length") or meta["input_shape"][0])
-    variables = run.variables
 
-    @jax.jit
     def probs_fn(x_TF):
-      outputs = run.model.apply(variables, x_TF[None], train=False,
-                                mask=np.ones((1, x_TF.shape[0]), bool))
-      return run.task.predict(outputs)["probs"][0]
+      batch = {"x": np.asarray(x_TF, np.float32)[None], "mask": np.ones((1, len(x_TF)), bool)}
+      return run.predict(batch)["probs"][0]
 
     prepare = lambda frame_F: inputs.prepare_sequence(frame_F[None], meta, "stream frame")[0]
     return cls(probs_fn, window, meta["class_names"], prepare=prepare, **options)

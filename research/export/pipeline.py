@@ -100,7 +100,8 @@ def export_exportable(exportable: Exportable, dataset, out_dir, *, modes=("none"
   out_dir = pathlib.Path(out_dir)
   meta = exportable.meta
   held = dataset.split(split_name)
-  if len(held["x"]) == 0:
+  y = np.asarray(held["y"])
+  if len(held["x"]) == 0 or (y.dtype.kind in "iu" and (y < 0).all()):  # empty, or held-out files without labels
     split_name, held = "val", dataset.val
   pick = _select(len(held["x"]), parity_examples, seed)
   to_input = exportable.to_input or (lambda x: x)
