@@ -38,6 +38,7 @@ def train(*, early_stopping=None, plateau=None, **overrides) -> ml_collections.C
       "monitor": "val_loss",  # metric the controllers and best weights follow
       "mode": "min",  # min | max
       "checkpoint_every": 1,  # epochs between checkpoints (the last epoch is always saved)
+      "ensemble": 1,  # networks per run (seeds seed..seed+N-1, trained together; mean probabilities)
   }, overrides, "config.train")
   group.early_stopping = _with({
       "enabled": True,
