@@ -14,8 +14,10 @@ import datetime
 import pathlib
 import sys
 
-from absl import app, flags
+from absl import flags
 from ml_collections import config_flags
+
+from research import cli
 
 _CONFIG = config_flags.DEFINE_config_file("config", None, "Experiment config file.", lock_config=True)
 _VARY = flags.DEFINE_multi_string("vary", None, "field=value1,value2 (repeatable).")
@@ -44,4 +46,4 @@ def main(argv):
 
 if __name__ == "__main__":
   flags.mark_flags_as_required(["config", "vary"])
-  app.run(lambda argv: sys.exit(main(argv)))
+  cli.run(main)

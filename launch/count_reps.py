@@ -18,7 +18,9 @@ import json
 import pathlib
 import sys
 
-from absl import app, flags, logging
+from absl import flags, logging
+
+from research import cli
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "Trained run folder (launch/train.py --config configs/tcn.py).")
 _INPUT = flags.DEFINE_string("input", None, "Recording .npz with angles (T, 25) and fps.")
@@ -70,4 +72,4 @@ def main(argv):
 
 if __name__ == "__main__":
   flags.mark_flags_as_required(["workdir", "input"])
-  app.run(lambda argv: sys.exit(main(argv)))
+  cli.run(main)

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import sys
 
-from absl import app, flags, logging
+from absl import flags, logging
+
+from research import cli
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "A trained run's folder.", required=True)
 _QUANTIZE = flags.DEFINE_list("quantize", ["none"], "none | dynamic | float16 | int8 (comma list).")
@@ -59,4 +61,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  app.run(lambda argv: sys.exit(main(argv)))
+  cli.run(main)

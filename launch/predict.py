@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import sys
 
-from absl import app, flags, logging
+from absl import flags, logging
+
+from research import cli
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "Trained run folder.")
 _INPUT = flags.DEFINE_string("input", None, "Input file or folder (see above).")
@@ -69,4 +71,4 @@ def main(argv):
 
 if __name__ == "__main__":
   flags.mark_flags_as_required(["workdir", "input"])
-  app.run(lambda argv: sys.exit(main(argv)))
+  cli.run(main)

@@ -13,8 +13,10 @@ import datetime
 import pathlib
 import sys
 
-from absl import app, flags
+from absl import flags
 from ml_collections import config_flags
+
+from research import cli
 
 _CONFIG = config_flags.DEFINE_config_file("config", None, "Experiment config file.", lock_config=True)
 _BASELINE = config_flags.DEFINE_config_file("baseline", "configs/random_forest.py",
@@ -49,4 +51,4 @@ def main(argv):
 
 if __name__ == "__main__":
   flags.mark_flag_as_required("config")
-  app.run(lambda argv: sys.exit(main(argv)))
+  cli.run(main)

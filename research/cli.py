@@ -1,0 +1,77 @@
+"""What every launch script shares: flag parsing that ends in one line, not a traceback.
+
+`run(main)` replaces `absl.app.run(main)`: a missing config file, an unknown
+variant, a misspelt `--config.key` or a value of the wrong type is reported as
+`error: ...` on stderr with what to do, and the script exits with status 2;
+`main`'s own errors are the script's to report (exit 1).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+
+from absl import app, flags
+
+
+def _config_paths(argv) -> dict[str, str]:
+  """{flag name: 'file[:variant]'} of the config-file flags on the command line."""
+  found = {}
+  for name in ("config", "baseline"):
+    for i, arg in enumerate(argv):
+      if arg.startswith(f"--{name}="):
+        found[name] = arg.split("=", 1)[1]
+      elif arg == f"--{name}" and i + 1 < len(argv):
+        found[name] = argv[i + 1]
+  return found
+
+
+def _misspelt_override(argv) -> str | None:
+  """The first `--config.a.b=...` whose field the config does not have, explained."""
+  from research import config_file
+  paths = _config_paths(argv)
+  for arg in argv:
+    match = re.match(r"--(config|baseline)\.([\w.]+)", arg)
+    if not match or match.group(1) not in paths:
+      continue
+    node, dotted = config_file.load(paths[match.group(1)]), match.group(2)
+    for part in dotted.split("."):
+      if not hasattr(node, "keys") or part not in node:
+        valid = sorted(node.keys()) if hasattr(node, "keys") else []
+        return (f"--{match.group(1)}.{dotted}: the config has no field {part!r} there; valid: {valid}. "
+                f"Check the spelling (see {paths[match.group(1)].split(':')[0]}).")
+      node = node[part]
+  return None
+
+
+def _explain(error: BaseException, argv) -> str:
+  text = str(error)
+  paths = _config_paths(argv)
+  if isinstance(error, OSError) or "No such file or directory" in text:
+    missing = ", ".join(p.split(":")[0] for p in paths.values()) or text
+    return f"cannot load the config file {missing}: no such file. Give a path like configs/tcn.py."
+  if isinstance(error, (AttributeError, KeyError)):
+    return _misspelt_override(argv) or text.strip()
+  lines = [line.strip() for line in text.splitlines() if line.strip()]
+  causes = [line for line in lines if re.match(r"^\w+(Error|Exception): ", line)]
+  message = causes[-1].split(": ", 1)[1] if causes else (lines[-1] if lines else repr(error))
+  return message
+
+
+def parse_flags(argv):
+  """absl's parse with every configuration error as one line and exit status 2."""
+  try:
+    rest = flags.FLAGS(argv)
+    for name in ("config", *_config_paths(argv)):  # config_flags defers a load error to the first use
+      value = getattr(flags.FLAGS, name) if name in flags.FLAGS else None
+      if value is not None:
+        getattr(value, "keys")
+    return rest
+  except (flags.Error, OSError, AttributeError, KeyError, ValueError, TypeError) as error:
+    print(f"error: {_explain(error, argv)}", file=sys.stderr)
+    sys.exit(2)
+
+
+def run(main) -> None:
+  """`app.run(main)` with `parse_flags`; `main(argv)` returns the exit status."""
+  app.run(lambda argv: sys.exit(main(argv)), flags_parser=parse_flags)
