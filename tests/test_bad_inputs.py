@@ -380,6 +380,8 @@ SEMG_CASES = [
          ("w.npz", "must run 0..C-1", "missing e.g. [1]", "Renumber them")),
     Case("semg-npz-domain-length", _semg_npz_case(x=W, y=np.arange(20) % 2, domain=np.array(["L3"] * 5)),
          ("w.npz", "'domain' must give one value per window", "(20,)")),
+    Case("semg-npz-too-few-windows", _semg_npz_case(x=W[:2], y=np.array([0, 1])),
+         ("w.npz", "1 examples are too few for a 20% validation split", "add data")),
     Case("semg-npz-x-text", _semg_npz_case(x=np.array([["a"] * 64] * 20), y=np.arange(20) % 2),
          ("w.npz", "'x' must hold numbers")),
     Case("semg-manifest-parent-path", _manifest_case([["../outside.npy", "fist"], ["a.npy", "open"]]),
