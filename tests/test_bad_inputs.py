@@ -4,7 +4,7 @@ Every case writes its input under a fresh folder and returns the call that must 
 checks the error type, that the message holds each expected part (the file or key, and what to
 do), and that the folder's files are byte for byte what they were before the call.
 
-Add a case: append `Case(id, make, parts)` to CASES (`make(folder) -> call`), or a
+Add a case: append `Case(id, make, parts)` to a list in CASES (`make(folder) -> call`), or a
 `CliCase(id, argv, parts)` to CLI_CASES for a launch script that must exit non-zero with a
 message and no traceback.
 """
@@ -26,7 +26,7 @@ import pytest
 from research import config_file
 from research import data as data_lib
 from research.data import DataError, DataNotFoundError
-from research.data import hht_files, keypoints, semg, workout
+from research.data import hht_files, inputs, keypoints, semg, workout
 from research.data.synthetic import workout as synthetic_workout
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -411,6 +411,41 @@ SEMG_CASES = [
 ]
 
 
+# --------------------------------------------------------------------------- prediction inputs
+
+
+def _inputs_case(write):
+  def make(folder):
+    target = write(folder)
+    return lambda: inputs.read_inputs(target)
+  return make
+
+
+def _frames_with_gap(folder):
+  for t in (0, 1, 3):
+    np.save(folder / f"{t}.npy", np.zeros(5))
+  return folder
+
+
+def _unreadable_npy(folder):
+  (folder / "seq.npy").write_bytes(b"\x93NUMPY broken")
+  return folder / "seq.npy"
+
+
+INPUT_CASES = [
+    Case("inputs-missing", _inputs_case(lambda f: f / "nothing"), ("nothing", "no such file or folder", "--input"),
+         DataNotFoundError),
+    Case("inputs-unreadable-npy", _inputs_case(_unreadable_npy), ("seq.npy", "cannot read as .npy", "numpy.save")),
+    Case("inputs-npz-without-x", _inputs_case(lambda f: _npz(f, "in.npz", a=np.zeros((3, 2)), b=np.zeros(2))),
+         ("in.npz", "needs an array named 'x'", "['a', 'b']")),
+    Case("inputs-4d-array", _inputs_case(lambda f: _npz(f, "in.npz", x=np.zeros((2, 3, 4, 5)))),
+         ("in.npz", "(frames, features) or (sequences, frames, features)", "(2, 3, 4, 5)")),
+    Case("inputs-frame-gap", _inputs_case(_frames_with_gap), ("numbered 0..n-1 without gaps", "rename the frames")),
+    Case("inputs-text-array", _inputs_case(lambda f: _npz(f, "in.npz", x=np.array([["a", "b"]]))),
+         ("in.npz", "inputs must be numbers", "<U1")),
+]
+
+
 def _write_bad_manifest(folder, text):
   make = _manifest_case(GOOD_ROWS)
   call = make(folder)
@@ -418,7 +453,7 @@ def _write_bad_manifest(folder, text):
   return call
 
 
-CASES = NPZ_CASES + TS_CASES + KEYPOINT_CASES + WORKOUT_CASES + HHT_CASES + SEMG_CASES
+CASES = NPZ_CASES + TS_CASES + KEYPOINT_CASES + WORKOUT_CASES + HHT_CASES + SEMG_CASES + INPUT_CASES
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
