@@ -9,9 +9,6 @@ CORE = [
     "orbax-checkpoint>=0.11",
     "numpy>=1.26",
     "scikit-learn>=1.5",
-    "tensorflow-datasets>=4.9.9",
-    "array-record>=0.8",
-    "importlib_resources>=6",  # tfds needs it for builders defined outside its own packages
     "matplotlib>=3.8",
     "ml-collections>=1.0",
     "absl-py>=2.1",
@@ -30,7 +27,9 @@ setuptools.setup(
     install_requires=CORE,
     extras_require={
         "export": ["tensorflow-cpu>=2.18", "ai-edge-litert>=1.2"],
-        "test": ["pytest>=8", "pytest-xdist>=3.5"],
-        "bench": ["torch==2.13.0"],
+        "test": ["pytest>=8", "pytest-xdist>=3.5", "hypothesis>=6.100"],
+        # tensorflow-datasets: benchmarks/data_cache.py's array_record comparison (importlib_resources:
+        # tfds needs it for builders defined outside its own packages).
+        "bench": ["torch==2.13.0", "tensorflow-datasets>=4.9.9", "array-record>=0.8", "importlib_resources>=6"],
     },
 )

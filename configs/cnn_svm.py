@@ -13,7 +13,8 @@ and reported on the 20% validation split.
 Run:   python launch/train.py --config configs/cnn_svm.py --workdir runs/cnn_svm
 Own:   --config.data.path=data/hht (e.g. python launch/make_data.py hht --out data/hht)
        python launch/predict.py --workdir runs/cnn_svm --input data/hht/BICEPS_test_001.npz
-Time:  the synthetic files once, ~12 s CPU (188 files through the real HHT). The random-encoder run
+Time:  the synthetic files once, ~12 s CPU (188 files through the real HHT; 51 s wall measured on a
+       shared 2-core machine at load 9, then 1.4 s per load from the cache). The random-encoder run
        (--config.train.epochs=0: the head on the untrained encoder) takes ~30 s CPU at 256 x 256. Training the
        encoder at 256 x 256 was not measured (estimate from the forward pass: 1-2 min
        CPU per epoch); at --config.data.image_size=64 an
@@ -22,7 +23,8 @@ Reach: measured on the synthetic set (36 validation files, chance 1/6): SVM on t
        random 256 x 256 encoder 0.72 [0.56, 0.84]; SVM on the encoder trained 40
        epochs at 64 x 64 0.75 [0.59, 0.86] (softmax head 0.72). In the trained run
        every error is a male/female confusion (overlapping spectra by design).
-Smoke: --config configs/cnn_svm.py:smoke (32 x 32 images, narrow encoder, 2 epochs).
+Smoke: --config configs/cnn_svm.py:smoke (33 synthetic 32 x 32 files, made in ~7 s on that loaded
+       machine; narrow encoder, 2 epochs).
 
 Where the seed was silent: kernel 4 / padding 1 (exact halving), InstanceNorm without
 affine (PyTorch's default), LeakyReLU 0.2; Adam 1e-3; images divided by their mean and

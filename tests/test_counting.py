@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import pathlib
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -193,3 +196,37 @@ def test_counting_settings_come_from_the_config_and_are_checked():
     counting.settings({**settings, "height": 1.5})
   with pytest.raises(ValueError, match="whole number of frames"):
     counting.settings({**settings, "min_spacing": 2.5})
+
+
+def test_count_recording_with_a_predict_function(tmp_path):
+  """An oracle predict function (true labels, Gaussian bumps at the true starts) counts every set
+  right; count_recording needs no training code, only the function."""
+  from research.data import workout
+  from research.data.synthetic import workout as synthetic_workout
+  from research.evaluation import count_recording
+
+  (path,) = synthetic_workout.generate(str(tmp_path), sessions=1, seed=5, sets_per_exercise=1, min_reps=3,
+                                       max_reps=5)
+  recording = workout.read_recording(path)
+  window, stride, frames = 30, 5, len(recording.angles)
+  target_T = workout.rep_start_target(frames, recording.rep_starts, 4.0)
+  x_NWF, starts = workout.input_windows(recording.angles, window, stride)
+
+  def oracle(split):
+    np.testing.assert_allclose(split["x"], x_NWF)  # the recording's windows, in order
+    centre = starts + window // 2
+    return {"probs": np.eye(5)[recording.exercise[centre]], "seg_prob": target_T[starts[:, None] + np.arange(window)]}
+
+  meta = {"window": window, "sampling_rate": 30.0, "class_names": list(workout.CLASS_NAMES), "none_class": "none"}
+  result, traces = count_recording.count_recording(oracle, meta, recording, stride=stride,
+                                                   counting_config=EVAL["counting"])
+  truth = [t["true_count"] for t in result["truth"]]
+  assert [t["counted"] for t in result["truth"]] == truth and sum(truth) == len(recording.rep_starts)
+  assert result["truth_metrics"]["mae"] == 0.0 and len(traces["seg_prob"]) == frames
+  with pytest.raises(ValueError, match="recorded at 30 fps"):
+    count_recording.count_recording(oracle, {**meta, "sampling_rate": 25.0}, recording, stride=stride,
+                                    counting_config=EVAL["counting"])
+  imports = subprocess.run([sys.executable, "-c", "import sys, research.evaluation.count_recording; "
+                            "print('research.train' in sys.modules)"], capture_output=True, text=True,
+                           cwd=_ROOT, env={**os.environ, "PYTHONPATH": str(_ROOT)})
+  assert imports.stdout.strip() == "False", imports.stderr

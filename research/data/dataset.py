@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import math
 from typing import Any
 
 import numpy as np
 from sklearn import model_selection
+
+from research.data.errors import DataError
 
 Split = dict[str, np.ndarray]
 SPLITS = ("train", "val", "test")
@@ -81,6 +84,27 @@ def random_split(split: Split, fraction: float, seed: int,
       index, test_size=fraction, random_state=seed,
       stratify=split["y"] if stratify else None)
   return take(split, np.sort(rest)), take(split, np.sort(held))
+
+
+def can_stratify(y, fraction: float) -> bool:
+  """Whether scikit-learn can split off `fraction` stratified by `y`: every class twice, and both
+  parts at least as large as the number of classes."""
+  n = len(y)
+  held = math.ceil(fraction * n)
+  counts = np.bincount(np.asarray(y).astype(np.int64)) if n else np.zeros(0, np.int64)
+  present = counts[counts > 0]
+  return bool(len(present) > 1 and present.min() >= 2 and min(held, n - held) >= len(present))
+
+
+def stratified_if_possible(split: Split, fraction: float, seed: int, where: str = "data",
+                           what: str = "held-out") -> tuple[Split, Split]:
+  """`random_split`, stratified by `y` whenever `can_stratify`; DataError when a part would be empty."""
+  n = len(split["y"])
+  held = math.ceil(fraction * n)
+  if not 0 < fraction < 1 or held < 1 or n - held < 1:
+    raise DataError(f"{where}: {n} examples are too few for a {fraction:.0%} {what} split (both parts need "
+                    "an example); add data or change the fraction", "too_few_examples")
+  return random_split(split, fraction, seed, stratify=can_stratify(split["y"], fraction))
 
 
 def split_seed(data_config, seed: int) -> int:

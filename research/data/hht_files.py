@@ -222,9 +222,9 @@ def load(cfg, seed: int) -> dataset_lib.Dataset:
   if np.count_nonzero(counts) < 2:
     raise DataError(f"{folder}: every training file is of class {CLASS_NAMES[int(labels[0])]!r}; a "
                     "classifier needs files of at least two classes", "single_class")
-  stratify = bool(counts[counts > 0].min() >= 2)
-  train, val = dataset_lib.random_split(everything, cfg.val_fraction, dataset_lib.split_seed(cfg, seed),
-                                        stratify=stratify)
+  train, val = dataset_lib.stratified_if_possible(everything, cfg.val_fraction, dataset_lib.split_seed(cfg, seed),
+                                                  str(folder), "validation")
+  stratify = dataset_lib.can_stratify(labels, cfg.val_fraction)
   test = {"x": read_inputs(held_out, cfg), "y": np.full(len(held_out), -1, np.int32),
           "file_index": np.arange(len(held_out), dtype=np.int32)}
   meta = {
@@ -237,6 +237,6 @@ def load(cfg, seed: int) -> dataset_lib.Dataset:
       "files": files,
       "test_files": [p.name for p in held_out],
       "skipped": skipped,
-      "split": "stratified" if stratify else "random (a class has fewer than 2 files)",
+      "split": "stratified" if stratify else "random (too few files per class to stratify)",
   }
   return dataset_lib.Dataset(train=train, val=val, test=test, meta=meta)

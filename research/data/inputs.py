@@ -14,44 +14,61 @@ import pathlib
 import numpy as np
 
 from research.data import sequences as seq_lib
+from research.data.errors import DataError, DataNotFoundError
 
 ARRAY_SUFFIXES = (".npy", ".npz")
 
 
 def _frames_folder(folder: pathlib.Path) -> list[pathlib.Path] | None:
   """The frame files of a sequence folder, in order; None if `folder` is not one."""
-  numbered = sorted((int(p.stem), p) for p in folder.glob("*.npy") if p.stem.isdigit())
+  numbered = sorted((int(p.stem), p) for p in folder.glob("*.npy") if p.stem.isascii() and p.stem.isdigit())
   if not numbered:
     return None
-  first = np.load(numbered[0][1], mmap_mode="r", allow_pickle=False)
-  if first.ndim != 1:
+  if _load(numbered[0][1]).ndim != 1:
     return None
   if [n for n, _ in numbered] != list(range(len(numbered))):
-    raise ValueError(f"{folder}: frame files must be numbered 0..n-1 without gaps; found "
-                     f"{[n for n, _ in numbered][:10]}...")
+    raise DataError(f"{folder}: frame files must be numbered 0..n-1 without gaps; found "
+                    f"{[n for n, _ in numbered][:10]}...; rename the frames or record the sequence again",
+                    "missing_frames")
   return [p for _, p in numbered]
+
+
+def _load(path: pathlib.Path) -> np.ndarray:
+  """One `.npy` array; DataError for a file numpy cannot read without pickle."""
+  try:
+    return np.load(path, allow_pickle=False)
+  except Exception as error:  # noqa: BLE001 - any unreadable file gets the same message
+    raise DataError(f"{path}: cannot read as .npy ({error}); save frames with numpy.save and numbers only",
+                    "unreadable") from error
 
 
 def _read_array_file(path: pathlib.Path) -> list[tuple[str, np.ndarray]]:
   if path.suffix == ".npz":
-    with np.load(path, allow_pickle=False) as f:
-      if "x" in f.files:
-        array = f["x"]
-      elif len(f.files) == 1:
-        array = f[f.files[0]]
-      else:
-        raise ValueError(f"{path}: an .npz input needs an array named 'x' (or exactly one array); "
-                         f"found {f.files}")
+    try:
+      with np.load(path, allow_pickle=False) as f:
+        arrays = {key: f[key] for key in f.files}
+    except Exception as error:  # noqa: BLE001 - any unreadable file gets the same message
+      raise DataError(f"{path}: cannot read as .npz ({error}); save inputs with numpy.savez(path, x=...)",
+                      "unreadable") from error
+    if "x" in arrays:
+      array = arrays["x"]
+    elif len(arrays) == 1:
+      array = next(iter(arrays.values()))
+    else:
+      raise DataError(f"{path}: an .npz input needs an array named 'x' (or exactly one array); "
+                      f"found {sorted(arrays)}", "missing_x")
   else:
-    array = np.load(path, allow_pickle=False)
+    array = _load(path)
+  if array.dtype.kind not in "fiu":
+    raise DataError(f"{path}: inputs must be numbers; found dtype {array.dtype}", "wrong_dtype")
   if array.ndim == 1:
     array = array[None, :]  # a single frame
   if array.ndim == 2:
     return [(str(path), array)]
   if array.ndim == 3:
     return [(f"{path}[{i}]", a) for i, a in enumerate(array)]
-  raise ValueError(f"{path}: expected (frames, features) or (sequences, frames, features); "
-                   f"found shape {array.shape}")
+  raise DataError(f"{path}: expected (frames, features) or (sequences, frames, features); "
+                  f"found shape {array.shape}", "wrong_shape")
 
 
 def read_inputs(path) -> list[tuple[str, np.ndarray]]:
@@ -59,20 +76,26 @@ def read_inputs(path) -> list[tuple[str, np.ndarray]]:
   path = pathlib.Path(path)
   if path.is_file():
     if path.suffix not in ARRAY_SUFFIXES:
-      raise ValueError(f"{path}: expected a .npy or .npz file, or a folder")
+      raise DataError(f"{path}: expected a .npy or .npz file, or a folder", "wrong_format")
     return _read_array_file(path)
   if not path.is_dir():
-    raise FileNotFoundError(f"{path}: no such file or folder")
+    raise DataNotFoundError(f"{path}: no such file or folder; check --input")
   frames = _frames_folder(path)
   if frames is not None:
-    return [(str(path), np.stack([np.load(p, allow_pickle=False) for p in frames]))]
+    rows = [_load(p) for p in frames]
+    if len({r.shape for r in rows}) > 1 or rows[0].dtype.kind not in "fiu":
+      raise DataError(f"{path}: frames must hold equally long numeric vectors; found shapes "
+                      f"{sorted({r.shape for r in rows})[:3]}", "wrong_shape")
+    return [(str(path), np.stack(rows))]
   found = []
-  children = sorted(path.iterdir(), key=lambda p: (not p.stem.isdigit(), int(p.stem) if p.stem.isdigit() else 0, p.name))
+  number = lambda p: int(p.stem) if p.stem.isascii() and p.stem.isdigit() else None
+  children = sorted(path.iterdir(), key=lambda p: (number(p) is None, number(p) or 0, p.name))
   for child in children:
     if child.is_dir() or child.suffix in ARRAY_SUFFIXES:
       found += read_inputs(child)
   if not found:
-    raise ValueError(f"{path}: no sequence folder, .npy or .npz file found in it")
+    raise DataError(f"{path}: no sequence folder, .npy or .npz file found in it; point --input at "
+                    "recorded sequences", "empty")
   return found
 
 
@@ -92,7 +115,7 @@ def prepare_sequence(x_TF: np.ndarray, meta: dict, name: str = "input") -> np.nd
   """One raw sequence -> the (T, F) features the model takes (groups, missing values, z-score)."""
   x_TF = np.asarray(x_TF, np.float32)
   if x_TF.ndim != 2:
-    raise ValueError(f"{name}: expected (frames, features); found shape {x_TF.shape}")
+    raise DataError(f"{name}: expected (frames, features); found shape {x_TF.shape}", "wrong_shape")
   layout = meta.get("feature_layout") or {}
   expected = int(meta.get("num_features") or layout.get("num_features") or meta["input_shape"][-1])
   found = x_TF.shape[1]
@@ -101,11 +124,11 @@ def prepare_sequence(x_TF: np.ndarray, meta: dict, name: str = "input") -> np.nd
     index, _ = keypoints.select_groups(layout["keypoint_groups"])
     x_TF = x_TF[:, index]
   elif found != expected:
-    raise ValueError(f"{name}: {found} values per frame, but this model expects {layout_text(meta)}. "
-                     f"Record the input with the same keypoint layout the model was trained on.")
-  x_TF, _, _ = seq_lib.fill_missing(x_TF)
+    raise DataError(f"{name}: {found} values per frame, but this model expects {layout_text(meta)}. "
+                    f"Record the input with the same keypoint layout the model was trained on.", "wrong_shape")
+  x_TF, _, _ = seq_lib.fill_missing(x_TF, name)
   if len(x_TF) == 0:
-    raise ValueError(f"{name}: no frame with any value")
+    raise DataError(f"{name}: no frame with any value; record the sequence again", "empty")
   if meta.get("standardize"):
     x_TF = seq_lib.standardize(x_TF[None], None, meta["standardize"])[0]
   return x_TF
@@ -114,7 +137,7 @@ def prepare_sequence(x_TF: np.ndarray, meta: dict, name: str = "input") -> np.nd
 def prepare(named: list[tuple[str, np.ndarray]], meta: dict) -> dict[str, np.ndarray]:
   """Several raw sequences -> {'x': (N, T, F), 'mask': (N, T)} padded to the longest."""
   if not named:
-    raise ValueError("no input sequences")
+    raise DataError("no input sequences; point --input at a sequence folder, .npy or .npz", "empty")
   x, mask = seq_lib.pad([prepare_sequence(x_TF, meta, name) for name, x_TF in named])
   return {"x": x, "mask": mask}
 

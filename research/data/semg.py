@@ -324,12 +324,6 @@ def normalize_windows(x, mode: str, recording=None, where: str = "config.data.no
 # --------------------------------------------------------------------------- loader
 
 
-def _stratified(split, fraction, seed):
-  counts = np.bincount(split["y"])
-  stratify = len(counts[counts > 0]) > 1 and counts[counts > 0].min() >= 2
-  return dataset_lib.random_split(split, fraction, seed, stratify=stratify)
-
-
 def arrays_from_config(cfg) -> dict:
   """The windows `config.data` points at (npz, recordings folder) or synthesizes."""
   path = cfg.path
@@ -385,14 +379,14 @@ def load(cfg, seed: int) -> dataset_lib.Dataset:
                          f"set data.source_domain/target_domain, or target_domain='' for no transfer split")
     source = dataset_lib.take(pool, pool["domain"] == domain_names.index(cfg.source_domain))
     test = dataset_lib.take(pool, pool["domain"] == domain_names.index(cfg.target_domain))
-    train, val = _stratified(source, cfg.val_fraction, split_seed)
+    train, val = dataset_lib.stratified_if_possible(source, cfg.val_fraction, split_seed, where, "validation")
     meta.update(split="transfer", source_domain=cfg.source_domain, target_domain=cfg.target_domain)
   else:
     if cfg.source_domain and "domain" in pool and cfg.source_domain in domain_names:
       pool = dataset_lib.take(pool, pool["domain"] == domain_names.index(cfg.source_domain))
       meta["source_domain"] = cfg.source_domain
-    rest, test = _stratified(pool, cfg.test_fraction, split_seed)
-    train, val = _stratified(rest, cfg.val_fraction, split_seed)
+    rest, test = dataset_lib.stratified_if_possible(pool, cfg.test_fraction, split_seed, where, "test")
+    train, val = dataset_lib.stratified_if_possible(rest, cfg.val_fraction, split_seed, where, "validation")
     meta["split"] = "stratified"
   only_test = sorted(set(test["y"].tolist()) - set(train["y"].tolist()))
   if only_test:
