@@ -1,8 +1,8 @@
 """Counting repetitions in one whole recording with a trained workout tracker.
 
-    predict_fn = functools.partial(research.train.predict_arrays, run)   # split dict -> outputs dict
-    result, traces = count_recording(predict_fn, run.meta, recording, stride=5,
-                                     counting=run.config.eval.counting)
+    run = research.train.load_run(workdir)   # run.predict: split dict -> outputs dict
+    result, traces = count_recording(run.predict, run.meta, recording, stride=5,
+                                     counting_config=run.config.eval.counting)
 
 The recording is cut into the run's windows, `predict_fn` gives per-window class
 probabilities and per-frame start probabilities, and `counting.analyse_windows` stitches
