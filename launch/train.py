@@ -36,15 +36,12 @@ def main(argv):
 
   config = _CONFIG.value
   workdir = pathlib.Path(_WORKDIR.value or default_workdir(flags.FLAGS["config"].config_filename))
+  flags.FLAGS.workdir = str(workdir)  # The resume command names it.
   try:
     report = fit(config, augment.prepare_dataset(config, load_dataset(config)), workdir)
   except (ResearchError, ValueError, FileNotFoundError) as error:
     print(f"error: {error}", file=sys.stderr)
     return 1
-  except KeyboardInterrupt:
-    print(f"Interrupted. The last finished epoch is checkpointed in {workdir}; run the same "
-          f"command with --workdir {workdir} to resume.", file=sys.stderr)
-    return 130
   print((workdir / "report.md").read_text())
   print(f"Workdir: {workdir}")
   return 0 if report else 1

@@ -9,6 +9,7 @@ variant, a misspelt `--config.key` or a value of the wrong type is reported as
 from __future__ import annotations
 
 import re
+import shlex
 import sys
 
 from absl import app, flags
@@ -72,6 +73,31 @@ def parse_flags(argv):
     sys.exit(2)
 
 
+def resume_command() -> str:
+  """The command line that continues this one (with the --workdir it chose, if it has one)."""
+  args = sys.argv[1:]
+  workdir = getattr(flags.FLAGS, "workdir", None) if "workdir" in flags.FLAGS else None
+  if workdir and not any(a == "--workdir" or a.startswith("--workdir=") for a in args):
+    args.append(f"--workdir={workdir}")
+  return shlex.join(["python", sys.argv[0], *args])
+
+
+def _guarded(main, argv) -> int:
+  from research.train import interrupt
+  try:
+    return main(argv)
+  except interrupt.Interrupted as error:
+    print(f"stopped: {error}\nResume with: {resume_command()}", file=sys.stderr)
+    return 128 + error.signal_number
+  except KeyboardInterrupt:
+    print(f"stopped at once: every checkpoint on disk is whole. Resume with: {resume_command()}", file=sys.stderr)
+    return 130
+
+
 def run(main) -> None:
-  """`app.run(main)` with `parse_flags`; `main(argv)` returns the exit status."""
-  app.run(lambda argv: sys.exit(main(argv)), flags_parser=parse_flags)
+  """`app.run(main)` with `parse_flags`; `main(argv)` returns the exit status.
+
+  A training interrupted by SIGTERM/SIGINT exits 128 + the signal's number, printing
+  the command that resumes it.
+  """
+  app.run(lambda argv: sys.exit(_guarded(main, argv)), flags_parser=parse_flags)

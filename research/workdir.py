@@ -130,3 +130,16 @@ def start(workdir, config, groups=IDENTITY_GROUPS) -> pathlib.Path:
     raise WorkdirError(f"--workdir {workdir} is not writable ({error.strerror}); choose a folder "
                        "you can write to") from error
   return workdir
+
+
+def check_data(workdir, meta: dict) -> None:
+  """Refuses a workdir whose dataset.json records other data (its `fingerprint`) than `meta`."""
+  path = pathlib.Path(workdir) / "dataset.json"
+  if not path.exists():
+    return
+  old = read_json(path).get("fingerprint")
+  if old is not None and old != meta.get("fingerprint"):
+    raise WorkdirError(
+        f"{workdir} was trained on other data: the loaded splits' fingerprint {meta.get('fingerprint', '')[:12]}... "
+        f"differs from {old[:12]}... in {path} (a data file changed under the same path?). Choose a new "
+        "--workdir, or restore the data the run was trained on.")

@@ -57,6 +57,8 @@ def conditions(config, vary) -> list[tuple[str, object]]:
 def run_condition(cfg, seeds: list[int], directory=None, log=print) -> dict:
   """Trains one condition for every seed and scores it on config.eval.split."""
   dataset = load_dataset(cfg)
+  if directory is not None:
+    directory = common.study_dir(pathlib.Path(directory).parent, pathlib.Path(directory).name, cfg, dataset)
   split_name = cfg.eval.split
   split = dataset.split(split_name)
   names = dataset.meta.get("class_names") or []
@@ -92,8 +94,8 @@ def run_ablation(config, vary_specs: list[str], workdir, seeds: int = 1, log=pri
   for index, (label, cfg) in enumerate(conditions(config, vary)):
     if log:
       log(f"condition {label}")
-    directory = common.study_dir(workdir / "conditions", str(index), cfg)
-    rows.append({"condition": label, **run_condition(cfg, seed_list, directory, log=log)})
+    rows.append({"condition": label,
+                 **run_condition(cfg, seed_list, workdir / "conditions" / str(index), log=log)})
   base = rows[0]
   metric = base["metric"]
   for row in rows:

@@ -42,10 +42,14 @@ def fit_predict(config, meta: dict, specs: list, evaluate: list[dict[str, dict]]
   return trained, outputs
 
 
-def study_dir(workdir, name: str, config) -> pathlib.Path:
-  """workdir/<name>: one trained configuration of a study; refuses one trained with another config."""
-  directory = pathlib.Path(workdir) / name
-  workdir_lib.start(directory, config, groups=None)
+def study_dir(workdir, name: str, config, dataset=None) -> pathlib.Path:
+  """workdir/<name>: one trained configuration of a study; refuses one trained with another config
+  (or, given `dataset`, other data)."""
+  directory = workdir_lib.start(pathlib.Path(workdir) / name, config, groups=None)
+  if dataset is not None:
+    fingerprint = {"fingerprint": dataset.fingerprint()}
+    workdir_lib.check_data(directory, fingerprint)
+    workdir_lib.write_json_atomic(directory / "dataset.json", fingerprint)
   return directory
 
 

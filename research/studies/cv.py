@@ -144,7 +144,7 @@ def run_cv(config, dataset: dataset_lib.Dataset, workdir, baseline_config=None, 
   for cfg in [config] + ([baseline_config] if baseline_config is not None else []):
     name = common.model_name(cfg)
     name = name if name not in models else f"{name} ({len(models) + 1})"
-    directory = common.study_dir(workdir, name.replace("/", "_"), cfg)
+    directory = common.study_dir(workdir, name.replace("/", "_"), cfg, dataset)
     trained, outputs = common.fit_predict(
         cfg, meta, _fold_specs(cfg, split, folds), [{"test": t} for t in tests],
         checkpoint_dir=directory / "checkpoints" if run_lib.has_network(cfg) else None, log=log)

@@ -48,7 +48,7 @@ def run_transfer(config, dataset: dataset_lib.Dataset, workdir, baseline_config=
   for cfg in [config] + ([baseline_config] if baseline_config is not None else []):
     name = common.model_name(cfg)
     network = run_lib.has_network(cfg)
-    directory = common.study_dir(workdir, name, cfg)
+    directory = common.study_dir(workdir, name, cfg, dataset)
     trained, outputs = common.fit_predict(
         cfg, meta, [RunSpec(seed=int(cfg.seed), train=dataset.train, val=dataset.val)], [evaluate],
         checkpoint_dir=directory / "checkpoints" if network else None,

@@ -15,12 +15,13 @@ import sys
 import numpy as np
 import tqdm
 
+from research import config_check
 from research import evaluation
 from research import heads as heads_lib
 from research import workdir as workdir_lib
 from research.data import dataset as dataset_lib
 from research.train import run as run_lib
-from research.train.multirun import RunSpec, TrainingError
+from research.train.multirun import RunSpec
 
 
 class _Recorder:
@@ -68,12 +69,11 @@ def fit(config, dataset: dataset_lib.Dataset, workdir) -> dict:
 
   Returns the report dict that is also written to report.json.
   """
+  config_check.validate(config, run_lib.has_network(config), run_lib.has_head(config))
   workdir = workdir_lib.start(workdir, config)
   meta = run_lib.dataset_meta(dataset)
+  workdir_lib.check_data(workdir, meta)
   workdir_lib.write_json_atomic(workdir / "dataset.json", meta)
-  if run_lib.has_network(config) and config.train.epochs < 1 and not run_lib.has_head(config):
-    raise TrainingError(f"config.train.epochs is {config.train.epochs}: a network without a head needs "
-                        "at least one epoch (0 epochs is for a head on an untrained encoder).")
   spec = RunSpec(seed=int(config.seed), train=dataset.train, val=dataset.val)
   recorder = _Recorder(workdir, config) if run_lib.has_network(config) else None
   try:

@@ -34,6 +34,7 @@ from research.models import build_model
 from research.tasks import build_task
 from research.train import checkpoint
 from research.train import engine
+from research.train import interrupt
 from research.train import optim
 from research.train import sampling
 
@@ -154,13 +155,16 @@ def train_many(config, meta: dict[str, Any], runs: list[RunSpec], *, checkpoint_
   last_saved = None
   if checkpoint_dir is not None:
     mgr = checkpoint.manager(checkpoint_dir, train_cfg.monitor, train_cfg.mode)
-    if mgr.latest_step() is not None:
-      state, saved = checkpoint.restore(mgr, mgr.latest_step(), state)
+    try:
+      restored = checkpoint.restore_latest(mgr, state, set_aside_broken=True)
+    except checkpoint.NoIntactCheckpointError as error:
+      raise TrainingError(str(error)) from error
+    if restored is not None:
+      state, saved, last_saved = restored
       if saved.get("seeds") != seeds:
         raise TrainingError(f"{checkpoint_dir} holds runs with seeds {saved.get('seeds')}, not {seeds}; "
                             "choose a new --workdir or restore the old settings")
       histories, stopped_at = saved["histories"], np.asarray(saved["stopped_at"], int)
-      last_saved = int(mgr.latest_step())
       if log:
         log(f"Resuming {checkpoint_dir} after epoch {last_saved}.")
 
@@ -181,39 +185,44 @@ def train_many(config, meta: dict[str, Any], runs: list[RunSpec], *, checkpoint_
 
   epoch = int(np.max(jax.device_get(state.epoch)))
   try:
-    while epoch < train_cfg.epochs:
-      was_stopped = np.asarray(state.controllers.stopped)
-      if was_stopped.all():
-        break
-      started = time.perf_counter()
-      state, metrics = run_epoch(state, train_data, val_data)
-      rows = jax.device_get(metrics)  # The one host sync of the epoch.
-      epoch += 1
-      bad = np.flatnonzero(rows["nonfinite_step"] >= 0)
-      if len(bad):
-        raise TrainingError(_nonfinite_message(epoch, rows, bad, runs, checkpoint_dir, last_saved))
-      if extra and eval_every and (epoch % eval_every == 0 or epoch == 1):
-        for name, data in extra.items():
-          values = jax.device_get(run_eval(state.variables(), data))
-          rows.update({f"{name}_{k}": v for k, v in values.items()})
-      seconds = time.perf_counter() - started
-      for r in np.flatnonzero(~was_stopped):
-        row = {"epoch": epoch, **{k: np.asarray(v[r]).item() for k, v in rows.items()}, "seconds": seconds}
-        histories[r].append(row)
-        if row["stopped"]:
-          stopped_at[r] = epoch
-      done = epoch >= train_cfg.epochs or bool(np.asarray(state.controllers.stopped).all())
-      if mgr is not None and (done or epoch % train_cfg.checkpoint_every == 0):
-        save(epoch)
-      if on_epoch:
-        on_epoch(histories)
-      if log and len(runs) > 1 and (epoch == 1 or epoch % 10 == 0):
-        active = int((~np.asarray(state.controllers.stopped)).sum())
-        monitor = np.asarray(rows[train_cfg.monitor])
-        log(f"epoch {epoch}: {active}/{len(runs)} runs active, {train_cfg.monitor} "
-            + " ".join(f"{v:.3f}" for v in monitor) + f" ({seconds:.2f}s)")
-    if mgr is not None and last_saved is None:
-      save(epoch)  # No epoch to train (epochs 0, or resumed at the end): keep the state all the same.
+    with interrupt.graceful() as stop:
+      while epoch < train_cfg.epochs:
+        was_stopped = np.asarray(state.controllers.stopped)
+        if was_stopped.all():
+          break
+        started = time.perf_counter()
+        state, metrics = run_epoch(state, train_data, val_data)
+        rows = jax.device_get(metrics)  # The one host sync of the epoch.
+        epoch += 1
+        bad = np.flatnonzero(rows["nonfinite_step"] >= 0)
+        if len(bad):
+          raise TrainingError(_nonfinite_message(epoch, rows, bad, runs, checkpoint_dir, last_saved))
+        if extra and eval_every and (epoch % eval_every == 0 or epoch == 1):
+          for name, data in extra.items():
+            values = jax.device_get(run_eval(state.variables(), data))
+            rows.update({f"{name}_{k}": v for k, v in values.items()})
+        seconds = time.perf_counter() - started
+        for r in np.flatnonzero(~was_stopped):
+          row = {"epoch": epoch, **{k: np.asarray(v[r]).item() for k, v in rows.items()}, "seconds": seconds}
+          histories[r].append(row)
+          if row["stopped"]:
+            stopped_at[r] = epoch
+        done = epoch >= train_cfg.epochs or bool(np.asarray(state.controllers.stopped).all())
+        if mgr is not None and (done or stop or epoch % train_cfg.checkpoint_every == 0):
+          save(epoch)
+        if on_epoch:
+          on_epoch(histories)
+        if log and len(runs) > 1 and (epoch == 1 or epoch % 10 == 0):
+          active = int((~np.asarray(state.controllers.stopped)).sum())
+          monitor = np.asarray(rows[train_cfg.monitor])
+          log(f"epoch {epoch}: {active}/{len(runs)} runs active, {train_cfg.monitor} "
+              + " ".join(f"{v:.3f}" for v in monitor) + f" ({seconds:.2f}s)")
+        if stop and not done:
+          saved = (f"epoch {epoch} is saved in {checkpoint_dir}; run the same command to resume"
+                   if mgr is not None else "nothing was saved (no checkpoint folder)")
+          raise interrupt.Interrupted(f"{stop.name} after epoch {epoch}: {saved}.", stop.signal_number)
+      if mgr is not None and last_saved is None:
+        save(epoch)  # No epoch to train (epochs 0, or resumed at the end): keep the state all the same.
   finally:
     if mgr is not None:
       mgr.wait_until_finished()

@@ -23,6 +23,7 @@ import jax.numpy as jnp
 import ml_collections
 import numpy as np
 
+from research import config_check
 from research import heads as heads_lib
 from research import workdir as workdir_lib
 from research.errors import ResearchError
@@ -198,6 +199,7 @@ def train_runs(config, meta: dict, specs: list[RunSpec], *, checkpoint_dir=None,
   Member m of a spec trains from seed spec.seed + m. The head is fitted on the
   spec's training split, for the best and (when they differ) the last weights.
   """
+  config_check.validate(config, has_network(config), has_head(config))
   count = members(config)
   base = Run(config=config, meta=meta, model=_model(config, meta), task=build_task(config.task, meta),
              num_members=count)
@@ -242,10 +244,14 @@ def load_run(workdir, best: bool = True) -> Run:
     like = jax.eval_shape(lambda: multirun.init_states(
         model, optimizer, np.zeros([1] + meta["input_shape"], np.float32), config.train.mode, seeds))
     mgr = checkpoint.manager(workdir / "checkpoints", config.train.monitor, config.train.mode)
-    if mgr.latest_step() is None:
-      raise TrainingError(f"{workdir / 'checkpoints'} holds no checkpoint; train the run first "
-                          f"(launch/train.py --workdir {workdir}).")
-    state, saved = checkpoint.restore(mgr, mgr.latest_step(), like)
+    try:
+      restored = checkpoint.restore_latest(mgr, like)
+    except checkpoint.NoIntactCheckpointError as error:
+      raise TrainingError(str(error)) from error
+    if restored is None:
+      raise TrainingError(f"{workdir / 'checkpoints'} holds no checkpoint: the run has not finished an "
+                          f"epoch yet. Train it first (launch/train.py --workdir {workdir}).")
+    state, saved, _ = restored
     variables = jax.device_get(state.variables(best=best and config.train.early_stopping.restore_best))
     if run.num_members == 1:
       variables = jax.tree_util.tree_map(lambda a: a[0], variables)
@@ -258,5 +264,6 @@ def load_run(workdir, best: bool = True) -> Run:
 
 
 def dataset_meta(dataset: dataset_lib.Dataset) -> dict:
-  """The dataset's meta as a run records it in dataset.json."""
-  return {**dataset.meta, "input_shape": list(dataset.train["x"].shape[1:]), "sizes": dataset.sizes()}
+  """The dataset's meta as a run records it in dataset.json, with the data's fingerprint."""
+  return {**dataset.meta, "input_shape": list(dataset.train["x"].shape[1:]), "sizes": dataset.sizes(),
+          "fingerprint": dataset.fingerprint()}
