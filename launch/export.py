@@ -30,6 +30,7 @@ _SPLIT = flags.DEFINE_enum("split", "test", ["train", "val", "test"], "Held-out 
 def main(argv):
   del argv
   logging.set_verbosity(logging.WARNING)
+  from research.errors import ResearchError
   from research.export import ops, pipeline, tflite
 
   bad = [mode for mode in _QUANTIZE.value if mode not in tflite.QUANTIZE_MODES]
@@ -44,7 +45,7 @@ def main(argv):
   except pipeline.NotExportableError as error:
     print(f"not exported: {error}", file=sys.stderr)
     return 1
-  except (ops.UnsupportedOpsError, ValueError, FileNotFoundError) as error:
+  except (ResearchError, ops.UnsupportedOpsError, ValueError, FileNotFoundError) as error:
     print(f"error: {error}", file=sys.stderr)
     return 1
   print(f"{result['model']} ({result['task']}), input {result['input']['shape']}, "

@@ -1,13 +1,15 @@
 """What every launch script shares: flag parsing that ends in one line, not a traceback.
 
 `run(main)` replaces `absl.app.run(main)`: a missing config file, an unknown
-variant, a misspelt `--config.key` or a value of the wrong type is reported as
-`error: ...` on stderr with what to do, and the script exits with status 2;
-`main`'s own errors are the script's to report (exit 1).
+variant, a misspelt `--config.key`, a value of the wrong type or out of range
+(research.config_check) is reported as `error: ...` on stderr with what to do,
+and the script exits with status 2; `main`'s own errors are the script's to
+report (exit 1).
 """
 
 from __future__ import annotations
 
+import pathlib
 import re
 import shlex
 import sys
@@ -49,7 +51,8 @@ def _explain(error: BaseException, argv) -> str:
   text = str(error)
   paths = _config_paths(argv)
   if isinstance(error, OSError) or "No such file or directory" in text:
-    missing = ", ".join(p.split(":")[0] for p in paths.values()) or text
+    files = [p.split(":")[0] for p in paths.values()]
+    missing = ", ".join(f for f in files if not pathlib.Path(f).is_file()) or text
     return f"cannot load the config file {missing}: no such file. Give a path like configs/tcn.py."
   if isinstance(error, (AttributeError, KeyError)):
     return _misspelt_override(argv) or text.strip()
@@ -67,6 +70,9 @@ def parse_flags(argv):
       value = getattr(flags.FLAGS, name) if name in flags.FLAGS else None
       if value is not None:
         getattr(value, "keys")
+    if "config" in flags.FLAGS and flags.FLAGS.config is not None:
+      from research.train.run import check_config  # Training fields, before any data is read.
+      check_config(flags.FLAGS.config)
     return rest
   except (flags.Error, OSError, AttributeError, KeyError, ValueError, TypeError) as error:
     print(f"error: {_explain(error, argv)}", file=sys.stderr)

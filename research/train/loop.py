@@ -15,7 +15,6 @@ import sys
 import numpy as np
 import tqdm
 
-from research import config_check
 from research import evaluation
 from research import heads as heads_lib
 from research import workdir as workdir_lib
@@ -69,7 +68,7 @@ def fit(config, dataset: dataset_lib.Dataset, workdir) -> dict:
 
   Returns the report dict that is also written to report.json.
   """
-  config_check.validate(config, run_lib.has_network(config), run_lib.has_head(config))
+  run_lib.check_config(config)
   workdir = workdir_lib.start(workdir, config)
   meta = run_lib.dataset_meta(dataset)
   workdir_lib.check_data(workdir, meta)

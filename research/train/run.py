@@ -42,6 +42,11 @@ class NotExportableError(ResearchError):
   """The run has no TFLite form; the message says why."""
 
 
+def check_config(config) -> None:
+  """The config's training fields, checked before any data is read (research.config_check)."""
+  config_check.validate(config, has_network(config), has_head(config))
+
+
 def has_network(config) -> bool:
   return config.model.get("name", "none") != "none"
 
@@ -199,7 +204,7 @@ def train_runs(config, meta: dict, specs: list[RunSpec], *, checkpoint_dir=None,
   Member m of a spec trains from seed spec.seed + m. The head is fitted on the
   spec's training split, for the best and (when they differ) the last weights.
   """
-  config_check.validate(config, has_network(config), has_head(config))
+  check_config(config)
   count = members(config)
   base = Run(config=config, meta=meta, model=_model(config, meta), task=build_task(config.task, meta),
              num_members=count)
