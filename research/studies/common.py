@@ -149,16 +149,19 @@ def pooled(labels, per_example: list[np.ndarray], probs: list[np.ndarray] | None
 
 
 def bar_plot(path, labels, means, stds, baseline, title, ylabel="accuracy", baseline_name="chance"):
-  """Bars of mean +- std with the trivial baseline as a dashed line."""
-  import matplotlib
-  matplotlib.use("Agg")
-  from matplotlib import pyplot as plt
+  """Bars of mean +- std with the trivial baseline as a dashed line; labels drawn as written."""
   from research.evaluation import plots
+  return plots.literal_text(_bar_plot)(path, labels, means, stds, baseline, title, ylabel, baseline_name)
+
+
+def _bar_plot(path, labels, means, stds, baseline, title, ylabel, baseline_name):
+  from research.evaluation import plots  # sets the Agg backend before pyplot
+  from matplotlib import pyplot as plt
   fig, ax = plt.subplots(figsize=(max(4, 1.3 * len(labels)), 3.2))
   ax.bar(range(len(labels)), means, yerr=stds, capsize=5, color="#4c72b0")
   ax.axhline(baseline, color="k", ls="--", lw=1, label=f"{baseline_name} {baseline:.3g}")
   ax.set_xticks(range(len(labels)))
-  ax.set_xticklabels([str(label).replace("$", r"\$") for label in labels], rotation=20, ha="right")
+  ax.set_xticklabels([str(label) for label in labels], rotation=20, ha="right")
   if ylabel == "accuracy":
     ax.set_ylim(0, 1)
   ax.set_ylabel(ylabel)

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import pathlib
 
+from matplotlib import pyplot as plt
 from scipy import stats as scipy_stats
 
 from research import workdir as workdir_lib
 from research.data import dataset as dataset_lib
+from research.evaluation import plots
 from research.studies import common
 from research.train import RunSpec
 from research.train import run as run_lib
@@ -89,11 +91,8 @@ def _verdicts(models, meta, chance) -> list[str]:
   return out
 
 
+@plots.literal_text
 def _curves(history, path, meta, chance):
-  import matplotlib
-  matplotlib.use("Agg")
-  from matplotlib import pyplot as plt
-  from research.evaluation import plots
   fig, ax = plt.subplots(figsize=(6, 3.4))
   epochs = [h["epoch"] for h in history]
   ax.plot(epochs, [h["accuracy"] for h in history], label="train (source)", lw=1, alpha=0.7)
@@ -111,11 +110,8 @@ def _curves(history, path, meta, chance):
   return str(path)
 
 
+@plots.literal_text
 def _gap_plot(models, path, meta, chance):
-  import matplotlib
-  matplotlib.use("Agg")
-  from matplotlib import pyplot as plt
-  from research.evaluation import plots
   fig, ax = plt.subplots(figsize=(5, 3.2))
   width = 0.38
   for i, m in enumerate(models):
