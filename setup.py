@@ -29,7 +29,9 @@ setuptools.setup(
     python_requires=">=3.10",
     install_requires=CORE,
     extras_require={
-        "export": ["tensorflow-cpu>=2.18", "ai-edge-litert>=1.2"],
+        # TFLite Micro's interpreter (Python wheel) for the microcontroller checks; emlearn
+        # writes the Random Forest as C.
+        "export": ["tensorflow-cpu>=2.18", "ai-edge-litert>=1.2", "tflite-micro", "emlearn>=0.23"],
         "test": ["pytest>=8", "pytest-xdist>=3.5"],
         "bench": ["torch==2.13.0"],
     },
