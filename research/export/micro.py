@@ -236,6 +236,22 @@ def _search(model: bytes, x_q: np.ndarray, start: int) -> dict[str, Any]:
   return {"arena_bytes": high}
 
 
+def _in_fresh_process(model: bytes, x_q: np.ndarray, command: list[str]) -> dict[str, Any]:
+  """Runs this module's __main__ on the model and input in a fresh Python process (numpy + TFLM)."""
+  with tempfile.TemporaryDirectory() as folder:
+    model_path, x_path = os.path.join(folder, "model.tflite"), os.path.join(folder, "x.npy")
+    with open(model_path, "wb") as f:
+      f.write(model)
+    np.save(x_path, x_q)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p),
+               OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    done = subprocess.run([sys.executable, "-m", "research.export.micro", model_path, x_path, *command],
+                          capture_output=True, text=True, env=env)
+  if done.returncode != 0 or not done.stdout.strip():
+    raise RuntimeError(f"The TFLM check process failed (exit {done.returncode}): {done.stderr.strip()[-800:]}")
+  return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def search_arena(model: bytes, signature: dict[str, Any], x_one: np.ndarray, start: int | None = None) -> dict[str, Any]:
   """{'arena_bytes': the smallest working tensor arena} or {'error': why TFLM cannot run the model}.
 
@@ -246,19 +262,12 @@ def search_arena(model: bytes, signature: dict[str, Any], x_one: np.ndarray, sta
   per try, so nothing forks this multi-threaded process and a crashing try costs only
   its child.
   """
-  x_q = _example_input(signature, x_one)
-  with tempfile.TemporaryDirectory() as folder:
-    model_path, x_path = os.path.join(folder, "model.tflite"), os.path.join(folder, "x.npy")
-    with open(model_path, "wb") as f:
-      f.write(model)
-    np.save(x_path, x_q)
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p),
-               OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    done = subprocess.run([sys.executable, "-m", "research.export.micro", model_path, x_path,
-                           str(int(start or len(model)))], capture_output=True, text=True, env=env)
-  if done.returncode != 0 or not done.stdout.strip():
-    raise RuntimeError(f"The TFLM arena search failed (exit {done.returncode}): {done.stderr.strip()[-800:]}")
-  return json.loads(done.stdout.strip().splitlines()[-1])
+  return _in_fresh_process(model, _example_input(signature, x_one), ["search", str(int(start or len(model)))])
+
+
+def arena_works(model: bytes, signature: dict[str, Any], x_one: np.ndarray, arena_size: int) -> bool:
+  """Whether TFLM allocates and invokes the model with `arena_size` bytes (tried in a child process)."""
+  return _in_fresh_process(model, _example_input(signature, x_one), ["probe", str(int(arena_size))])["works"]
 
 
 def check(model: bytes, signature: dict[str, Any], x: np.ndarray, reference: dict[str, np.ndarray],
@@ -289,5 +298,15 @@ def check(model: bytes, signature: dict[str, Any], x: np.ndarray, reference: dic
   return report
 
 
-if __name__ == "__main__":  # The arena search's process: MODEL X.npy START -> one JSON line.
-  print(json.dumps(_search(open(sys.argv[1], "rb").read(), np.load(sys.argv[2]), int(sys.argv[3]))))
+def _main(argv: list[str]) -> dict[str, Any]:
+  """MODEL X.npy search START | MODEL X.npy probe SIZE -> the JSON-able answer."""
+  model, x_q, command, number = open(argv[0], "rb").read(), np.load(argv[1]), argv[2], int(argv[3])
+  if command == "search":
+    return _search(model, x_q, number)
+  if command == "probe":
+    return {"works": _probe(model, x_q, number)}
+  raise ValueError(f"Unknown command {command!r}; expected search or probe")
+
+
+if __name__ == "__main__":  # The process behind search_arena and arena_works: prints one JSON line.
+  print(json.dumps(_main(sys.argv[1:])))
