@@ -82,8 +82,14 @@ def available() -> bool:
 
 
 def _jax_op(tensor_name: str) -> str:
-  """'jit(fn)/MaxCRNN/attention/div3;broadcast_in_dim' -> 'div (MaxCRNN/attention)'."""
+  """'jit(fn)/MaxCRNN/attention/div3;broadcast_in_dim' -> 'div (MaxCRNN/attention)'.
+
+  Tensors jax2tf does not name after a JAX op (the graph's outputs are 'Identity', ...)
+  give '(a graph output)'.
+  """
   first = tensor_name.split(";")[0]
+  if re.fullmatch(r"Identity(_\d+)?|StatefulPartitionedCall(:\d+)?", first):
+    return "(a graph output)"
   parts = [p for p in first.split("/") if not p.startswith("jit(")]
   if not parts:
     return tensor_name

@@ -117,6 +117,41 @@ def _subjaxpr(eqn) -> core.ClosedJaxpr | None:
   return body
 
 
+def _broadcast_in_dim(x, shape, broadcast_dimensions, **_):
+  expanded = [1] * len(shape)
+  for axis, dim in zip(broadcast_dimensions, x.shape):
+    expanded[axis] = dim
+  return np.broadcast_to(x.reshape(expanded), shape)
+
+
+def _iota(dtype, shape, dimension, **_):
+  index = [1] * len(shape)
+  index[dimension] = shape[dimension]
+  return np.broadcast_to(np.arange(shape[dimension]).reshape(index), shape).astype(dtype)
+
+
+# NumPy for the primitives that masks and index arrays are made of: evaluating them with
+# jax would compile one small XLA program per shape (seconds for an unrolled model).
+_NUMPY = {
+    "broadcast_in_dim": _broadcast_in_dim,
+    "convert_element_type": lambda x, new_dtype, **_: x.astype(new_dtype),
+    "reshape": lambda x, new_sizes, **_: x.reshape(new_sizes),
+    "squeeze": lambda x, dimensions, **_: np.squeeze(x, tuple(dimensions)),
+    "transpose": lambda x, permutation, **_: np.transpose(x, permutation),
+    "iota": _iota,
+    "reduce_or": lambda x, axes, **_: np.any(x, axis=tuple(axes)),
+    "reduce_and": lambda x, axes, **_: np.all(x, axis=tuple(axes)),
+    "reduce_sum": lambda x, axes, **_: np.sum(x, axis=tuple(axes), dtype=x.dtype),
+    "reduce_max": lambda x, axes, **_: np.max(x, axis=tuple(axes)),
+    "reduce_min": lambda x, axes, **_: np.min(x, axis=tuple(axes)),
+    "select_n": lambda which, *cases: np.choose(which.astype(np.int32), cases),
+    "lt": np.less, "le": np.less_equal, "gt": np.greater, "ge": np.greater_equal,
+    "eq": np.equal, "ne": np.not_equal, "and": np.bitwise_and, "or": np.bitwise_or,
+    "not": lambda x: np.logical_not(x) if x.dtype == bool else np.invert(x),
+    "add": np.add, "sub": np.subtract, "mul": np.multiply, "max": np.maximum, "min": np.minimum,
+}
+
+
 # What a value in the rewritten graph is computed from: literals only (a numpy array,
 # known while rewriting), weights (and literals), or the function's input.
 STATIC, WEIGHT, INPUT = "static", "weight", "input"
@@ -143,7 +178,7 @@ class _Evaluator:
 
     def read(v):
       if isinstance(v, core.Literal):
-        return np.asarray(v.val), STATIC
+        return np.asarray(v.val, dtype=v.aval.dtype), STATIC
       return env[v]
 
     for var, value in zip(jaxpr.constvars, consts):
@@ -178,8 +213,12 @@ class _Evaluator:
     if kind == STATIC and not any(True for _ in core.jaxprs_in_params(eqn.params)):
       size = sum(int(np.prod(v.aval.shape, dtype=int)) for v in eqn.outvars)
       if size <= MAX_FOLDED_ELEMENTS:
-        with core.take_current_trace():  # Evaluates eagerly, outside the trace being built.
-          outs = [np.asarray(v) for v in self._bind(eqn, values)]
+        if name in _NUMPY:
+          outs = [_NUMPY[name](*values, **eqn.params)]
+        else:
+          with core.take_current_trace():  # Evaluates eagerly, outside the trace being built.
+            outs = self._bind(eqn, values)
+        outs = [np.asarray(v, dtype=var.aval.dtype) for v, var in zip(outs, eqn.outvars)]
         return outs, [STATIC] * len(outs)
     out = self._rewritten(eqn, name, values, kinds)
     if out is not None:
