@@ -57,14 +57,14 @@ GENEROUS_ARENA = 16 << 20  # bytes; a model that fails with max(this, 20 x its s
 
 # The JAX code behind TFLite ops that TFLM lacks, for the refusal message.
 _JAX_HINTS = {
-    "SELECT": "jnp.where / lax.select (select_n) with a predicate shaped like its operands: export "
-              "with --target micro (constant masks fold away) or broadcast the predicate",
+    "SELECT": "jnp.where / lax.select (select_n) with operands of the predicate's shape: export "
+              "with --target micro (it rewrites them as SELECT_V2)",
     "GELU": "jax.nn.gelu: use relu, or write the tanh approximation with tanh/mul/add",
     "POW": "x ** y with a non-integer or traced exponent",
     "RANGE": "jnp.arange with a traced length",
     "TILE": "jnp.tile / jnp.repeat",
     "REDUCE_PROD": "jnp.prod",
-    "SIGN": "jnp.sign",
+    "SIGN": "jnp.sign: write it as (x > 0) - (x < 0) cast to float",
     "TOPK_V2": "lax.top_k",
 }
 

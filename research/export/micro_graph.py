@@ -10,7 +10,9 @@ model code itself stays as it is:
                 converter does not merge them back. No WHILE op (a reference kernel).
   select_n      with a predicate that is a compile-time constant the same everywhere
                 (the all-valid masks of a full window) becomes the chosen operand;
-                TFLM has no SELECT kernel (only SELECT_V2).
+                TFLM has no SELECT kernel (only SELECT_V2). With a run-time
+                predicate, where(p, a, b) becomes where(p, a, 0) + where(p, 0, b),
+                two SELECT_V2 (exact but for the sign of a zero).
   dot_general   between two run-time tensors (attention-weighted sums, attention
                 scores) becomes a broadcast MUL (ESP-NN optimised) and a SUM when the
                 broadcast product is small (MAX_MUL_SUM_ELEMENTS), instead of
@@ -239,6 +241,14 @@ class _Evaluator:
         if np.shape(chosen) != shape:
           chosen = np.broadcast_to(chosen, shape).copy() if kind == STATIC else jnp.broadcast_to(chosen, shape)
         return [chosen], [kind]
+    if name == "select_n" and kinds[0] == INPUT and len(values) == 3:
+      # A run-time predicate with operands of its own shape becomes SELECT, which TFLM
+      # lacks; with one operand a scalar zero the converter emits SELECT_V2.
+      self._count("select_as_select_v2")
+      predicate, if_false, if_true = values
+      zero = np.zeros((), eqn.outvars[0].aval.dtype)
+      out = jnp.where(predicate, if_true, zero) + jnp.where(predicate, zero, if_false)
+      return [out], [INPUT]
     if name == "dot_general" and kinds == [INPUT, INPUT]:
       out = _dot_as_mul_sum(values[0], values[1], eqn.params["dimension_numbers"],
                             eqn.params.get("preferred_element_type"))
