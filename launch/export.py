@@ -2,16 +2,16 @@
 
   python launch/export.py --workdir DIR [--quantize none|dynamic|float16|int8]
                           [--int8_io] [--dynamic_batch] [--parity_examples 256]
-                          [--target litert|micro] [--notflm]
+                          [--target litert|micro] [--notflm] [--tflm_examples 64]
 
 Writes DIR/model.tflite, DIR/labels.json and DIR/export.json (input shape and
 layout, output meaning, quantization, ops, sizes, parity, latency; per model the
 TFLite Micro check: ops against TFLM's, smallest tensor arena, parity under the
 TFLM interpreter) and prints the table. `--quantize none,int8` converts several
 modes: the first is model.tflite, the others model.<mode>.tflite. `--target micro`
-exports for microcontrollers (scans unrolled, constant selects folded, attention
-products as MUL/FULLY_CONNECTED, batch 1; modes none and int8) and fails when
-TFLM cannot run the model. Exits 1 when fp32 parity (LiteRT or TFLM) misses 1e-5,
+exports for microcontrollers (research/export/micro_graph.py: scans unrolled,
+selects as SELECT_V2, small attention products as MUL + SUM, batch 1; modes none
+and int8) and fails when TFLM cannot run the model. Exits 1 when fp32 parity (LiteRT or TFLM) misses 1e-5,
 or when the model cannot be exported (the Random Forest; ops without a TFLite
 builtin; with --target micro, ops TFLM does not register).
 """
@@ -33,6 +33,7 @@ _TARGET = flags.DEFINE_enum("target", "litert", ["litert", "micro"],
                             "litert: phones/desktops; micro: TFLite Micro on microcontrollers.")
 _TFLM = flags.DEFINE_bool("tflm", True, "Run every model under the TFLite Micro interpreter too "
                           "(op check, smallest arena, parity; needs tflite-micro).")
+_TFLM_EXAMPLES = flags.DEFINE_integer("tflm_examples", 64, "Parity examples run under TFLite Micro.")
 
 
 def main(argv):
@@ -49,7 +50,7 @@ def main(argv):
         _WORKDIR.value, modes=tuple(_QUANTIZE.value), dynamic_batch=_DYNAMIC_BATCH.value,
         int8_io=_INT8_IO.value, parity_examples=_PARITY.value,
         calibration_examples=_CALIBRATION.value, split_name=_SPLIT.value, target=_TARGET.value,
-        tflm=_TFLM.value)
+        tflm=_TFLM.value, tflm_examples=_TFLM_EXAMPLES.value)
   except pipeline.NotExportableError as error:
     print(f"not exported: {error}", file=sys.stderr)
     return 1

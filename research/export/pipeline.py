@@ -174,14 +174,15 @@ def export_exportable(exportable: Exportable, dataset, out_dir, *, modes=("none"
                       dynamic_batch: bool = False, int8_io: bool = False, parity_examples: int = 256,
                       calibration_examples: int = 200, latency_repeats: int = 30,
                       split_name: str = "test", seed: int = 0, target: str = "litert",
-                      tflm: bool = True) -> dict[str, Any]:
+                      tflm: bool = True, tflm_examples: int = 64) -> dict[str, Any]:
   """Converts for every mode, checks parity on `split_name`, writes files into out_dir.
 
   The first mode is written as model.tflite, the others as model.<mode>.tflite.
   target: litert (phones, desktops) or micro (TFLite Micro; see tflite.py).
   tflm: also run every model under the TFLite Micro interpreter (row['tflm']: op
-  check, smallest arena, parity). With target='micro' a model TFLM cannot run fails
-  the export (MicroUnsupportedOpsError); with 'litert' the row says why.
+  check, smallest arena, parity on the first `tflm_examples` parity examples: TFLM's
+  reference kernels are slow on large convolutions). With target='micro' a model TFLM
+  cannot run fails the export (MicroUnsupportedOpsError); with 'litert' the row says why.
   Returns the export.json dict.
   """
   from research.train import records
@@ -231,8 +232,9 @@ def export_exportable(exportable: Exportable, dataset, out_dir, *, modes=("none"
       row["fp32_max_abs_diff"] = continuous_max_abs_diff(compared)
       row["fp32_within_tolerance"] = row["fp32_max_abs_diff"] <= parity_lib.FP32_TOLERANCE
     if tflm or target == "micro":
-      row["tflm"] = _tflm_row(exported.model, summary, x_held, reference, kinds, targets, got, mode,
-                              fail=target == "micro", where=f"{name} ({mode})")
+      first = lambda arrays: {key: value[:tflm_examples] for key, value in arrays.items()}
+      row["tflm"] = _tflm_row(exported.model, summary, x_held[:tflm_examples], first(reference), kinds,
+                              first(targets), first(got), mode, fail=target == "micro", where=f"{name} ({mode})")
     exports.append(row)
 
   class_names = list(meta.get("class_names") or [])
@@ -259,6 +261,7 @@ def _tflm_row(model: bytes, summary, x_held, reference, kinds, targets, litert, 
   """export.json's 'tflm' entry for one model; raises when `fail` and TFLM cannot run it."""
   from research.export import micro
   row = micro.check(model, summary, x_held, reference, kinds, targets, litert=litert)
+  row["examples"] = int(len(x_held))
   if row["runs"] and mode == "none":
     row["fp32_max_abs_diff"] = continuous_max_abs_diff(row["parity"])
     row["fp32_within_tolerance"] = row["fp32_max_abs_diff"] <= parity_lib.FP32_TOLERANCE
