@@ -12,7 +12,8 @@ model code itself stays as it is:
                 (the all-valid masks of a full window) becomes the chosen operand;
                 TFLM has no SELECT kernel (only SELECT_V2). With a run-time
                 predicate, where(p, a, b) becomes where(p, a, 0) + where(p, 0, b),
-                two SELECT_V2 (exact but for the sign of a zero).
+                two SELECT_V2 (exact but for the sign of a zero); tflite.convert asks
+                for this only when a first conversion still holds a SELECT.
   dot_general   between two run-time tensors (attention-weighted sums, attention
                 scores) becomes a broadcast MUL (ESP-NN optimised) and a SUM when the
                 broadcast product is small (MAX_MUL_SUM_ELEMENTS), instead of
@@ -168,8 +169,9 @@ def _combine(kinds) -> str:
 class _Evaluator:
   """Evaluates a jaxpr with the rewrites; counts what it rewrote."""
 
-  def __init__(self):
+  def __init__(self, selects_as_select_v2: bool = False):
     self.counts: dict[str, int] = {}
+    self.selects_as_select_v2 = selects_as_select_v2
 
   def _count(self, key: str):
     self.counts[key] = self.counts.get(key, 0) + 1
@@ -241,7 +243,7 @@ class _Evaluator:
         if np.shape(chosen) != shape:
           chosen = np.broadcast_to(chosen, shape).copy() if kind == STATIC else jnp.broadcast_to(chosen, shape)
         return [chosen], [kind]
-    if name == "select_n" and kinds[0] == INPUT and len(values) == 3:
+    if name == "select_n" and kinds[0] == INPUT and len(values) == 3 and self.selects_as_select_v2:
       # A run-time predicate with operands of its own shape becomes SELECT, which TFLM
       # lacks; with one operand a scalar zero the converter emits SELECT_V2.
       self._count("select_as_select_v2")
@@ -313,9 +315,11 @@ class _Evaluator:
     return carry + ys, carry_kinds + [WEIGHT if k == STATIC else k for k in y_kinds]
 
 
-def rewrite(fn: Callable, example: Any) -> tuple[Callable, dict[str, int]]:
+def rewrite(fn: Callable, example: Any, *, selects_as_select_v2: bool = False) -> tuple[Callable, dict[str, int]]:
   """(`fn` rewritten for TFLM, {rewrite: count}); traced once on `example` (arrays or ShapeDtypeStructs).
 
+  selects_as_select_v2: also rewrite selects with a run-time predicate (see the module
+  docstring); off by default, since the converter fuses some (leaky ReLU) into one op.
   The result takes arguments shaped like `example` and returns the same pytree as fn.
   The counts are filled when the result is traced (by the converter).
   """
@@ -324,7 +328,7 @@ def rewrite(fn: Callable, example: Any) -> tuple[Callable, dict[str, int]]:
   counts: dict[str, int] = {}
 
   def rewritten(*args):
-    evaluator = _Evaluator()
+    evaluator = _Evaluator(selects_as_select_v2)
     flat = jax.tree_util.tree_leaves(args)
     outs, _ = evaluator.run(closed.jaxpr, closed.consts, flat, [INPUT] * len(flat))
     counts.clear()

@@ -129,40 +129,48 @@ def convert(fn: Callable, example_x: np.ndarray, *, quantize: str = "none",
     polymorphic = None
     spec = jax.ShapeDtypeStruct((1,) + feature_shape, np.float32)
     tf_shape = (1,) + feature_shape
+
+  def to_tflite(body):
+    tf_fn = tf.function(jax2tf.convert(body, with_gradient=False, polymorphic_shapes=polymorphic),
+                        input_signature=[tf.TensorSpec(tf_shape, tf.float32, name=INPUT_NAME)],
+                        autograph=False)
+    concrete = tf_fn.get_concrete_function()
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete], tf_fn)
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+    if quantize in ("dynamic", "float16", "int8"):
+      converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if quantize == "float16":
+      converter.target_spec.supported_types = [tf.float16]
+    if quantize == "int8":
+      calibration = np.asarray(representative, np.float32)
+      converter.representative_dataset = lambda: ([calibration[i:i + 1]] for i in range(len(calibration)))
+      converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+      if int8_io:
+        converter.inference_input_type = tf.int8
+        converter.inference_output_type = tf.int8
+    try:
+      return converter.convert(), concrete
+    except Exception as error:  # ConverterError; its text names the ops that failed.
+      if type(error).__name__ == "ConverterError":
+        details = [str(error)] + [getattr(e, "error_message", "") for e in getattr(error, "errors", [])]
+        raise ops_lib.explain_converter_error("\n".join(details), where,
+                                              unroll_lib.primitives(fn_dict, spec)) from None
+      raise
+
   rewrites: dict[str, int] = {}
   if target == "micro":
     from research.export import micro_graph
-    body, rewrites = micro_graph.rewrite(fn_dict, spec)
     unrolled = unroll_lib.count_scans(fn_dict, spec) > 0
+    body, rewrites = micro_graph.rewrite(fn_dict, spec)
+    model, concrete = to_tflite(body)
+    if "SELECT" in ops_lib.op_counts(model):
+      # Only now: the converter fuses many selects (LEAKY_RELU, ...) better than SELECT_V2 pairs.
+      body, rewrites = micro_graph.rewrite(fn_dict, spec, selects_as_select_v2=True)
+      model, concrete = to_tflite(body)
   else:
     unrolled = bool(unroll) and unroll_lib.count_scans(fn_dict, spec) > 0
     body = unroll_lib.unroll_scans(fn_dict, spec) if unrolled else fn_dict
-
-  tf_fn = tf.function(jax2tf.convert(body, with_gradient=False, polymorphic_shapes=polymorphic),
-                      input_signature=[tf.TensorSpec(tf_shape, tf.float32, name=INPUT_NAME)],
-                      autograph=False)
-  concrete = tf_fn.get_concrete_function()
-  converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete], tf_fn)
-  converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
-  if quantize in ("dynamic", "float16", "int8"):
-    converter.optimizations = [tf.lite.Optimize.DEFAULT]
-  if quantize == "float16":
-    converter.target_spec.supported_types = [tf.float16]
-  if quantize == "int8":
-    calibration = np.asarray(representative, np.float32)
-    converter.representative_dataset = lambda: ([calibration[i:i + 1]] for i in range(len(calibration)))
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    if int8_io:
-      converter.inference_input_type = tf.int8
-      converter.inference_output_type = tf.int8
-  try:
-    model = converter.convert()
-  except Exception as error:  # ConverterError; its text names the ops that failed.
-    if type(error).__name__ == "ConverterError":
-      details = [str(error)] + [getattr(e, "error_message", "") for e in getattr(error, "errors", [])]
-      raise ops_lib.explain_converter_error("\n".join(details), where,
-                                            unroll_lib.primitives(fn_dict, spec)) from None
-    raise
+    model, concrete = to_tflite(body)
   op_counts = ops_lib.check_builtin_only(model, where)
   if target == "micro":
     from research.export import micro
