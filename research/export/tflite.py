@@ -18,8 +18,9 @@ Targets:
   micro    TFLite Micro on microcontrollers: the graph rewritten by micro_graph
            (scans unrolled into short concatenation trees, constant selects
            folded, attention products as FULLY_CONNECTED), fixed batch of 1,
-           float32 or full-integer int8 only; every op is checked against the
-           kernels TFLM registers (micro.check_ops)
+           float32 or full-integer int8 only, int8 dense weights quantized per
+           tensor (halves the arena of unrolled LSTMs); every op is checked
+           against the kernels TFLM registers (micro.check_ops)
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ class Exported:
   convert_seconds: float
   target: str = "litert"
   rewrites: dict[str, int] = dataclasses.field(default_factory=dict)  # micro_graph rewrites applied
+  dense_per_channel: bool = True  # int8 FULLY_CONNECTED weight scales per output channel
 
   def summary(self) -> dict[str, Any]:
     summary = {"quantize": self.quantize, "target": self.target, "input": self.input, "outputs": self.outputs,
@@ -60,6 +62,8 @@ class Exported:
                "convert_seconds": round(self.convert_seconds, 2)}
     if self.target == "micro":
       summary["rewrites"] = dict(self.rewrites)
+    if self.quantize == "int8":
+      summary["dense_per_channel"] = self.dense_per_channel
     return summary
 
 
@@ -85,7 +89,8 @@ def _tensor_details(detail: dict) -> dict[str, Any]:
 def convert(fn: Callable, example_x: np.ndarray, *, quantize: str = "none",
             representative: np.ndarray | None = None, int8_io: bool = False,
             dynamic_batch: bool = False, unroll: bool | None = None,
-            where: str = "the model", target: str = "litert") -> Exported:
+            where: str = "the model", target: str = "litert",
+            dense_per_channel: bool | None = None) -> Exported:
   """Converts `fn(x_B...) -> array | {name: array}` to TFLite.
 
   example_x: examples shaped like the input (only the shape after the first axis
@@ -93,6 +98,9 @@ def convert(fn: Callable, example_x: np.ndarray, *, quantize: str = "none",
   representative: float32 examples for int8 calibration, fed one at a time.
   unroll: unroll scans before conversion; default only for int8 (always for micro).
   target: litert | micro (see the module docstring); micro refuses ops TFLM lacks.
+  dense_per_channel: int8 FULLY_CONNECTED weights with one scale per output channel
+  (default) or one per tensor (default for micro: TFLM keeps every per-channel
+  multiplier in the arena once per op, which unrolled recurrences repeat per step).
   """
   if target not in TARGETS:
     raise ValueError(f"target={target!r} is not a target; choose one of {TARGETS}")
@@ -116,6 +124,8 @@ def convert(fn: Callable, example_x: np.ndarray, *, quantize: str = "none",
   started = time.perf_counter()
   feature_shape = tuple(int(d) for d in np.shape(example_x)[1:])
   unroll = quantize == "int8" if unroll is None else unroll
+  if dense_per_channel is None:
+    dense_per_channel = target != "micro"
 
   def fn_dict(x):
     return _as_dict(fn(x))
@@ -145,6 +155,8 @@ def convert(fn: Callable, example_x: np.ndarray, *, quantize: str = "none",
       calibration = np.asarray(representative, np.float32)
       converter.representative_dataset = lambda: ([calibration[i:i + 1]] for i in range(len(calibration)))
       converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+      # The converter's switch is experimental (TF 2.21); convolutions stay per channel.
+      converter._experimental_disable_per_channel_quantization_for_dense_layers = not dense_per_channel
       if int8_io:
         converter.inference_input_type = tf.int8
         converter.inference_output_type = tf.int8
@@ -190,4 +202,5 @@ def convert(fn: Callable, example_x: np.ndarray, *, quantize: str = "none",
     outputs[key] = _tensor_details(by_tensor[name])
   return Exported(model=model, quantize=quantize, input={"name": INPUT_NAME, **_tensor_details(input_detail)},
                   outputs=outputs, ops=op_counts, unrolled=unrolled,
-                  convert_seconds=time.perf_counter() - started, target=target, rewrites=dict(rewrites))
+                  convert_seconds=time.perf_counter() - started, target=target, rewrites=dict(rewrites),
+                  dense_per_channel=bool(dense_per_channel))
