@@ -19,7 +19,7 @@ from research.export import micro, micro_graph, parity, pipeline, unroll
 from research.models import build_model
 from research.models.lstm import LSTMRegressor
 from research.tasks import build_task
-from test_export import FAMILIES, ConvNet, _smoke_config
+from test_export import ConvNet, _smoke_config
 
 # Tiny inputs per family (time axes cut where the model allows; the LSTM filter stays > 10 steps
 # so its stacked outputs need the concatenation tree).
