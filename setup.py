@@ -31,9 +31,8 @@ setuptools.setup(
     python_requires=">=3.10",
     install_requires=CORE,
     extras_require={
-        # TFLite Micro's interpreter (Python wheel) for the microcontroller checks; emlearn
-        # writes the Random Forest as C.
-        "export": ["tensorflow-cpu>=2.18", "ai-edge-litert>=1.2", "tflite-micro", "emlearn>=0.23"],
+        # tflite-micro: TFLite Micro's interpreter (Python wheel) for the microcontroller checks.
+        "export": ["tensorflow-cpu>=2.18", "ai-edge-litert>=1.2", "tflite-micro"],
         "test": ["pytest>=8", "pytest-xdist>=3.5"],
         "bench": ["torch==2.13.0"],
     },
