@@ -23,10 +23,13 @@ setuptools.setup(
     version="0.1.0",
     description="One JAX codebase for sEMG, keypoint and sensor time-series models.",
     packages=setuptools.find_packages(include=["research", "research.*"]),
+    # The C sources written beside an exported Random Forest (research/export/forest_c.py).
+    package_data={"research.export": ["c/*.c", "c/*.h"]},
     python_requires=">=3.10",
     install_requires=CORE,
     extras_require={
-        "export": ["tensorflow-cpu>=2.18", "ai-edge-litert>=1.2"],
+        # tflite-micro: TFLite Micro's interpreter (Python wheel) for the microcontroller checks.
+        "export": ["tensorflow-cpu>=2.18", "ai-edge-litert>=1.2", "tflite-micro"],
         "test": ["pytest>=8", "pytest-xdist>=3.5", "hypothesis>=6.100"],
         # tensorflow-datasets: benchmarks/data_cache.py's array_record comparison (importlib_resources:
         # tfds needs it for builders defined outside its own packages).

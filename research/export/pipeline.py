@@ -18,10 +18,11 @@ import jax
 import numpy as np
 
 from research import workdir as workdir_lib
+from research.export import forest_c
 from research.export import parity as parity_lib
 from research.export import tflite as tflite_lib
 from research.train import run as run_lib
-from research.train.run import NotExportableError
+from research.train.run import NotExportableError, load_run
 
 # What each task.predict output means, and how parity judges it.
 OUTPUTS = {
@@ -58,7 +59,6 @@ class Exportable:
 
 def load_exportable(workdir) -> Exportable:
   """Reads a trained workdir back as an inference function of x alone (the run's `inference_fn`)."""
-  from research.train import load_run
   run = load_run(workdir)
   fn, notes = run.inference_fn()
   stats = run.meta.get("standardize")
@@ -91,10 +91,16 @@ def _select(n: int, count: int, seed: int) -> np.ndarray:
 def export_exportable(exportable: Exportable, dataset, out_dir, *, modes=("none",),
                       dynamic_batch: bool = False, int8_io: bool = False, parity_examples: int = 256,
                       calibration_examples: int = 200, latency_repeats: int = 30,
-                      split_name: str = "test", seed: int = 0) -> dict[str, Any]:
+                      split_name: str = "test", seed: int = 0, target: str = "litert",
+                      tflm: bool = True, tflm_examples: int = 64) -> dict[str, Any]:
   """Converts for every mode, checks parity on `split_name`, writes files into out_dir.
 
   The first mode is written as model.tflite, the others as model.<mode>.tflite.
+  target: litert (phones, desktops) or micro (TFLite Micro; see tflite.py).
+  tflm: also run every model under the TFLite Micro interpreter (row['tflm']: op
+  check, smallest arena, parity on the first `tflm_examples` parity examples: TFLM's
+  reference kernels are slow on large convolutions). With target='micro' a model TFLM
+  cannot run fails the export (MicroUnsupportedOpsError); with 'litert' the row says why.
   Returns the export.json dict.
   """
   out_dir = pathlib.Path(out_dir)
@@ -128,7 +134,7 @@ def export_exportable(exportable: Exportable, dataset, out_dir, *, modes=("none"
     exported = tflite_lib.convert(exportable.fn, x_held[:1], quantize=mode, representative=calibration,
                                   int8_io=int8_io and mode == "int8",
                                   dynamic_batch=dynamic_batch and mode != "int8",
-                                  where=f"{name} ({mode})")
+                                  where=f"{name} ({mode})", target=target)
     file = "model.tflite" if number == 0 else f"model.{mode}.tflite"
     tmp = out_dir / f".{file}.tmp"
     tmp.write_bytes(exported.model)
@@ -143,12 +149,16 @@ def export_exportable(exportable: Exportable, dataset, out_dir, *, modes=("none"
     if mode == "none":
       row["fp32_max_abs_diff"] = continuous_max_abs_diff(compared)
       row["fp32_within_tolerance"] = row["fp32_max_abs_diff"] <= parity_lib.FP32_TOLERANCE
+    if tflm or target == "micro":
+      first = lambda arrays: {key: value[:tflm_examples] for key, value in arrays.items()}
+      row["tflm"] = _tflm_row(exported.model, summary, x_held[:tflm_examples], first(reference), kinds,
+                              first(targets), first(got), mode, fail=target == "micro", where=f"{name} ({mode})")
     exports.append(row)
 
   class_names = list(meta.get("class_names") or [])
   outputs = {key: OUTPUTS[key][2] for key in reference}
   result = {
-      "exported": True, "model": name,
+      "exported": True, "model": name, "target": target,
       "task": exportable.config.task.name if exportable.config is not None else meta.get("task"),
       "input": {"shape": exports[0]["input"]["shape"], "dtype": exports[0]["input"]["dtype"],
                 "layout": meta.get("feature_layout"), "sampling_rate": meta.get("sampling_rate"),
@@ -164,18 +174,39 @@ def export_exportable(exportable: Exportable, dataset, out_dir, *, modes=("none"
   return result
 
 
+def _tflm_row(model: bytes, summary, x_held, reference, kinds, targets, litert, mode: str, *,
+              fail: bool, where: str) -> dict[str, Any]:
+  """export.json's 'tflm' entry for one model; raises when `fail` and TFLM cannot run it."""
+  from research.export import micro
+  row = micro.check(model, summary, x_held, reference, kinds, targets, litert=litert)
+  row["examples"] = int(len(x_held))
+  if row["runs"] and mode == "none":
+    row["fp32_max_abs_diff"] = continuous_max_abs_diff(row["parity"])
+    row["fp32_within_tolerance"] = row["fp32_max_abs_diff"] <= parity_lib.FP32_TOLERANCE
+  if fail and not row["runs"] and micro.available():
+    raise micro.MicroUnsupportedOpsError(f"{where} does not run under TFLite Micro: {row['reason']}")
+  return row
+
+
 def export_workdir(workdir, **kwargs) -> dict[str, Any]:
   """Exports the run in `workdir` (best weights, head/final) beside it; see export_exportable.
 
-  A run with no TFLite form gets an export.json that says so and why, and
-  NotExportableError is raised.
+  A tree ensemble on hand-made features is written as C (research.export.forest_c)
+  and checked against the run; any other run with no TFLite form gets an
+  export.json that says so and why, and NotExportableError is raised.
   """
+  from research.data import load_dataset
   try:
     exportable = load_exportable(workdir)
   except NotExportableError as error:
-    workdir_lib.write_json_atomic(pathlib.Path(workdir) / "export.json", {"exported": False, "reason": str(error)})
-    raise
-  from research.data import load_dataset
+    run = load_run(workdir)
+    if not forest_c.supports(run):
+      workdir_lib.write_json_atomic(pathlib.Path(workdir) / "export.json", {"exported": False, "reason": str(error)})
+      raise
+    split_name = kwargs.get("split_name", "test")
+    record = forest_c.export_run(run, load_dataset(run.config).split(split_name), workdir, split_name)
+    workdir_lib.write_json_atomic(pathlib.Path(workdir) / "export.json", record)
+    return record
   dataset = load_dataset(exportable.config)
   return export_exportable(exportable, dataset, workdir, **kwargs)
 
@@ -183,14 +214,21 @@ def export_workdir(workdir, **kwargs) -> dict[str, Any]:
 def table(result: dict[str, Any]) -> str:
   """A Markdown table of sizes, parity and latency per mode."""
   lines = ["| mode | param bytes | tflite bytes | ratio | max abs diff* | agreement | accuracy change | "
-           "latency ms/example |", "|---|---|---|---|---|---|---|---|"]
+           "latency ms/example | TFLM arena bytes | TFLM max abs diff* |", "|---|---|---|---|---|---|---|---|---|---|"]
   for row in result["exports"]:
     diff = continuous_max_abs_diff(row["parity"])
     agree = ", ".join(f"{k} {r['agreement']:.3f}" for k, r in row["parity"].items() if "agreement" in r) or "-"
     change = ", ".join(f"{k} {r['accuracy_change']:+.3f}" for k, r in row["parity"].items()
                        if "accuracy_change" in r)
     change += ", ".join(f"{k} mse {r['mse_change']:+.2e}" for k, r in row["parity"].items() if "mse_change" in r)
+    tflm = row.get("tflm")
+    if tflm is None:
+      arena, tflm_diff = "-", "-"
+    elif tflm["runs"]:
+      arena, tflm_diff = f"{tflm['arena_bytes']:,}", f"{continuous_max_abs_diff(tflm['parity']):.2e}"
+    else:
+      arena, tflm_diff = "does not run", "-"
     lines.append(f"| {row['mode']} | {row['param_bytes']:,} | {row['tflite_bytes']:,} | {row['size_ratio']:.2f} | "
-                 f"{diff:.2e} | {agree} | {change or '-'} | {row['latency_ms_per_example']:.3f} |")
+                 f"{diff:.2e} | {agree} | {change or '-'} | {row['latency_ms_per_example']:.3f} | {arena} | {tflm_diff} |")
   lines.append("* over the continuous outputs (vote counts are judged by agreement)")
   return "\n".join(lines)

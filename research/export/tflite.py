@@ -12,6 +12,15 @@ Quantization modes:
   int8     full-integer weights and activations, calibrated on a representative set
            (examples from the training split); optional int8 input/output tensors
            for microcontroller runtimes. Scans are unrolled first (see unroll.py).
+
+Targets:
+  litert   phones and desktops (LiteRT): the function as written
+  micro    TFLite Micro on microcontrollers: the graph rewritten by micro_graph
+           (scans unrolled into short concatenation trees, constant selects
+           folded, attention products as FULLY_CONNECTED), fixed batch of 1,
+           float32 or full-integer int8 only, int8 dense weights quantized per
+           tensor (halves the arena of unrolled LSTMs); every op is checked
+           against the kernels TFLM registers (micro.check_ops)
 """
 
 from __future__ import annotations
@@ -28,6 +37,8 @@ from research.export import ops as ops_lib
 from research.export import unroll as unroll_lib
 
 QUANTIZE_MODES = ("none", "dynamic", "float16", "int8")
+TARGETS = ("litert", "micro")
+MICRO_MODES = ("none", "int8")  # TFLM has no hybrid (dynamic-range) or float16-weight kernels
 INPUT_NAME = "x"
 
 
@@ -41,11 +52,19 @@ class Exported:
   ops: dict[str, int]
   unrolled: bool
   convert_seconds: float
+  target: str = "litert"
+  rewrites: dict[str, int] = dataclasses.field(default_factory=dict)  # micro_graph rewrites applied
+  dense_per_channel: bool = True  # int8 FULLY_CONNECTED weight scales per output channel
 
   def summary(self) -> dict[str, Any]:
-    return {"quantize": self.quantize, "input": self.input, "outputs": self.outputs, "ops": self.ops,
-            "scans_unrolled": self.unrolled, "tflite_bytes": len(self.model),
-            "convert_seconds": round(self.convert_seconds, 2)}
+    summary = {"quantize": self.quantize, "target": self.target, "input": self.input, "outputs": self.outputs,
+               "ops": self.ops, "scans_unrolled": self.unrolled, "tflite_bytes": len(self.model),
+               "convert_seconds": round(self.convert_seconds, 2)}
+    if self.target == "micro":
+      summary["rewrites"] = dict(self.rewrites)
+    if self.quantize == "int8":
+      summary["dense_per_channel"] = self.dense_per_channel
+    return summary
 
 
 def _tensorflow():
@@ -70,14 +89,27 @@ def _tensor_details(detail: dict) -> dict[str, Any]:
 def convert(fn: Callable, example_x: np.ndarray, *, quantize: str = "none",
             representative: np.ndarray | None = None, int8_io: bool = False,
             dynamic_batch: bool = False, unroll: bool | None = None,
-            where: str = "the model") -> Exported:
+            where: str = "the model", target: str = "litert",
+            dense_per_channel: bool | None = None) -> Exported:
   """Converts `fn(x_B...) -> array | {name: array}` to TFLite.
 
   example_x: examples shaped like the input (only the shape after the first axis
   is used); the exported input is (1, ...) or, with dynamic_batch, (None, ...).
   representative: float32 examples for int8 calibration, fed one at a time.
-  unroll: unroll scans before conversion; default only for int8.
+  unroll: unroll scans before conversion; default only for int8 (always for micro).
+  target: litert | micro (see the module docstring); micro refuses ops TFLM lacks.
+  dense_per_channel: int8 FULLY_CONNECTED weights with one scale per output channel
+  (default) or one per tensor (default for micro: TFLM keeps every per-channel
+  multiplier in the arena once per op, which unrolled recurrences repeat per step).
   """
+  if target not in TARGETS:
+    raise ValueError(f"target={target!r} is not a target; choose one of {TARGETS}")
+  if target == "micro" and quantize not in MICRO_MODES:
+    raise ValueError(f"target='micro' exports {MICRO_MODES} only: TFLite Micro has no kernels for "
+                     f"quantize={quantize!r} (hybrid int8-weight or float16-weight ops); use int8 or none.")
+  if target == "micro" and dynamic_batch:
+    raise ValueError("target='micro' exports a fixed batch of 1 (TFLite Micro cannot resize inputs): "
+                     "drop dynamic_batch.")
   if quantize not in QUANTIZE_MODES:
     raise ValueError(f"quantize={quantize!r} is not a mode; choose one of {QUANTIZE_MODES}")
   if quantize == "int8" and (representative is None or len(representative) == 0):
@@ -92,6 +124,8 @@ def convert(fn: Callable, example_x: np.ndarray, *, quantize: str = "none",
   started = time.perf_counter()
   feature_shape = tuple(int(d) for d in np.shape(example_x)[1:])
   unroll = quantize == "int8" if unroll is None else unroll
+  if dense_per_channel is None:
+    dense_per_channel = target != "micro"
 
   def fn_dict(x):
     return _as_dict(fn(x))
@@ -105,35 +139,54 @@ def convert(fn: Callable, example_x: np.ndarray, *, quantize: str = "none",
     polymorphic = None
     spec = jax.ShapeDtypeStruct((1,) + feature_shape, np.float32)
     tf_shape = (1,) + feature_shape
-  unrolled = bool(unroll) and unroll_lib.count_scans(fn_dict, spec) > 0
-  body = unroll_lib.unroll_scans(fn_dict, spec) if unrolled else fn_dict
 
-  tf_fn = tf.function(jax2tf.convert(body, with_gradient=False, polymorphic_shapes=polymorphic),
-                      input_signature=[tf.TensorSpec(tf_shape, tf.float32, name=INPUT_NAME)],
-                      autograph=False)
-  concrete = tf_fn.get_concrete_function()
-  converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete], tf_fn)
-  converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
-  if quantize in ("dynamic", "float16", "int8"):
-    converter.optimizations = [tf.lite.Optimize.DEFAULT]
-  if quantize == "float16":
-    converter.target_spec.supported_types = [tf.float16]
-  if quantize == "int8":
-    calibration = np.asarray(representative, np.float32)
-    converter.representative_dataset = lambda: ([calibration[i:i + 1]] for i in range(len(calibration)))
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    if int8_io:
-      converter.inference_input_type = tf.int8
-      converter.inference_output_type = tf.int8
-  try:
-    model = converter.convert()
-  except Exception as error:  # ConverterError; its text names the ops that failed.
-    if type(error).__name__ == "ConverterError":
-      details = [str(error)] + [getattr(e, "error_message", "") for e in getattr(error, "errors", [])]
-      raise ops_lib.explain_converter_error("\n".join(details), where,
-                                            unroll_lib.primitives(fn_dict, spec)) from None
-    raise
+  def to_tflite(body):
+    tf_fn = tf.function(jax2tf.convert(body, with_gradient=False, polymorphic_shapes=polymorphic),
+                        input_signature=[tf.TensorSpec(tf_shape, tf.float32, name=INPUT_NAME)],
+                        autograph=False)
+    concrete = tf_fn.get_concrete_function()
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete], tf_fn)
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+    if quantize in ("dynamic", "float16", "int8"):
+      converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if quantize == "float16":
+      converter.target_spec.supported_types = [tf.float16]
+    if quantize == "int8":
+      calibration = np.asarray(representative, np.float32)
+      converter.representative_dataset = lambda: ([calibration[i:i + 1]] for i in range(len(calibration)))
+      converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+      # The converter's switch is experimental (TF 2.21); convolutions stay per channel.
+      converter._experimental_disable_per_channel_quantization_for_dense_layers = not dense_per_channel
+      if int8_io:
+        converter.inference_input_type = tf.int8
+        converter.inference_output_type = tf.int8
+    try:
+      return converter.convert(), concrete
+    except Exception as error:  # ConverterError; its text names the ops that failed.
+      if type(error).__name__ == "ConverterError":
+        details = [str(error)] + [getattr(e, "error_message", "") for e in getattr(error, "errors", [])]
+        raise ops_lib.explain_converter_error("\n".join(details), where,
+                                              unroll_lib.primitives(fn_dict, spec)) from None
+      raise
+
+  rewrites: dict[str, int] = {}
+  if target == "micro":
+    from research.export import micro_graph
+    unrolled = unroll_lib.count_scans(fn_dict, spec) > 0
+    body, rewrites = micro_graph.rewrite(fn_dict, spec)
+    model, concrete = to_tflite(body)
+    if "SELECT" in ops_lib.op_counts(model):
+      # Only now: the converter fuses many selects (LEAKY_RELU, ...) better than SELECT_V2 pairs.
+      body, rewrites = micro_graph.rewrite(fn_dict, spec, selects_as_select_v2=True)
+      model, concrete = to_tflite(body)
+  else:
+    unrolled = bool(unroll) and unroll_lib.count_scans(fn_dict, spec) > 0
+    body = unroll_lib.unroll_scans(fn_dict, spec) if unrolled else fn_dict
+    model, concrete = to_tflite(body)
   op_counts = ops_lib.check_builtin_only(model, where)
+  if target == "micro":
+    from research.export import micro
+    micro.check_ops(model, where)
 
   from ai_edge_litert.interpreter import Interpreter
   interpreter = Interpreter(model_content=model)
@@ -149,4 +202,5 @@ def convert(fn: Callable, example_x: np.ndarray, *, quantize: str = "none",
     outputs[key] = _tensor_details(by_tensor[name])
   return Exported(model=model, quantize=quantize, input={"name": INPUT_NAME, **_tensor_details(input_detail)},
                   outputs=outputs, ops=op_counts, unrolled=unrolled,
-                  convert_seconds=time.perf_counter() - started)
+                  convert_seconds=time.perf_counter() - started, target=target, rewrites=dict(rewrites),
+                  dense_per_channel=bool(dense_per_channel))
