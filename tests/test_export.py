@@ -220,15 +220,21 @@ def test_smoke_workdir_exports_with_parity(family, tmp_path):
 
 
 @pytest.mark.export
-def test_random_forest_workdir_is_not_exported_to_tflite(tmp_path):
+def test_forest_on_encoder_features_is_refused_with_its_reason(tmp_path):
+  """A forest head on a CNN's features has neither a .tflite form nor the C export (hand-made features)."""
   from research.data import load_dataset
+  from research.data.synthetic import hht as synthetic_hht
   from research.export import pipeline
   from research.train import fit
-  config = config_file.load(CONFIGS / "random_forest.py:smoke")
-  fit(config, load_dataset(config), tmp_path)
+  synthetic_hht.generate(str(tmp_path / "data"), n_samples=5, n_test=3, image_size=32, num_samples=512)
+  config = config_file.load(CONFIGS / "cnn_svm.py:smoke")
+  config.data.path = str(tmp_path / "data")
+  config.train.epochs = 0
+  config.head.kind = "random_forest"
+  fit(config, load_dataset(config), tmp_path / "run")
   with pytest.raises(pipeline.NotExportableError, match="no .tflite form"):
-    pipeline.export_workdir(tmp_path)
-  record = json.loads((tmp_path / "export.json").read_text())
+    pipeline.export_workdir(tmp_path / "run")
+  record = json.loads((tmp_path / "run" / "export.json").read_text())
   assert record["exported"] is False and "tree-ensemble" in record["reason"]
 
 
