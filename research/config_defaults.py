@@ -39,6 +39,8 @@ def train(*, early_stopping=None, plateau=None, **overrides) -> ml_collections.C
       "mode": "min",  # min | max
       "checkpoint_every": 1,  # epochs between checkpoints (the last epoch is always saved)
       "ensemble": 1,  # networks per run (seeds seed..seed+N-1, trained together; mean probabilities)
+      "validation": "split",  # split | small | none (research.train.validation)
+      "small_data_threshold": 100,  # training examples below which 'small' trains without validation
   }, overrides, "config.train")
   group.early_stopping = _with({
       "enabled": True,

@@ -163,12 +163,13 @@ def predict_split(model, task, variables, split: dict, batch_size: int, method: 
 
 
 def make_epoch_fn(model, task, optimizer, train_cfg, *, sampler: Callable,
-                  augment: Callable | None = None) -> Callable:
+                  augment: Callable | None = None, validate: bool = True) -> Callable:
   """Builds `epoch_fn(state, train_data, val_data) -> (state, metrics)`.
 
   One call: sample and gather batches on device, transform each with
   `augment(key, batch) -> batch` when given, `lax.scan` the train step,
-  evaluate the validation split, update the controllers and the learning rate.
+  evaluate the validation split (unless `validate` is False: a run without one),
+  update the controllers and the learning rate.
   A non-finite loss keeps the incoming state and reports the first bad step
   (`nonfinite_step`, -1 when all were finite); a stopped run is left unchanged.
   """
@@ -197,8 +198,9 @@ def make_epoch_fn(model, task, optimizer, train_cfg, *, sampler: Callable,
 
     metrics = {name: value.sum() / totals.sum() for name, value in sums.items()}
     metrics.update({name: value.mean() for name, value in health.items()})
-    val = evaluate(model, task, new.variables(), val_data, train_cfg.eval_batch_size)
-    metrics.update({f"val_{name}": value for name, value in val.items()})
+    if validate:
+      val = evaluate(model, task, new.variables(), val_data, train_cfg.eval_batch_size)
+      metrics.update({f"val_{name}": value for name, value in val.items()})
     epoch = state.epoch + 1
     lr = optim.get_lr(new.opt_state)
     metrics["lr"] = lr

@@ -82,6 +82,9 @@ def fit(config, dataset: dataset_lib.Dataset, workdir) -> dict:
   finally:
     if recorder:
       recorder.close()
+  if trained.validation:  # What was trained: the validation policy may change the monitor and stopping.
+    workdir_lib.write_json_atomic(workdir / "config.json", workdir_lib.config_json(trained.best.config))
+    workdir_lib.write_json_atomic(workdir / "dataset.json", {**meta, "validation": trained.validation})
   if run_lib.has_head(config):
     heads_lib.save(workdir / run_lib.HEAD_DIR / "final", trained.best.head, trained.best.feature_map,
                    info={"network_weights": "best" if run_lib.has_network(config) else None})
@@ -155,6 +158,9 @@ def report(workdir, split_name: str, dataset: dataset_lib.Dataset | None = None)
                           "best_epochs": [workdir_lib.best_row(h)["epoch"] if h else 0 for h in run.histories]}
     markdown += (f"\nEnsemble of {run.num_members} members (seeds {run.config.seed}..."
                  f"{run.config.seed + run.num_members - 1}): predictions are the mean of their probabilities.\n")
+  if run.meta.get("validation"):
+    result["validation"] = run.meta["validation"]
+    markdown += f"\n{run.meta['validation']}\n"
   if run.head is not None:
     result["head"] = {**run.head.settings(), "fit": run.head.fit_info}
     markdown += _head_markdown(run)

@@ -169,7 +169,8 @@ def train_many(config, meta: dict[str, Any], runs: list[RunSpec], *, checkpoint_
         log(f"Resuming {checkpoint_dir} after epoch {last_saved}.")
 
   epoch_fn = engine.make_epoch_fn(model, task, optimizer, train_cfg, sampler=sampling.from_config(config),
-                                  augment=sampling.augment_from_config(config))
+                                  augment=sampling.augment_from_config(config),
+                                  validate=len(runs[0].val["y"]) > 0)
   run_epoch = _epoch_program(epoch_fn, len(runs), train_axis, val_axis)
   extra = {name: jax.device_put(_numeric(split)) for name, split in (extra_eval or {}).items()}
   run_eval = jax.jit(jax.vmap(

@@ -33,6 +33,7 @@ from research.tasks import build_task
 from research.train import checkpoint
 from research.train import engine
 from research.train import multirun
+from research.train import validation
 from research.train.multirun import RunSpec, TrainingError
 
 HEAD_DIR = "head"
@@ -184,6 +185,7 @@ class Trained:
   best: Run
   last: Run
   results: list  # the members' multirun.RunResult (empty without a network)
+  validation: str | None = None  # how the network used its validation split (research.train.validation)
 
 
 def _stack(trees):
@@ -201,10 +203,17 @@ def train_runs(config, meta: dict, specs: list[RunSpec], *, checkpoint_dir=None,
                on_epoch=None, log=print) -> list[Trained]:
   """Trains every spec's network (all members of all specs as one program), then fits its head.
 
-  Member m of a spec trains from seed spec.seed + m. The head is fitted on the
-  spec's training split, for the best and (when they differ) the last weights.
+  Member m of a spec trains from seed spec.seed + m. `config.train.validation`
+  decides whether the validation split is used (research.train.validation). The
+  head is fitted on the spec's training split, for the best and (when they differ)
+  the last weights.
   """
   check_config(config)
+  statement = None
+  if has_network(config):
+    plans = [validation.plan(config, s.train, s.val) for s in specs]
+    config, statement = plans[0].config, plans[0].statement
+    specs = [dataclasses.replace(s, train=p.train, val=p.val) for s, p in zip(specs, plans)]
   count = members(config)
   base = Run(config=config, meta=meta, model=_model(config, meta), task=build_task(config.task, meta),
              num_members=count)
@@ -219,7 +228,7 @@ def train_runs(config, meta: dict, specs: list[RunSpec], *, checkpoint_dir=None,
       best = dataclasses.replace(base, variables=_stack([r.variables for r in group]),
                                  histories=[r.history for r in group])
       last = dataclasses.replace(best, variables=_stack([r.last_variables for r in group]))
-      trained.append(Trained(best=best, last=last, results=group))
+      trained.append(Trained(best=best, last=last, results=group, validation=statement))
   else:
     trained = [Trained(best=base, last=base, results=[]) for _ in specs]
   if not has_head(config):
@@ -228,7 +237,7 @@ def train_runs(config, meta: dict, specs: list[RunSpec], *, checkpoint_dir=None,
   for spec, t in zip(specs, trained):
     best = fit_head(t.best, spec.train, spec.seed)
     last = best if _same_weights(config, t.results) else fit_head(t.last, spec.train, spec.seed)
-    out.append(Trained(best=best, last=last, results=t.results))
+    out.append(dataclasses.replace(t, best=best, last=last))
   return out
 
 
