@@ -93,6 +93,7 @@ def get_config(arg=None):
   config.cv.folds = 5
   config.cv.seed = 1738  # StratifiedKFold(shuffle=True, random_state=...)
   config.cv.val_fraction = 0.15  # of each training fold, for early stopping
+  config.cv.group_by = "auto"  # a data key (e.g. subject) for leave-groups-out; "" for none
 
   config.transfer = ml_collections.ConfigDict()
   config.transfer.every = 10  # epochs between target-domain accuracy checks (the seed's callback)

@@ -69,6 +69,7 @@ def get_config(arg=None):
   config.cv.folds = 5
   config.cv.seed = 1738
   config.cv.val_fraction = 0.15  # unused by the forest except to match the neural folds
+  config.cv.group_by = "auto"  # a data key (e.g. subject) for leave-groups-out; "" for none
 
   if arg == "smoke":
     config.data.window = 256

@@ -18,6 +18,7 @@ between dimensions of a case: the shorter ones are padded with missing values).
 
 from __future__ import annotations
 
+import inspect
 import pathlib
 
 import numpy as np
@@ -147,12 +148,26 @@ def clean(series: list[np.ndarray], where: str) -> tuple[list[np.ndarray], dict]
   return out, {"trailing_missing_frames": cut, "interpolated_values": filled}
 
 
+def _synthetic(cfg) -> str:
+  """With no data.path: the TRAIN file of the synthetic `.ts` set of data.synthetic, made once into the cache."""
+  from research.data.synthetic import ts as synthetic_ts
+  synthetic = cfg.get("synthetic")
+  accepted = inspect.signature(synthetic_ts.generate).parameters
+  if synthetic is None or not set(synthetic.keys()) <= set(accepted):  # e.g. another reader's options
+    raise DataError("config.data.path is empty; give the *_TRAIN.ts file (or its folder), e.g. "
+                    "--config.data.name=ts --config.data.path=/data/BasicMotions/BasicMotions_TRAIN.ts",
+                    "missing_path")
+  from research.data import cache
+  options = synthetic.to_dict()
+  folder = cache.cached_folder(cfg.get("cache_dir", ""), "ts_synthetic", {"generator": "ts", "options": options},
+                               lambda out: synthetic_ts.generate(out, **options))
+  return str(next(pathlib.Path(folder).glob("*_TRAIN.ts")))
+
+
 def load(cfg, seed: int) -> dataset_lib.Dataset:
   """UEA/UCR `.ts` data: TRAIN file (+ TEST file when there is one), padded with a mask."""
-  if not cfg.get("path"):
-    raise ValueError("config.data.path is empty; give the *_TRAIN.ts file (or its folder), e.g. "
-                     "--config.data.name=ts --config.data.path=/data/BasicMotions/BasicMotions_TRAIN.ts")
-  train_path, test_path = resolve_paths(cfg.path, cfg.get("test_path"))
+  path = cfg.get("path") or _synthetic(cfg)
+  train_path, test_path = resolve_paths(path, cfg.get("test_path"))
   series, labels, header = read_ts(train_path)
   series, missing = clean(series, str(train_path))
   test_series = test_labels = None

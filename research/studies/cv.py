@@ -3,17 +3,19 @@
 Folds over the CV pool (the source domain, train + val, when the data have a
 target domain; otherwise every example):
 - classification: StratifiedKFold(K, shuffle=True, random_state=config.cv.seed);
-  StratifiedGroupKFold when the examples carry a group (`recording`, `subject`),
-  so windows of one recording never sit on both sides of a fold;
+  StratifiedGroupKFold when `config.cv.group_by` names a key of the data (`subject`
+  for leave-subjects-out; "auto", the default, groups windows by `recording`, since
+  overlapping windows of one recording on both sides of a fold would leak);
 - regression: KFold(K) over contiguous blocks (neighbouring windows overlap).
 Each fold's held-out part is its test set; a `config.cv.val_fraction` of the rest
-(stratified, or whole groups) is its validation set (early stopping). Networks
+(stratified, or whole groups when the rest holds two or more) is its validation
+set (early stopping). Networks
 train all folds as one vmapped program, which needs equally many training and
 validation examples per fold: larger folds are trimmed at random to the
 smallest (`trimmed` in the report). A network-free head (the forest) fits on the
 fold's train + val examples, since it stops nothing early.
 
-Configs without a `cv` group use folds 5, seed config.seed, val_fraction 0.15.
+Configs without a `cv` group use folds 5, seed config.seed, val_fraction 0.15, group_by auto.
 Training checkpoints live in workdir/<model>/checkpoints: a CV killed at any
 epoch and started again with the same command gives the same cv_report.json.
 """
@@ -32,8 +34,9 @@ from research.studies import common
 from research.train import RunSpec
 from research.train import run as run_lib
 
-GROUP_KEYS = ("subject", "recording", "group")
-DEFAULTS = {"folds": 5, "val_fraction": 0.15}
+DEFAULTS = {"folds": 5, "val_fraction": 0.15, "group_by": "auto"}
+# group_by "auto": windows cut from one recording overlap, so a recording never straddles a fold.
+AUTO_GROUP_KEYS = ("recording",)
 
 
 def settings(config) -> ml_collections.ConfigDict:
@@ -44,13 +47,23 @@ def settings(config) -> ml_collections.ConfigDict:
   return ml_collections.ConfigDict({**DEFAULTS, "seed": int(config.seed)})
 
 
-def cv_pool(dataset: dataset_lib.Dataset) -> dict:
-  """The examples cross-validation draws its folds from, with a `group` id unique across splits."""
+def _labelled(split: dict) -> dict:
+  """The examples with a label (held-out files to predict carry y = -1)."""
+  y = np.asarray(split["y"])
+  return split if y.dtype.kind not in "iu" else dataset_lib.take(split, np.flatnonzero(y >= 0))
+
+
+def cv_pool(dataset: dataset_lib.Dataset, group_by: str = "auto") -> dict:
+  """The examples cross-validation draws its folds from, with a `group` id unique across splits
+  (`group_by`: a key of the data such as `subject`, "" for none, "auto" for `recording` when present)."""
   names = ("train", "val") if dataset.meta.get("split") == "transfer" else ("train", "val", "test")
-  splits = [dataset.split(n) for n in names if len(dataset.split(n)["y"])]
+  splits = [_labelled(dataset.split(n)) for n in names]
+  splits = [s for s in splits if len(s["y"])]
   keys = [k for k in splits[0] if all(k in s for s in splits)]
   pool = dataset_lib.concatenate(*[{k: s[k] for k in keys} for s in splits])
-  group_key = next((k for k in GROUP_KEYS if k in keys), None)
+  group_key = next((k for k in AUTO_GROUP_KEYS if k in keys), None) if group_by == "auto" else (group_by or None)
+  if group_key and group_key not in keys:
+    raise ValueError(f"config.cv.group_by={group_key!r}: the data have no such key; found {sorted(keys)}")
   if group_key:
     offsets = np.cumsum([0] + [int(np.max(s[group_key])) + 1 for s in splits[:-1]])
     pool["group"] = np.concatenate([np.asarray(s[group_key]) + o for s, o in zip(splits, offsets)])
@@ -81,7 +94,7 @@ def _outer_splits(pool, folds: int, seed: int):
 
 def _validation_split(pool, rest, num_val: int, seed: int):
   y = np.asarray(pool["y"])
-  if "group" in pool:
+  if "group" in pool and len(np.unique(pool["group"][rest])) >= 2:
     splitter = model_selection.GroupShuffleSplit(1, test_size=num_val / len(rest), random_state=seed)
     train, val = next(splitter.split(rest, groups=pool["group"][rest]))
     return rest[train], rest[val]
@@ -134,7 +147,7 @@ def run_cv(config, dataset: dataset_lib.Dataset, workdir, baseline_config=None, 
   folds = int(folds or cv.folds)
   meta = dataset.meta
   class_names = meta.get("class_names") or []
-  pool = cv_pool(dataset)
+  pool = cv_pool(dataset, str(cv.get("group_by", "auto")))
   fold_index = make_folds(pool, folds, int(cv.seed), float(cv.val_fraction))
   split = lambda f, part: dataset_lib.take(pool, fold_index[f][part])
   tests = [split(f, "test") for f in range(folds)]
