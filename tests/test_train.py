@@ -92,6 +92,9 @@ def test_nonfinite_loss_stops_and_keeps_last_good_checkpoint(tmp_path):
   dataset = load_dataset(config)
   fit(config, dataset, tmp_path)
   dataset.train["x"][3, 0, 1] = np.nan  # A selector channel: fresh noise redraws channel 0.
+  record = workdir_lib.read_json(tmp_path / "dataset.json")
+  del record["fingerprint"]  # else the changed data are refused (test_resume.py checks that)
+  workdir_lib.write_json_atomic(tmp_path / "dataset.json", record)
   with pytest.raises(TrainingError, match=r"Non-finite loss at epoch 2, step \d+"):
     fit(tiny_config(epochs=2), dataset, tmp_path)
   state, _ = latest_state(tmp_path, config)
