@@ -1,0 +1,211 @@
+"""MiniRocket (Dempster, Schmidt & Webb, KDD 2021): a fixed convolutional transform to ~10k features.
+
+The 84 kernels have length 9 and weights -1 everywhere except 2 at three of the nine taps (all
+3-of-9 combinations). Each kernel is applied at a set of dilations spaced exponentially up to
+(T - 1) / 8; each (dilation, kernel) pair gets `num_features_per_dilation[d]` biases, drawn as
+quantiles (a golden-ratio low-discrepancy sequence) of that kernel's output on one randomly chosen
+training example. A feature is the PPV, the proportion of positions where the output exceeds the
+bias. Every other (dilation, kernel) pair reads only the positions the kernel covers without padding
+("valid"); the others read all positions of the zero-padded ("same") output.
+
+Multivariate input (the authors' multivariate variant, as aeon's `MiniRocket` implements it): each
+(dilation, kernel) pair sums the kernel's output over its own random subset of 1..min(C, 9)
+channels (subset sizes 2**U(0, log2(min(C, 9) + 1)), rounded down). Univariate input is the C = 1
+case of the same rule.
+
+  params = fit(x_NTC, mask_NT, num_features=10_000, seed=0)   # dict of numpy arrays
+  features_NF = transform(params, x_NTC, mask_NT)              # pure JAX; params are static
+
+`params` hold everything `transform` needs as plain arrays (store them as .npz):
+  dilations (D,) int32, num_features_per_dilation (D,) int32,
+  num_channels_per_combination (84 D,) int32, channel_indices (sum of those,) int32,
+  biases (F,) float32, bias_examples (84 D,) int32 (training index each bias came from),
+  num_channels () int32.
+Features are ordered dilation-major, then kernel, then bias (aeon's order).
+
+Unequal lengths: `mask_NT` marks valid frames, a prefix of each row (padding at the end). A
+series of length L is treated exactly as if it were given alone: frames past L read as zeros
+(the "same" padding at the series end), PPV averages over positions t < L, and the "valid"
+positions are 4d <= t < L - 4d. When a short series has no valid position at dilation d
+(L <= 8d), that kernel falls back to all t < L (the authors' variable-length code pads every
+kernel; we keep the alternation wherever it is defined, so equal-length input matches aeon).
+Dilations are fitted to the longest training series, as the authors' variable-length version does.
+
+`transform` uses only convolutions, comparisons, sums and divisions (no sort, gather or
+data-dependent shapes), so it converts to TFLite built-in ops through jax2tf.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
+
+KERNEL_LENGTH = 9
+NUM_KERNELS = 84
+# Taps with weight 2 for each of the 84 kernels: all 3-of-9 combinations, in itertools order.
+KERNEL_TAPS = np.array(list(itertools.combinations(range(KERNEL_LENGTH), 3)), np.int32)
+PARAM_KEYS = ("dilations", "num_features_per_dilation", "num_channels_per_combination",
+              "channel_indices", "biases", "bias_examples", "num_channels")
+
+
+def kernel_weights() -> np.ndarray:
+  """(9, 84) float32: column j is kernel j, -1 everywhere and 2 at its three taps."""
+  w = -np.ones((KERNEL_LENGTH, NUM_KERNELS), np.float32)
+  w[KERNEL_TAPS, np.arange(NUM_KERNELS)[:, None]] = 2.0
+  return w
+
+
+def fit_dilations(length: int, num_features: int, max_dilations_per_kernel: int):
+  """Dilations (exponentially spaced up to (length - 1) / 8) and features per dilation."""
+  features_per_kernel = num_features // NUM_KERNELS
+  true_max = min(features_per_kernel, max_dilations_per_kernel)
+  multiplier = features_per_kernel / true_max
+  max_exponent = np.log2((length - 1) / (KERNEL_LENGTH - 1))
+  dilations, counts = np.unique(
+      np.logspace(0, max_exponent, true_max, base=2).astype(np.int32), return_counts=True)
+  per_dilation = (counts * multiplier).astype(np.int32)
+  remainder = features_per_kernel - per_dilation.sum()
+  i = 0
+  while remainder > 0:  # hand out what rounding down left, one per dilation from the smallest
+    per_dilation[i] += 1
+    remainder -= 1
+    i = (i + 1) % len(per_dilation)
+  return dilations.astype(np.int32), per_dilation.astype(np.int32)
+
+
+def quantiles(n: int) -> np.ndarray:
+  """The first n terms of the golden-ratio sequence (k * phi) mod 1, k = 1..n, float32."""
+  phi = (np.sqrt(5) + 1) / 2
+  return np.array([(k * phi) % 1 for k in range(1, n + 1)], np.float32)
+
+
+def _lengths(x_NTC, mask_NT, where: str) -> np.ndarray:
+  n, t = x_NTC.shape[:2]
+  if mask_NT is None:
+    return np.full(n, t, np.int64)
+  mask_NT = np.asarray(mask_NT, bool)
+  if mask_NT.shape != (n, t):
+    raise ValueError(f"{where}: mask must be (examples, frames) = {(n, t)}; found {mask_NT.shape}")
+  lengths = mask_NT.sum(1)
+  if not np.array_equal(mask_NT, np.arange(t)[None, :] < lengths[:, None]):
+    raise ValueError(f"{where}: mask must mark a prefix of each row (valid frames first, padding "
+                     "at the end); move the padding of the rows that break this to their end")
+  return lengths
+
+
+def _selection(params, dilation_index: int) -> np.ndarray:
+  """(C, 84) float32 0/1: which channels each kernel sums over at this dilation."""
+  counts = params["num_channels_per_combination"]
+  starts = np.concatenate([[0], np.cumsum(counts)])
+  select = np.zeros((int(params["num_channels"]), NUM_KERNELS), np.float32)
+  for k in range(NUM_KERNELS):
+    combination = dilation_index * NUM_KERNELS + k
+    select[params["channel_indices"][starts[combination]:starts[combination + 1]], k] = 1.0
+  return select
+
+
+def _uses_valid_positions(dilation_index: int) -> np.ndarray:
+  """(84,) bool: kernels that read only unpadded positions at this dilation (alternating)."""
+  return (dilation_index % 2 + np.arange(NUM_KERNELS)) % 2 == 1
+
+
+def fit(x_NTC, mask_NT=None, *, num_features: int = 10_000, max_dilations_per_kernel: int = 32,
+        seed: int = 0) -> dict[str, np.ndarray]:
+  """Dilations, channel subsets and biases from training series x (N, T, C); deterministic in seed."""
+  x_NTC = np.asarray(x_NTC, np.float32)
+  if x_NTC.ndim != 3:
+    raise ValueError(f"minirocket.fit: x must be (examples, frames, channels); found {x_NTC.shape}")
+  n, _, channels = x_NTC.shape
+  lengths = _lengths(x_NTC, mask_NT, "minirocket.fit")
+  if lengths.max() < KERNEL_LENGTH:
+    raise ValueError(f"minirocket.fit: the longest training series has {lengths.max()} frames; "
+                     f"MiniRocket needs at least {KERNEL_LENGTH} (zero-pad the series to 9)")
+  if num_features < NUM_KERNELS:
+    raise ValueError(f"minirocket.fit: num_features must be >= {NUM_KERNELS}; found {num_features}")
+  x_NTC = np.where(np.arange(x_NTC.shape[1])[None, :, None] < lengths[:, None, None], x_NTC, 0)
+  rng = np.random.default_rng(seed)
+  dilations, per_dilation = fit_dilations(int(lengths.max()), num_features, max_dilations_per_kernel)
+  combinations = NUM_KERNELS * len(dilations)
+  most = min(channels, 9)
+  channel_counts = (2 ** rng.uniform(0, np.log2(most + 1), combinations)).astype(np.int32)
+  channel_indices = np.concatenate(
+      [rng.choice(channels, c, replace=False) for c in channel_counts]).astype(np.int32)
+  bias_examples = rng.integers(n, size=combinations).astype(np.int32)
+  params = {"dilations": dilations, "num_features_per_dilation": per_dilation,
+            "num_channels_per_combination": channel_counts, "channel_indices": channel_indices,
+            "bias_examples": bias_examples, "num_channels": np.int32(channels)}
+  levels = quantiles(NUM_KERNELS * int(per_dilation.sum()))
+  weights_9K = kernel_weights()
+  biases, start = [], 0
+  for d_index, (dilation, count) in enumerate(zip(dilations, per_dilation)):
+    examples = bias_examples[d_index * NUM_KERNELS:(d_index + 1) * NUM_KERNELS]
+    # Kernel k sums its channels of its own example, then convolves (the kernel is shared by channels).
+    s_KT = np.einsum("ktc,ck->kt", x_NTC[examples], _selection(params, d_index))
+    out_KT = _conv_rows(s_KT, weights_9K.T, int(dilation))
+    for k in range(NUM_KERNELS):
+      biases.append(np.quantile(out_KT[k, :lengths[examples[k]]], levels[start:start + count]))
+      start += count
+  params["biases"] = np.concatenate(biases).astype(np.float32)
+  return params
+
+
+def _conv_rows(s_KT, w_K9, dilation):
+  """Row k of s convolved (cross-correlation, zero 'same' padding) with kernel row k, float32."""
+  steps = s_KT.shape[1]
+  half = (KERNEL_LENGTH // 2) * dilation
+  padded = np.pad(s_KT, ((0, 0), (half, half)))
+  out = np.zeros_like(s_KT)
+  for tap in range(KERNEL_LENGTH):
+    out += w_K9[:, tap:tap + 1] * padded[:, tap * dilation:tap * dilation + steps]
+  return out
+
+
+def num_output_features(params) -> int:
+  return NUM_KERNELS * int(np.sum(params["num_features_per_dilation"]))
+
+
+def transform(params, x_NTC, mask_NT=None):
+  """PPV features (N, F) float32 of x (N, T, C); `params` from `fit` (numpy, static under jit)."""
+  missing = [k for k in PARAM_KEYS if k not in params]
+  if missing:
+    raise ValueError(f"minirocket.transform: params lack {missing}; pass the dict `fit` returned")
+  x_NTC = jnp.asarray(x_NTC, jnp.float32)
+  if x_NTC.ndim != 3 or x_NTC.shape[2] != int(params["num_channels"]):
+    raise ValueError(f"minirocket.transform: x must be (examples, frames, {int(params['num_channels'])} "
+                     f"channels) as in fit; found shape {x_NTC.shape}")
+  n, steps, _ = x_NTC.shape
+  t_T = np.arange(steps)
+  if mask_NT is None:
+    length_N1 = np.full((1, 1), steps)  # static: positions become constants
+  else:
+    mask_NT = jnp.asarray(mask_NT, bool)
+    if mask_NT.shape != (n, steps):
+      raise ValueError(f"minirocket.transform: mask must be (examples, frames) = {(n, steps)}; "
+                       f"found {mask_NT.shape}")
+    x_NTC = jnp.where(mask_NT[:, :, None], x_NTC, 0.0)
+    length_N1 = mask_NT.sum(1, keepdims=True)
+  xp = np if mask_NT is None else jnp
+  weights_9K = kernel_weights()
+  features, start = [], 0
+  for d_index, (dilation, count) in enumerate(
+      zip(params["dilations"].tolist(), params["num_features_per_dilation"].tolist())):
+    kernel_9CK = weights_9K[:, None, :] * _selection(params, d_index)[None]
+    half = (KERNEL_LENGTH // 2) * dilation
+    out_NTK = lax.conv_general_dilated(
+        x_NTC, jnp.asarray(kernel_9CK), window_strides=(1,), padding=[(half, half)],
+        rhs_dilation=(dilation,), dimension_numbers=("NWC", "WIO", "NWC"))
+    every_NT = t_T[None, :] < length_N1
+    inner_NT = (t_T[None, :] >= half) & (t_T[None, :] < length_N1 - half)
+    inner_NT = xp.where(length_N1 > 2 * half, inner_NT, every_NT)  # too short: use every position
+    read_NTK = xp.where(_uses_valid_positions(d_index)[None, None, :],
+                        inner_NT[:, :, None], every_NT[:, :, None])
+    count_NK = xp.maximum(read_NTK.sum(1), 1).astype(np.float32)
+    bias_KB = params["biases"][start:start + NUM_KERNELS * count].reshape(NUM_KERNELS, count)
+    above_NTKB = (out_NTK[..., None] > jnp.asarray(bias_KB)) & read_NTK[..., None]
+    hits_NKB = jnp.sum(above_NTKB.astype(jnp.float32), axis=1)
+    features.append((hits_NKB / count_NK[..., None]).reshape(n, NUM_KERNELS * count))
+    start += NUM_KERNELS * count
+  return jnp.concatenate(features, axis=1)
