@@ -30,7 +30,7 @@ setuptools.setup(
     install_requires=CORE,
     extras_require={
         "export": ["tensorflow-cpu>=2.18", "ai-edge-litert>=1.2"],
-        "test": ["pytest>=8", "pytest-xdist>=3.5"],
-        "bench": ["torch==2.13.0"],
+        "test": ["pytest>=8", "pytest-xdist>=3.5", "aeon>=1.0"],  # aeon: MiniRocket/InceptionTime references
+        "bench": ["torch==2.13.0", "aeon>=1.0"],
     },
 )

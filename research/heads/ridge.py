@@ -20,6 +20,7 @@ log-loss over a log-spaced grid in [1e-2, 1e2]; it never changes the predicted c
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import jax
 import jax.numpy as jnp
@@ -75,6 +76,24 @@ def _log_loss(logits_NC, labels_N):
   return -jnp.mean(jnp.take_along_axis(jax.nn.log_softmax(logits_NC), labels_N[:, None], 1))
 
 
+@functools.partial(jax.jit, static_argnames=("num_classes", "standardize"))
+def _fit_arrays(x_ND, labels_N, alphas_A, *, num_classes: int, standardize: bool):
+  """Scale, coefficients, intercept, LOO mean squared error per alpha and the temperature."""
+  scale_D = _scale(x_ND) if standardize else jnp.ones(x_ND.shape[1], x_ND.dtype)
+  x_ND = x_ND / scale_D
+  y_NC = jnp.where(labels_N[:, None] == jnp.arange(num_classes), 1.0, -1.0)
+  x_mean, y_mean = x_ND.mean(0), y_NC.mean(0)
+  solve = _loo_errors_gram if x_ND.shape[0] <= x_ND.shape[1] else _loo_errors_covariance
+  looe_ANC, coef_ADC = solve(x_ND - x_mean, y_NC - y_mean, alphas_A)
+  loo_mse_A = (looe_ANC ** 2).mean((1, 2))
+  best = jnp.argmin(loo_mse_A)  # the first on ties, as scikit-learn
+  coef_DC = coef_ADC[best]
+  loo_decision_NC = y_NC - looe_ANC[best]
+  temperatures = jnp.asarray(TEMPERATURES)
+  losses = jax.vmap(lambda t: _log_loss(t * loo_decision_NC, labels_N))(temperatures)
+  return scale_D, coef_DC, y_mean - x_mean @ coef_DC, loo_mse_A, temperatures[jnp.argmin(losses)]
+
+
 @dataclasses.dataclass
 class RidgeClassifierCV:
   """fit(features (N, D), labels (N,) in 0..num_classes-1) -> decision / predict_proba (N, C).
@@ -85,6 +104,7 @@ class RidgeClassifierCV:
   alphas: tuple[float, ...] = DEFAULT_ALPHAS
   standardize: bool = True  # StandardScaler(with_mean=False) before the ridge, as aeon
   alpha: float | None = None  # fitted
+  loo_mse: tuple[float, ...] | None = None  # fitted: mean squared LOO error of each alpha
   fitted: dict[str, np.ndarray] | None = dataclasses.field(default=None, repr=False)
 
   def fit(self, features_ND, labels_N) -> "RidgeClassifierCV":
@@ -100,25 +120,12 @@ class RidgeClassifierCV:
     if len(np.unique(labels_N)) < 2:
       raise ValueError("RidgeClassifierCV.fit: the labels hold a single class; a classifier needs two")
     with jax.enable_x64(True):
-      x_ND = jnp.asarray(features_ND)
-      scale_D = _scale(x_ND) if self.standardize else jnp.ones(x_ND.shape[1])
-      x_ND = x_ND / scale_D
-      y_NC = jnp.where(jnp.asarray(labels_N)[:, None] == jnp.arange(self.num_classes), 1.0, -1.0)
-      x_mean, y_mean = x_ND.mean(0), y_NC.mean(0)
-      xc_ND, yc_NC = x_ND - x_mean, y_NC - y_mean
-      alphas = jnp.asarray(self.alphas, jnp.float64)
-      solve = _loo_errors_gram if x_ND.shape[0] <= x_ND.shape[1] else _loo_errors_covariance
-      looe_ANC, coef_ADC = solve(xc_ND, yc_NC, alphas)
-      best = int(jnp.argmin((looe_ANC ** 2).mean((1, 2))))
-      coef_DC = coef_ADC[best]
-      intercept_C = y_mean - x_mean @ coef_DC
-      loo_decision_NC = y_NC - looe_ANC[best]
-      losses = jax.vmap(lambda t: _log_loss(t * loo_decision_NC, jnp.asarray(labels_N)))(
-          jnp.asarray(TEMPERATURES))
-      temperature = TEMPERATURES[int(jnp.argmin(losses))]
-      self.alpha = float(self.alphas[best])
-      self.fitted = {"scale": np.asarray(scale_D), "coef": np.asarray(coef_DC),
-                     "intercept": np.asarray(intercept_C), "temperature": np.float64(temperature)}
+      scale_D, coef_DC, intercept_C, loo_mse_A, temperature = (np.asarray(a) for a in _fit_arrays(
+          jnp.asarray(features_ND), jnp.asarray(labels_N), jnp.asarray(self.alphas, jnp.float64),
+          num_classes=self.num_classes, standardize=self.standardize))
+    self.alpha = float(self.alphas[int(np.argmin(loo_mse_A))])
+    self.loo_mse = tuple(float(v) for v in loo_mse_A)
+    self.fitted = {"scale": scale_D, "coef": coef_DC, "intercept": intercept_C, "temperature": temperature}
     return self
 
   def _check_fitted(self):
@@ -145,7 +152,7 @@ class RidgeClassifierCV:
     """JSON-ready description: what was fitted and how."""
     self._check_fitted()
     return {"kind": "ridge_cv", "num_classes": self.num_classes, "alphas": list(self.alphas),
-            "standardize": self.standardize, "alpha": self.alpha,
+            "standardize": self.standardize, "alpha": self.alpha, "loo_mse": list(self.loo_mse or ()),
             "temperature": float(self.fitted["temperature"]),
             "num_features": int(self.fitted["coef"].shape[0])}
 
@@ -160,7 +167,8 @@ class RidgeClassifierCV:
     if missing:
       raise ValueError(f"RidgeClassifierCV.from_arrays: arrays lack {missing}; expected {ARRAY_KEYS}")
     head = cls(num_classes=int(settings["num_classes"]), alphas=tuple(settings["alphas"]),
-               standardize=bool(settings["standardize"]), alpha=settings["alpha"])
+               standardize=bool(settings["standardize"]), alpha=settings["alpha"],
+               loo_mse=tuple(settings.get("loo_mse", ())))
     head.fitted = {k: np.asarray(arrays[k], np.float64) for k in ARRAY_KEYS}
     return head
 
