@@ -115,18 +115,20 @@ def test_biases_are_quantiles_of_the_chosen_training_examples():
 
 def test_a_padded_series_gives_the_features_of_the_series_alone():
   rng = np.random.default_rng(2)
-  x = rng.normal(size=(12, 64, 2)).astype(np.float32)
   lengths = np.array([64, 40, 20, 12] * 3)
   mask = np.arange(64)[None, :] < lengths[:, None]
-  params = minirocket.fit(x, mask, num_features=2_000, seed=0)
+  x_fit = rng.normal(size=(12, 64, 2)).astype(np.float32)
+  params = minirocket.fit(x_fit, mask, num_features=840, seed=0)
   assert params["dilations"].max() == 7  # fitted to the longest series: (64 - 1) / 8
-  garbage = np.where(mask[:, :, None], x, 1e3)
-  features = np.asarray(jax.jit(functools.partial(minirocket.transform, params))(garbage, mask))
+  # Fresh series (a training series lies exactly on its own quantiles, where float rounding decides).
+  x = rng.normal(size=(4, 64, 2)).astype(np.float32)
+  garbage = np.where(mask[:4, :, None], x, 1e3)
+  features = minirocket.features(params, garbage, mask[:4], batch_size=3)
   for i in range(4):  # 20 and 12 frames are too short for the large dilations' valid positions
-    alone = minirocket.transform(params, x[i:i + 1, :lengths[i]])
+    alone = jax.jit(functools.partial(minirocket.transform, params))(x[i:i + 1, :lengths[i]])
     np.testing.assert_allclose(features[i], alone[0], rtol=0, atol=1e-6)
   # The fit ignores what lies under the mask too.
-  again = minirocket.fit(garbage, mask, num_features=2_000, seed=0)
+  again = minirocket.fit(np.where(mask[:, :, None], x_fit, -7.0), mask, num_features=840, seed=0)
   np.testing.assert_array_equal(again["biases"], params["biases"])
 
 
@@ -149,6 +151,6 @@ def test_transform_converts_to_tflite_builtins():
   params = minirocket.fit(x, seed=0)
   fn = functools.partial(minirocket.transform, params)
   exported = tflite.convert(lambda v: {"features": fn(v)}, x, dynamic_batch=True, where="MiniRocket")
-  assert {"CONV_2D", "GREATER", "SUM"} <= set(exported.ops)
+  assert {"FULLY_CONNECTED", "MINIMUM", "SUM"} <= set(exported.ops)  # convolutions as matrix products
   got = parity.run(exported.model, exported.summary(), x)["features"]
   np.testing.assert_allclose(got, np.asarray(jax.jit(fn)(x)), rtol=0, atol=1e-5)
