@@ -60,7 +60,8 @@ def test_inception_module_matches_numpy(channels, kernel_sizes):
   variables = _randomise_stats(module.init(jax.random.key(0), x, valid, train=False), 1)
   assert ("bottleneck" in variables["params"]) == (channels > 1)  # no bottleneck on one channel
   got = jax.jit(lambda v: module.apply(variables, v, valid, train=False))(x)
-  want = _numpy_module(x.astype(np.float64), variables["params"], variables["batch_stats"], kernel_sizes, 1e-3)
+  want = _numpy_module(x.astype(np.float64), variables["params"], variables["batch_stats"],
+                       kernel_sizes, epsilon=1e-3)
   np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
 
 
@@ -158,7 +159,8 @@ def test_matches_aeon_keras_network(channels, kernel_size):
 
   for i in range(6):
     block = params[f"blocks_{i}"]
-    for name in (["bottleneck"] if "bottleneck" in block else []) + ["conv_0", "conv_1", "conv_2", "pool_conv"]:
+    branches = ["conv_0", "conv_1", "conv_2", "pool_conv"]
+    for name in (["bottleneck"] if "bottleneck" in block else []) + branches:
       next(convs).set_weights([block[name]["kernel"]])
     copy_norm(block["norm"], stats[f"blocks_{i}"]["norm"])
     if i % 3 == 2:

@@ -123,7 +123,7 @@ def test_a_padded_series_gives_the_features_of_the_series_alone():
   # Fresh series (a training series lies exactly on its own quantiles, where float rounding decides).
   x = rng.normal(size=(4, 64, 2)).astype(np.float32)
   garbage = np.where(mask[:4, :, None], x, 1e3)
-  features = minirocket.features(params, garbage, mask[:4], batch_size=3)
+  features = minirocket.batched(params, batch_size=3)(garbage, mask[:4])
   for i in range(4):  # 20 and 12 frames are too short for the large dilations' valid positions
     alone = jax.jit(functools.partial(minirocket.transform, params))(x[i:i + 1, :lengths[i]])
     np.testing.assert_allclose(features[i], alone[0], rtol=0, atol=1e-6)

@@ -53,7 +53,8 @@ def test_without_standardization_matches_plain_ridge_classifier_cv(n, d):
   reference = _sklearn(x, y, standardize=False)
   head = ridge.RidgeClassifierCV(num_classes=3, standardize=False).fit(x, y)
   assert head.alpha == pytest.approx(reference[-1].alpha_)
-  np.testing.assert_allclose(head.decision(x_test), reference.decision_function(x_test), rtol=1e-8, atol=1e-10)
+  np.testing.assert_allclose(head.decision(x_test), reference.decision_function(x_test),
+                             rtol=1e-8, atol=1e-10)
 
 
 def test_temperature_minimises_log_loss_of_explicit_leave_one_out_decisions():

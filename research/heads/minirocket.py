@@ -218,7 +218,8 @@ def _outputs(params, d_index: int, x_NCT, length_N1):
   every_NT = t_T[None, :] < length_N1
   inner_NT = (t_T[None, :] >= half) & (t_T[None, :] < length_N1 - half)
   inner_NT = xp.where(length_N1 > 2 * half, inner_NT, every_NT)  # too short: use every position
-  read_NKT = xp.where(_uses_valid_positions(d_index)[None, :, None], inner_NT[:, None, :], every_NT[:, None, :])
+  read_NKT = xp.where(_uses_valid_positions(d_index)[None, :, None],
+                      inner_NT[:, None, :], every_NT[:, None, :])
   return jnp.where(read_NKT, out_NKT, -jnp.inf), xp.maximum(read_NKT.sum(-1), 1).astype(np.float32)
 
 
@@ -248,19 +249,20 @@ def transform(params, x_NTC, mask_NT=None):
   return jnp.concatenate([blocks[d] for d in range(len(counts))], axis=1)
 
 
-def features(params, x_NTC, mask_NT=None, *, batch_size: int = 32) -> np.ndarray:
-  """`transform` of a whole array as numpy (N, F), in fixed-size batches (one compilation)."""
-  x_NTC = np.asarray(x_NTC, np.float32)
-  n, steps = x_NTC.shape[:2]
-  mask_NT = np.ones((n, steps), bool) if mask_NT is None else np.asarray(mask_NT, bool)
-  batch_size = max(1, min(batch_size, n))
-  apply = jax.jit(lambda x, m: transform(params, x, m))
-  out = []
-  for start in range(0, n, batch_size):
-    x, m = x_NTC[start:start + batch_size], mask_NT[start:start + batch_size]
-    short = batch_size - len(x)
-    if short:  # pad the last batch with copies of its first row, so the shapes never change
-      x = np.concatenate([x, np.repeat(x[:1], short, 0)])
-      m = np.concatenate([m, np.repeat(m[:1], short, 0)])
-    out.append(np.asarray(apply(x, m))[:batch_size - short])
-  return np.concatenate(out)
+def batched(params, *, batch_size: int = 32):
+  """A numpy function (x (N, T, C), mask (N, T) | None) -> features (N, F), calling `transform`
+  compiled once per kind of call (with or without mask) for batches of `batch_size` rows; the
+  last batch is padded with copies of a row. Without a mask the positions read are constants."""
+  masked = jax.jit(lambda x, m: transform(params, x, m))
+  plain = jax.jit(lambda x: transform(params, x))
+
+  def features(x_NTC, mask_NT=None) -> np.ndarray:
+    x_NTC = np.asarray(x_NTC, np.float32)
+    out = []
+    for start in range(0, len(x_NTC), batch_size):
+      rows = np.arange(start, start + batch_size).clip(max=len(x_NTC) - 1)
+      y = plain(x_NTC[rows]) if mask_NT is None else masked(x_NTC[rows], np.asarray(mask_NT, bool)[rows])
+      out.append(np.asarray(y)[:len(x_NTC) - start])
+    return np.concatenate(out)
+
+  return features
