@@ -92,10 +92,14 @@ def test_probabilities_jax_fn_and_stored_arrays_agree():
   assert loaded.settings() == head.settings()
 
 
-def test_a_class_absent_from_training_is_not_predicted():
-  x, y, x_test, _ = _data(30, 20, 3, seed=9)
+@pytest.mark.parametrize("n,d", [(30, 60), (80, 10)])
+def test_a_class_absent_from_training_changes_nothing_else(n, d):
+  x, y, x_test, _ = _data(n, d, 3, seed=9)
   head = ridge.RidgeClassifierCV(num_classes=4).fit(x, y)  # class 3 never seen
-  assert head.decision(x_test).shape == (30, 4)
+  reference = _sklearn(x, y)
+  assert head.alpha == pytest.approx(reference[-1].alpha_)
+  np.testing.assert_allclose(head.decision(x_test)[:, :3], reference.decision_function(x_test),
+                             rtol=1e-8, atol=1e-10)
   assert not np.any(head.predict(x_test) == 3)
 
 

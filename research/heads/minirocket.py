@@ -15,6 +15,11 @@ case of the same rule.
 
   params = fit(x_NTC, mask_NT, num_features=10_000, seed=0)   # dict of numpy arrays
   features_NF = transform(params, x_NTC, mask_NT)              # pure JAX; params are static
+  features_NF = batched(params)(x_NTC, mask_NT)                # numpy, compiled once, in batches
+
+Random draws (channel subsets, the example behind each bias) come from
+`np.random.default_rng(seed)`, not aeon's generator: the same seed gives other parameters than
+aeon's, and features equal aeon's given aeon's parameters (tests/test_minirocket.py).
 
 `params` hold everything `transform` needs as plain arrays (store them as .npz):
   dilations (D,) int32, num_features_per_dilation (D,) int32,
@@ -119,7 +124,7 @@ def fit(x_NTC, mask_NT=None, *, num_features: int = 10_000, max_dilations_per_ke
   x_NTC = np.asarray(x_NTC, np.float32)
   if x_NTC.ndim != 3:
     raise ValueError(f"minirocket.fit: x must be (examples, frames, channels); found {x_NTC.shape}")
-  n, _, channels = x_NTC.shape
+  channels = x_NTC.shape[2]
   lengths = _lengths(x_NTC, mask_NT, "minirocket.fit")
   if lengths.max() < KERNEL_LENGTH:
     raise ValueError(f"minirocket.fit: the longest training series has {lengths.max()} frames; "
@@ -134,7 +139,8 @@ def fit(x_NTC, mask_NT=None, *, num_features: int = 10_000, max_dilations_per_ke
   channel_counts = (2 ** rng.uniform(0, np.log2(most + 1), combinations)).astype(np.int32)
   channel_indices = np.concatenate(
       [rng.choice(channels, c, replace=False) for c in channel_counts]).astype(np.int32)
-  bias_examples = rng.integers(n, size=combinations).astype(np.int32)
+  candidates = np.flatnonzero(lengths > 0)  # an all-padding row has no output to take quantiles of
+  bias_examples = candidates[rng.integers(len(candidates), size=combinations)].astype(np.int32)
   params = {"dilations": dilations, "num_features_per_dilation": per_dilation,
             "num_channels_per_combination": channel_counts, "channel_indices": channel_indices,
             "bias_examples": bias_examples, "num_channels": np.int32(channels)}

@@ -85,7 +85,9 @@ def _fit_arrays(x_ND, labels_N, alphas_A, *, num_classes: int, standardize: bool
   x_mean, y_mean = x_ND.mean(0), y_NC.mean(0)
   solve = _loo_errors_gram if x_ND.shape[0] <= x_ND.shape[1] else _loo_errors_covariance
   looe_ANC, coef_ADC = solve(x_ND - x_mean, y_NC - y_mean, alphas_A)
-  loo_mse_A = (looe_ANC ** 2).mean((1, 2))
+  # Classes absent from training do not count: scikit-learn has no column for them.
+  present_C = (labels_N[:, None] == jnp.arange(num_classes)).any(0)
+  loo_mse_A = (looe_ANC ** 2 * present_C).sum((1, 2)) / (x_ND.shape[0] * present_C.sum())
   best = jnp.argmin(loo_mse_A)  # the first on ties, as scikit-learn
   coef_DC = coef_ADC[best]
   loo_decision_NC = y_NC - looe_ANC[best]
@@ -98,7 +100,8 @@ def _fit_arrays(x_ND, labels_N, alphas_A, *, num_classes: int, standardize: bool
 class RidgeClassifierCV:
   """fit(features (N, D), labels (N,) in 0..num_classes-1) -> decision / predict_proba (N, C).
 
-  A class absent from training gets target -1 everywhere, so it is (practically) never predicted.
+  A class absent from training gets target -1 everywhere, so it is (practically) never predicted;
+  it does not count in the leave-one-out error (scikit-learn has no column for it).
   """
   num_classes: int
   alphas: tuple[float, ...] = DEFAULT_ALPHAS
