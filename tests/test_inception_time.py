@@ -186,3 +186,19 @@ def test_matches_aeon_keras_network(channels, kernel_size):
   want = np.asarray(keras_model(x, training=False))
   got = jax.nn.softmax(jax.jit(lambda v: model.apply(variables, v, train=False))(x))
   np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.export
+@pytest.mark.parametrize("dynamic_batch", [False, True])
+def test_converts_to_tflite_builtins(dynamic_batch):
+  """Fixed and symbolic batch (a stacked-taps einsum once converted silently wrong with the latter)."""
+  pytest.importorskip("tensorflow")
+  from research.export import parity, tflite
+  model = _small(num_classes=4)
+  x = np.random.default_rng(6).normal(size=(3, 16, 2)).astype(np.float32)
+  variables = _randomise_stats(model.init(jax.random.key(0), x, train=False), 7)
+  fn = lambda v: {"logits": model.apply(variables, v, train=False)}
+  exported = tflite.convert(fn, x, dynamic_batch=dynamic_batch, where="InceptionTime")
+  assert "MAXIMUM" in exported.ops  # the max-pool branch, as a maximum of shifted copies
+  got = parity.run(exported.model, exported.summary(), x)["logits"]
+  np.testing.assert_allclose(got, np.asarray(jax.jit(fn)(x)["logits"]), rtol=1e-4, atol=1e-5)

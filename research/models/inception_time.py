@@ -7,8 +7,9 @@ An Inception module:
   pool branch  max-pool (3, stride 1, 'same') of the module input -> 1x1 conv, 32 filters
   concatenate  4 x 32 = 128 channels -> BatchNorm -> ReLU
 Convolutions have no bias (BatchNorm follows); `conv="matmul"` (default) computes them as one
-matrix product over shifted copies, `conv="xla"` with XLA's convolution (see `SameConv`). Every third module ends with a residual
-shortcut from the input of the three: 1x1 conv + BatchNorm, added, then ReLU. Initialisers
+matrix product over shifted copies, `conv="xla"` with XLA's convolution (see `SameConv`).
+Every third module ends with a residual shortcut from the input of the three: 1x1 conv +
+BatchNorm, added, then ReLU. Initialisers
 (Glorot uniform) and BatchNorm settings (momentum 0.99, epsilon 1e-3) are the Keras defaults
 the published code ran with.
 
@@ -31,6 +32,8 @@ training loss (factor 0.5, patience 50, min 1e-4), keeping the weights of the lo
 """
 
 from __future__ import annotations
+
+import functools
 
 import jax.numpy as jnp
 from flax import linen as nn
@@ -65,9 +68,9 @@ class SameConv(nn.Module):
       raise ValueError(f"config.model.conv must be 'matmul' or 'xla'; found {self.impl!r}")
     steps = x_BTF.shape[1]
     padded = jnp.pad(x_BTF, ((0, 0), (left, right), (0, 0)))
-    taps_BTKF = jnp.stack([lax.slice_in_dim(padded, k, k + steps, axis=1)
-                           for k in range(self.kernel_size)], axis=2)
-    return jnp.einsum("btkf,kfh->bth", taps_BTKF, kernel)
+    taps_BTX = jnp.concatenate([lax.slice_in_dim(padded, k, k + steps, axis=1)
+                                for k in range(self.kernel_size)], axis=-1)  # X = K x F_in, tap-major
+    return taps_BTX @ kernel.reshape(-1, self.features)
 
 
 class InceptionModule(nn.Module):
@@ -88,8 +91,13 @@ class InceptionModule(nn.Module):
       z_BTF = nn.Conv(self.bottleneck, (1,), use_bias=False, kernel_init=GLOROT, name="bottleneck")(h_BTF)
     branches = [SameConv(self.filters, k, self.conv, name=f"conv_{i}")(z_BTF)
                 for i, k in enumerate(self.kernel_sizes)]
-    pooled = nn.max_pool(jnp.where(valid, h_BTF, -jnp.inf), (self.pool_size,), strides=(1,),
-                         padding=[_same_padding(self.pool_size)])
+    # Max-pool (stride 1, 'same') as a maximum of shifted copies: TFLite gets MAXIMUM ops instead
+    # of a generic reduce_window, and the gradient avoids XLA:CPU's slow select-and-scatter.
+    steps = h_BTF.shape[1]
+    padded = jnp.pad(jnp.where(valid, h_BTF, -jnp.inf), ((0, 0), _same_padding(self.pool_size), (0, 0)),
+                     constant_values=-jnp.inf)
+    pooled = functools.reduce(jnp.maximum, [lax.slice_in_dim(padded, k, k + steps, axis=1)
+                                            for k in range(self.pool_size)])
     pooled = jnp.where(valid, pooled, 0.0)  # padded frames held -inf
     branches.append(nn.Conv(self.filters, (1,), use_bias=False, kernel_init=GLOROT, name="pool_conv")(pooled))
     y_BTH = jnp.concatenate(branches, axis=-1)
