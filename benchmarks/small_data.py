@@ -119,15 +119,16 @@ def inception(x_train, mask_train, y_train, x_test, mask_test, classes, epochs, 
 
   def epoch(carry, key):
     params, stats, opt_state = carry
-    order = jax.random.permutation(key, steps * batch) % n  # wraps: every example at least once
-    weight = (jnp.arange(steps * batch) < n).astype(np.float32)  # repeats carry zero weight
+    slots = jax.random.permutation(key, steps * batch)  # slots >= n fill the last batch
+    order, weight = slots % n, (slots < n).astype(np.float32)  # fillers: zero weight, no frames
 
     def step(carry, index):
       params, stats, opt_state = carry
       idx = jax.lax.dynamic_slice_in_dim(order, index * batch, batch)
       w = jax.lax.dynamic_slice_in_dim(weight, index * batch, batch)
+      mask = mask_train[idx] & (w[:, None] > 0)  # BatchNorm statistics leave the fillers out
       (loss, stats), grads = jax.value_and_grad(loss_fn, has_aux=True)(
-          params, stats, x_train[idx], mask_train[idx], y_train[idx], w)
+          params, stats, x_train[idx], mask, y_train[idx], w)
       updates, opt_state = optimizer.update(grads, opt_state, params)
       return (optax.apply_updates(params, updates), stats, opt_state), loss
 
