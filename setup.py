@@ -30,9 +30,11 @@ setuptools.setup(
     extras_require={
         # tflite-micro: TFLite Micro's interpreter (Python wheel) for the microcontroller checks.
         "export": ["tensorflow-cpu>=2.18", "ai-edge-litert>=1.2", "tflite-micro"],
-        "test": ["pytest>=8", "pytest-xdist>=3.5", "hypothesis>=6.100"],
+        # aeon: the MiniRocket and InceptionTime references and its bundled datasets.
+        "test": ["pytest>=8", "pytest-xdist>=3.5", "hypothesis>=6.100", "aeon>=1.0"],
         # tensorflow-datasets: benchmarks/data_cache.py's array_record comparison (importlib_resources:
         # tfds needs it for builders defined outside its own packages).
-        "bench": ["torch==2.13.0", "tensorflow-datasets>=4.9.9", "array-record>=0.8", "importlib_resources>=6"],
+        "bench": ["torch==2.13.0", "aeon>=1.0", "tensorflow-datasets>=4.9.9", "array-record>=0.8",
+                  "importlib_resources>=6"],
     },
 )

@@ -17,12 +17,14 @@ from flax import linen as nn
 
 from research.models import cnn
 from research.models import crnn
+from research.models import inception_time
 from research.models import lstm
 from research.models import sign_lstm
 from research.models import tcn
 
 MODELS: dict[str, type[nn.Module]] = {
     "hht_cnn": cnn.HHTClassifier,
+    "inception_time": inception_time.InceptionTime,
     "maxcrnn": crnn.MaxCRNN,
     "lstm_regressor": lstm.LSTMRegressor,
     "sign_lstm": sign_lstm.SignLSTM,
