@@ -1,8 +1,8 @@
 """Heads: a classifier fitted on features, the optional second stage of a run (`config.head`).
 
-  config.head.kind      none | svm | random_forest (`HEADS`)
-  config.head.features  encoder (the network's `encode` output) | handmade (`FEATURE_MAPS`,
-                        options in config.features)
+  config.head.kind      none | svm | random_forest | ridge (`HEADS`)
+  config.head.features  encoder (the network's `encode` output) | handmade | minirocket
+                        (`FEATURE_MAPS`, options in config.features)
 
 A fitted head is stored in a folder as plain arrays + JSON (`research.heads.persist`,
 no pickle) with a manifest of every file's SHA-256: `load` refuses a folder in which
@@ -19,19 +19,23 @@ from typing import Any
 from research.heads import feature_maps
 from research.heads import forest
 from research.heads import persist
+from research.heads import ridge
 from research.heads import svm
 
 HEADS = {
     "svm": svm.SVMHead,
     "random_forest": forest.ForestHead,
+    "ridge": ridge.RidgeHead,
 }
 
 ENCODER = "encoder"
 FEATURE_MAPS = {
     "handmade": feature_maps.Handmade,
+    "minirocket": feature_maps.MiniRocket,
 }
 FEATURE_MAP_BUILDERS = {
     "handmade": feature_maps.from_config,
+    "minirocket": feature_maps.minirocket_from_config,
 }
 
 MANIFEST = "manifest.json"

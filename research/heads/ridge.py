@@ -191,3 +191,40 @@ class RidgeClassifierCV:
       return {"probs": jax.nn.softmax(temperature * decision, axis=-1), "decision": decision}
 
     return fn
+
+
+@dataclasses.dataclass
+class RidgeHead(RidgeClassifierCV):
+  """`RidgeClassifierCV` as a run's head (`config.head.kind = "ridge"`): stored as its arrays."""
+  seed: int = 0  # the fit has no random choice; kept for the heads' common signature
+
+  kind = "ridge"
+  expected_objects = {key: np.ndarray for key in ARRAY_KEYS}
+
+  @property
+  def fit_info(self) -> dict:
+    return {"alpha": self.alpha, "loo_mse": list(self.loo_mse or ()),
+            "temperature": float(self.fitted["temperature"])} if self.fitted is not None else {}
+
+  @fit_info.setter
+  def fit_info(self, value) -> None:
+    del value  # Everything it says is in the fitted arrays.
+
+  def settings(self) -> dict:
+    if self.fitted is None:
+      return {"kind": self.kind, "num_classes": self.num_classes, "alphas": list(self.alphas),
+              "standardize": self.standardize, "seed": self.seed}
+    return {**super().settings(), "kind": self.kind, "seed": self.seed}
+
+  def objects(self) -> dict[str, np.ndarray]:
+    return self.arrays()
+
+  @classmethod
+  def from_objects(cls, settings: dict, objects: dict) -> "RidgeHead":
+    head = cls.from_arrays(settings, objects)
+    head.seed = int(settings.get("seed", 0))
+    return head
+
+  def export_notes(self) -> list[str]:
+    return [f"Ridge classifier (alpha {self.alpha:.3g} by leave-one-out, softmax temperature "
+            f"{float(self.fitted['temperature']):.3g}) as one dense layer."]

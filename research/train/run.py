@@ -209,11 +209,9 @@ def train_runs(config, meta: dict, specs: list[RunSpec], *, checkpoint_dir=None,
   the last weights.
   """
   check_config(config)
-  statement = None
-  if has_network(config):
-    plans = [validation.plan(config, s.train, s.val) for s in specs]
-    config, statement = plans[0].config, plans[0].statement
-    specs = [dataclasses.replace(s, train=p.train, val=p.val) for s, p in zip(specs, plans)]
+  plans = [validation.plan(config, s.train, s.val) for s in specs]
+  config, statement = plans[0].config, plans[0].statement
+  specs = [dataclasses.replace(s, train=p.train, val=p.val) for s, p in zip(specs, plans)]
   count = members(config)
   base = Run(config=config, meta=meta, model=_model(config, meta), task=build_task(config.task, meta),
              num_members=count)
@@ -230,7 +228,7 @@ def train_runs(config, meta: dict, specs: list[RunSpec], *, checkpoint_dir=None,
       last = dataclasses.replace(best, variables=_stack([r.last_variables for r in group]))
       trained.append(Trained(best=best, last=last, results=group, validation=statement))
   else:
-    trained = [Trained(best=base, last=base, results=[]) for _ in specs]
+    trained = [Trained(best=base, last=base, results=[], validation=statement) for _ in specs]
   if not has_head(config):
     return trained
   out = []

@@ -6,9 +6,9 @@
          split is too small to choose anything (6 series of 40 decide early stopping
          on one or two errors): the validation examples join the training set, the
          run trains its full epoch budget with no early stopping, the plateau
-         follows the training loss, and the last weights are kept (InceptionTime's
-         authors' recipe: fixed budget, training loss monitored). At or above the
-         threshold it is `split`.
+         follows the training loss, and the weights of the lowest training loss are
+         kept (InceptionTime's authors' recipe). At or above the threshold it is
+         `split`.
   none   the same as `small` whatever the size.
 
 `plan` returns the config and splits a run actually trains with, and the
@@ -39,7 +39,7 @@ def _no_validation(config):
     config.train.monitor = "loss"
     config.train.mode = "min"
     config.train.early_stopping.enabled = False
-    config.train.early_stopping.restore_best = False
+    config.train.early_stopping.restore_best = True
   return config
 
 
@@ -60,4 +60,4 @@ def plan(config, train: dict, val: dict) -> Plan:
   return Plan(_no_validation(config), merged, {k: v[:0] for k, v in merged.items()},
               f"Validation: none ({reason}). The validation examples joined the training set; the run trained "
               f"its full budget of {config.train.epochs} epochs with the learning-rate plateau on the training "
-              "loss, and reports its last weights.")
+              "loss, and reports the weights of its lowest training loss.")
