@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import types
-
 import jax
+import ml_collections
 import numpy as np
 import pytest
 
@@ -13,6 +12,7 @@ from research.data import keypoints
 from research.evaluation import streaming
 from research.models import sign_lstm
 from research.tasks import classification
+from research.train import run as run_lib
 
 
 def _probs_of_last_value(x_TF):
@@ -49,9 +49,10 @@ def test_from_run_matches_batch_prediction():
   _, layout = keypoints.select_groups(["left_hand", "right_hand"])
   model = sign_lstm.SignLSTM(num_classes=3, lstm_sizes=(4, 4, 4), dense_sizes=(4,), dropout=0.0)
   variables = model.init({"params": jax.random.PRNGKey(0)}, np.zeros((1, 5, 126), np.float32), train=False)
-  run = types.SimpleNamespace(model=model, task=classification.Classification(), variables=variables,
-                              meta={"class_names": ["x", "y", "z"], "max_length": 5, "num_features": 126,
-                                    "feature_layout": layout})
+  config = ml_collections.ConfigDict({"train": {"eval_batch_size": 4}})
+  run = run_lib.Run(config=config, model=model, task=classification.Classification(), variables=variables,
+                    meta={"class_names": ["x", "y", "z"], "max_length": 5, "num_features": 126,
+                          "feature_layout": layout})
   p = streaming.StreamingPredictor.from_run(run, smoothing=1, threshold=0.0)
   frames = np.random.default_rng(0).normal(size=(7, 1662)).astype(np.float32)
   results = [p.push(f) for f in frames]

@@ -201,9 +201,8 @@ def classification_splits(examples: dict[str, np.ndarray], meta: dict[str, Any],
   if val_fraction > 0:
     _check_stratifiable(rest["y"], val_fraction, "config.data.val_fraction", class_names, where)
     train, val = dataset_lib.random_split(rest, val_fraction, seed, stratify=True)
-  else:
-    raise ValueError("config.data.val_fraction must be > 0: early stopping and model selection "
-                     "need a validation split")
+  else:  # No validation split (config.train.validation none or small decides what that means).
+    train, val = rest, {k: v[:0] for k, v in rest.items()}
   if normalize != "none":
     stats = standardize_stats(train["x"], train["mask"], normalize)
     for split in (train, val, test):

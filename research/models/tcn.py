@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Sequence
 
 import jax.numpy as jnp
+import numpy as np
 from flax import linen as nn
 
 
@@ -52,7 +53,7 @@ class DilatedConv1D(nn.Module):
       taps.append(k)
       shifted.append(x)
     x_BTKF = jnp.stack(shifted, axis=2)
-    return jnp.einsum("btkf,kfh->bth", x_BTKF, kernel[jnp.asarray(taps)]) + bias
+    return jnp.einsum("btkf,kfh->bth", x_BTKF, jnp.asarray(kernel)[np.asarray(taps)]) + bias
 
 
 class TemporalBlock(nn.Module):

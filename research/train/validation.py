@@ -50,6 +50,10 @@ def plan(config, train: dict, val: dict) -> Plan:
     raise ValueError(f"config.train.validation={policy!r}; valid: {POLICIES}")
   threshold = int(config.train.get("small_data_threshold", 100))
   num_train = len(train["y"])
+  if policy == "split" and not len(val["y"]):
+    raise ValueError("config.train.validation='split' but the validation split is empty "
+                     "(config.data.val_fraction=0?); give a validation fraction, or set "
+                     "config.train.validation to 'small' or 'none'")
   if policy == "split" or (policy == "small" and num_train >= threshold):
     why = "" if policy == "split" else f" ({num_train} training examples >= {threshold})"
     return Plan(config, train, val, f"Validation: the {len(val['y'])}-example validation split chose the stopping "
@@ -57,7 +61,11 @@ def plan(config, train: dict, val: dict) -> Plan:
   merged = dataset_lib.concatenate(train, val) if len(val["y"]) else train
   reason = (f"{num_train} training examples < config.train.small_data_threshold {threshold}"
             if policy == "small" else "config.train.validation = none")
+  joined = "The validation examples joined the training set" if len(val["y"]) else "No validation split"
+  if config.model.name == "none":
+    what = "the head chose its own settings on the training set alone."
+  else:
+    what = (f"the run trained its full budget of {config.train.epochs} epochs with the learning-rate plateau "
+            "on the training loss, and reports the weights of its lowest training loss.")
   return Plan(_no_validation(config), merged, {k: v[:0] for k, v in merged.items()},
-              f"Validation: none ({reason}). The validation examples joined the training set; the run trained "
-              f"its full budget of {config.train.epochs} epochs with the learning-rate plateau on the training "
-              "loss, and reports the weights of its lowest training loss.")
+              f"Validation: none ({reason}). {joined}; {what}")
