@@ -47,19 +47,15 @@ import optax  # noqa: E402
 
 from research.heads import minirocket, ridge  # noqa: E402
 from research.models import inception_time  # noqa: E402
+from research.studies import published  # noqa: E402
 
 LOADERS = {
     "BasicMotions": "load_basic_motions", "GunPoint": "load_gunpoint", "ArrowHead": "load_arrow_head",
     "ItalyPowerDemand": "load_italy_power_demand", "OSULeaf": "load_osuleaf", "ACSF1": "load_acsf1",
     "JapaneseVowels": "load_japanese_vowels", "PickupGestureWiimoteZ": "load_pickup_gesture_wiimoteZ",
 }
-PUBLISHED_INCEPTION = {  # default split, 5-network ensemble
-    "BasicMotions": 1.0, "GunPoint": 1.0, "ArrowHead": 0.8457, "ItalyPowerDemand": 0.9650,
-    "OSULeaf": 0.9421, "ACSF1": 0.92, "JapaneseVowels": 0.9919, "PickupGestureWiimoteZ": 0.76,
-}
-PUBLISHED_MINIROCKET = {  # mean over 30 resamples (UCR 109 equal-length univariate sets only)
-    "GunPoint": 0.9924, "ArrowHead": 0.8810, "ItalyPowerDemand": 0.9596, "OSULeaf": 0.9576, "ACSF1": 0.8223,
-}
+PUBLISHED_INCEPTION = published.ACCURACY["inception_time"]
+PUBLISHED_MINIROCKET = published.ACCURACY["minirocket"]
 
 
 def load(name: str):

@@ -29,31 +29,16 @@ Smoke: --config configs/minirocket.py:smoke (12 + 8 short series, 840 features).
 import ml_collections
 
 from research import config_defaults
+from research.data import ts_format
 from research.heads import ridge
-
-
-def ts_data(**synthetic) -> ml_collections.ConfigDict:
-  """A `.ts` dataset group; with path empty, the synthetic set `synthetic` describes."""
-  data = ml_collections.ConfigDict()
-  data.name = "ts"  # ts | npz
-  data.path = ""  # *_TRAIN.ts (its *_TEST.ts beside it is the test split) or .npz; empty: synthetic
-  data.test_path = ""  # TEST file when it is not <name>_TEST.ts beside the TRAIN file
-  data.test_fraction = 0.2  # only without a predefined test split, stratified
-  data.val_fraction = 0.0  # of the training split, stratified; none: the ridge chooses by leave-one-out
-  data.split_seed = 0
-  data.normalize = "none"  # none | center | zscore, per channel, from the training split
-  data.cache_dir = "data_cache"
-  data.synthetic = ml_collections.ConfigDict(
-      {"classes": 4, "train": 40, "test": 40, "dims": 6, "min_length": 100, "max_length": 100,
-       "missing_rate": 0.0, "seed": 0, "problem": "SyntheticMotions", **synthetic})
-  return data
 
 
 def get_config(arg=None):
   config = ml_collections.ConfigDict()
   config.seed = 0  # kernels' channel combinations and the examples the biases come from
 
-  config.data = ts_data()
+  config.data = ts_format.data_config()
+  config.data.val_fraction = 0.0  # none: the ridge chooses its alpha by leave-one-out
 
   config.model = ml_collections.ConfigDict()
   config.model.name = "none"  # no network: the head is fitted on MiniRocket features

@@ -21,6 +21,7 @@ from __future__ import annotations
 import inspect
 import pathlib
 
+import ml_collections
 import numpy as np
 
 from research.data import dataset as dataset_lib
@@ -67,7 +68,7 @@ def read_ts(path) -> tuple[list[np.ndarray], list[str], dict]:
   with open(path, encoding="utf-8", errors="replace") as f:
     for number, line in enumerate(f, 1):
       line = line.strip()
-      if not line or line.startswith("#"):
+      if not line or line.startswith(("#", "%")):  # '%' comments come from ARFF-converted files
         continue
       if not in_data:
         if not line.startswith("@"):
@@ -216,3 +217,20 @@ def write_ts(path, series: list[np.ndarray], labels: list[str], class_names: lis
     lines.append(":".join(",".join(_value(v) for v in x_TD[:, d]) for d in range(dims)) + f":{label}")
   path.write_text("\n".join(lines) + "\n")
   return path
+
+
+def data_config(**synthetic) -> ml_collections.ConfigDict:
+  """A `.ts` dataset group; with path empty, the synthetic set `synthetic` describes."""
+  data = ml_collections.ConfigDict()
+  data.name = "ts"  # ts | npz
+  data.path = ""  # *_TRAIN.ts (its *_TEST.ts beside it is the test split) or .npz; empty: synthetic
+  data.test_path = ""  # TEST file when it is not <name>_TEST.ts beside the TRAIN file
+  data.test_fraction = 0.2  # only without a predefined test split, stratified
+  data.val_fraction = 0.15  # of the training split, stratified; 0 = none
+  data.split_seed = 0
+  data.normalize = "none"  # none | center | zscore, per channel, from the training split
+  data.cache_dir = "data_cache"
+  data.synthetic = ml_collections.ConfigDict(
+      {"classes": 4, "train": 40, "test": 40, "dims": 6, "min_length": 100, "max_length": 100,
+       "missing_rate": 0.0, "seed": 0, "problem": "SyntheticMotions", **synthetic})
+  return data

@@ -35,13 +35,14 @@ def save_figure(fig, path) -> None:
 
 @literal_text
 def plot_loss(history: list[dict], path, log_scale: bool) -> None:
-  """Train and validation loss per epoch; log scale suits regression losses."""
+  """Train (and validation) loss per epoch, the epoch whose weights were kept; log scale suits regression."""
   epochs = [row["epoch"] for row in history]
   fig, ax = plt.subplots(figsize=(7, 4))
   ax.plot(epochs, [row["loss"] for row in history], label="train")
-  ax.plot(epochs, [row["val_loss"] for row in history], label="validation")
-  best = min(history, key=lambda row: row["val_loss"])
-  ax.axvline(best["epoch"], color="gray", linestyle=":", label=f"best val (epoch {best['epoch']})")
+  if "val_loss" in history[0]:
+    ax.plot(epochs, [row["val_loss"] for row in history], label="validation")
+  best = [row for row in history if row.get("is_best")] or history
+  ax.axvline(best[-1]["epoch"], color="gray", linestyle=":", label=f"kept weights (epoch {best[-1]['epoch']})")
   if log_scale:
     ax.set_yscale("log")
   ax.set_xlabel("epoch")

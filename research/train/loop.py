@@ -42,7 +42,7 @@ class _Recorder:
         self.events.add_scalar(key, value, row["epoch"])
     self.events.flush()
     monitor = self.config.train.monitor
-    summary = " ".join(f"{k} {row[k]:.4g}" for k in dict.fromkeys(["loss", "val_loss", monitor]))
+    summary = " ".join(f"{k} {row[k]:.4g}" for k in dict.fromkeys(["loss", "val_loss", monitor]) if k in row)
     summary += f" lr {row['lr']:.3g}"
     if self.bar is not None:
       self.bar.n = row["epoch"]
