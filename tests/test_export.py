@@ -154,6 +154,7 @@ FAMILIES = {
     "sign_lstm": ("sign_lstm", "smoke", {}, (10, 1662)),
     "maxcrnn": ("maxcrnn", "smoke", {}, (256, 1)),
     "tcn": ("tcn", "smoke", {}, (30, 25)),
+    "inception_time": ("inception_time", "smoke", {}, (30, 2)),
 }
 CONFIGS = pathlib.Path(__file__).resolve().parents[1] / "configs"
 
@@ -217,6 +218,28 @@ def test_smoke_workdir_exports_with_parity(family, tmp_path):
   assert set(exported["outputs"]) == set(fp32["parity"])
   assert (tmp_path / "model.tflite").stat().st_size == fp32["tflite_bytes"]
   assert (tmp_path / "model.int8.tflite").exists()
+
+
+@pytest.mark.export
+def test_minirocket_workdir_exports_with_desktop_and_tflm_parity(tmp_path):
+  """Fixed convolutions, comparisons, means and the ridge's dense layer: fp32 within tolerance on
+  LiteRT and under TFLite Micro; float16 keeps the labels; int8 is refused with its reason."""
+  _tf()
+  from research.data import load_dataset
+  from research.export import pipeline
+  from research.train import fit
+  config = config_file.load(CONFIGS / "minirocket.py:smoke")
+  fit(config, load_dataset(config), tmp_path)
+  with pytest.raises(pipeline.NotExportableError, match="quantize=int8 is refused.*'dynamic', 'float16'"):
+    pipeline.export_workdir(tmp_path, modes=("none", "int8"))
+  assert not (tmp_path / "model.tflite").exists()
+  result = pipeline.export_workdir(tmp_path, modes=("none", "float16"), parity_examples=8,
+                                   calibration_examples=8, latency_repeats=2)
+  fp32, half = result["exports"]
+  assert fp32["fp32_within_tolerance"], fp32["parity"]
+  assert fp32["tflm"]["runs"] and fp32["tflm"]["fp32_within_tolerance"], fp32["tflm"]
+  assert not fp32["tflm"]["ops"]["missing"]
+  assert half["parity"]["probs"]["agreement"] >= 0.75, half["parity"]
 
 
 @pytest.mark.export

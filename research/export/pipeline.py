@@ -55,6 +55,7 @@ class Exportable:
   notes: list[str]
   # Dataset x -> the exported input (e.g. undoing a standardization the graph now applies).
   to_input: Callable | None = None
+  refused_modes: dict[str, str] = dataclasses.field(default_factory=dict)  # quantize mode -> why not
 
 
 def load_exportable(workdir) -> Exportable:
@@ -73,7 +74,8 @@ def load_exportable(workdir) -> Exportable:
     to_input = lambda x: x * std + mean
   meta = {**run.meta, "model": run_lib.name(run.config)}
   variables = {"network": run.variables, "head": run.head.objects() if run.head is not None else None}
-  return Exportable(fn=fn, variables=variables, meta=meta, config=run.config, notes=notes, to_input=to_input)
+  return Exportable(fn=fn, variables=variables, meta=meta, config=run.config, notes=notes, to_input=to_input,
+                    refused_modes=dict(getattr(run.feature_map, "refused_modes", {})))
 
 
 def _reference(fn, x: np.ndarray, batch_size: int = 64) -> dict[str, np.ndarray]:
@@ -105,6 +107,11 @@ def export_exportable(exportable: Exportable, dataset, out_dir, *, modes=("none"
   """
   out_dir = pathlib.Path(out_dir)
   meta = exportable.meta
+  refused = [m for m in modes if m in exportable.refused_modes]
+  if refused:
+    allowed = [m for m in tflite_lib.QUANTIZE_MODES if m not in exportable.refused_modes]
+    raise NotExportableError(f"quantize={refused[0]} is refused for this model: "
+                             f"{exportable.refused_modes[refused[0]]}; use --quantize with one of {allowed}")
   held = dataset.split(split_name)
   y = np.asarray(held["y"])
   if len(held["x"]) == 0 or (y.dtype.kind in "iu" and (y < 0).all()):  # empty, or held-out files without labels

@@ -79,6 +79,11 @@ class MiniRocket:
   params: dict | None = dataclasses.field(default=None, repr=False)
 
   kind = "minirocket"
+  # Measured: LiteRT aborts the process while allocating the int8 graph of the PPV features, and a
+  # proportion of values above a bias is what full-integer quantization would blur anyway.
+  refused_modes = {"int8": "MiniRocket's PPV features (comparisons of convolutions with biases) have no "
+                           "working full-integer form (LiteRT aborts allocating it); dynamic and float16 "
+                           "quantize the weights only"}
 
   def _mask(self, split: dict):
     return split.get("mask") if self.use_mask else None

@@ -81,7 +81,7 @@ class Cell:
   config: str
   dataset: str
   accuracy: float | None = None
-  interval: tuple[float, float] | None = None
+  interval: list[float] | None = None  # [low, high]
   majority_rate: float | None = None
   chance_level: float | None = None
   better_than_majority: bool | None = None
@@ -113,7 +113,7 @@ def run_cell(config_path: str, dataset: str, train_file: pathlib.Path, workdir: 
     cell.error = str(error).splitlines()[0]
     return cell  # Not marked done: a fixed cause is retried by the same command.
   cell = dataclasses.replace(
-      cell, accuracy=report["accuracy"], interval=tuple(report["accuracy_interval_95"]),
+      cell, accuracy=report["accuracy"], interval=[float(v) for v in report["accuracy_interval_95"]],
       majority_rate=report["majority_rate"], chance_level=report["chance_level"],
       better_than_majority=report["better_than_majority"], train_seconds=seconds,
       num_train=len(data.train["y"]) + len(data.val["y"]), num_test=len(data.test["y"]))
