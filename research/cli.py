@@ -104,6 +104,9 @@ def run(main) -> None:
   """`app.run(main)` with `parse_flags`; `main(argv)` returns the exit status.
 
   A training interrupted by SIGTERM/SIGINT exits 128 + the signal's number, printing
-  the command that resumes it.
+  the command that resumes it. JAX's persistent compilation cache is on
+  (research.compile_cache; RESEARCH_JAX_CACHE=off turns it off).
   """
+  from research import compile_cache
+  compile_cache.enable()
   app.run(lambda argv: sys.exit(_guarded(main, argv)), flags_parser=parse_flags)
