@@ -39,6 +39,7 @@ npz:   --config.data.name=npz --config.data.path=data.npz --config.data.normaliz
        Small validation splits plateau: on the 100+100-case demo (`launch/make_data.py ts`)
        patience 30 stopped at epoch 32 (best 2, test 0.47); with
        --config.train.early_stopping.patience=200 the run reached test 1.00 (best epoch 39).
+       Below 100 training series use the :small variant (no validation split, all epochs).
 Time:  idle 2-core CPU, `python benchmarks/sign_lstm_fit.py` (200 epochs, early stopping
        off): first epoch 7.7 s (compilation), then median 0.23 s per epoch; the whole fit
        69 s with a checkpoint every 10 epochs (this config), 106 s with one every epoch
