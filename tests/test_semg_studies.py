@@ -98,3 +98,7 @@ def test_mcnemar_and_mean_std_against_hand_values():
   s = common.mean_std([0.5, 0.7])
   assert s["mean"] == pytest.approx(0.6) and s["std"] == pytest.approx(np.sqrt(0.02))
   assert s["interval_95"][1] - 0.6 == pytest.approx(12.706 * np.sqrt(0.02) / np.sqrt(2), rel=1e-3)
+  bounded = common.mean_std([0.5, 0.7], bounds=(0.0, 1.0))  # 0.6 -+ 1.27 cut to an accuracy's range
+  assert bounded["interval_95"] == [0.0, 1.0]
+  assert common.mean_std([0.9, 0.95], bounds=(0.0, 1.0))["interval_95"] == pytest.approx(
+      [0.925 - 12.706 * np.sqrt(0.00125) / np.sqrt(2), 1.0], rel=1e-3)

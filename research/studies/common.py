@@ -102,8 +102,12 @@ def paired_p(a, b, higher_is_better: bool) -> float:
   return float(scipy_stats.wilcoxon(diff, alternative="greater").pvalue)
 
 
-def mean_std(values) -> dict:
-  """Mean, sample std (ddof 1, 0 for one value) and a 95% t-interval of the mean."""
+METRIC_RANGE = {"accuracy": (0.0, 1.0), "macro_f1": (0.0, 1.0), "mse": (0.0, math.inf)}
+
+
+def mean_std(values, bounds=(-math.inf, math.inf)) -> dict:
+  """Mean, sample std (ddof 1, 0 for one value) and a 95% t-interval of the mean, cut to `bounds`
+  (a metric's possible range: with few folds the t-interval of an accuracy reaches past 1)."""
   values = np.asarray(values, np.float64)
   mean = float(values.mean())
   std = float(values.std(ddof=1)) if len(values) > 1 else 0.0
@@ -111,7 +115,8 @@ def mean_std(values) -> dict:
     half = float(scipy_stats.t.ppf(0.975, len(values) - 1) * std / math.sqrt(len(values)))
   else:
     half = float("nan")
-  return {"mean": mean, "std": std, "n": int(len(values)), "interval_95": [mean - half, mean + half]}
+  low, high = max(mean - half, bounds[0]), min(mean + half, bounds[1])
+  return {"mean": mean, "std": std, "n": int(len(values)), "interval_95": [low, high]}
 
 
 def mcnemar_p(correct_a, correct_b) -> float:

@@ -175,10 +175,10 @@ def run_cv(config, dataset: dataset_lib.Dataset, workdir, baseline_config=None, 
         [common.score(t, {"value": np.zeros_like(np.asarray(t["y"], np.float64))}, class_names).per_example
          for t in tests])
     labels = np.concatenate([t["y"] for t in tests])
-    models[name] = {"folds": rows, metric: common.mean_std([r[metric] for r in rows]),
+    models[name] = {"folds": rows, metric: common.mean_std([r[metric] for r in rows], common.METRIC_RANGE[metric]),
                     "pooled": common.pooled(labels, examples, probs, metric, class_names, zero)}
     if metric == "accuracy":
-      models[name]["macro_f1"] = common.mean_std([r["macro_f1"] for r in rows])
+      models[name]["macro_f1"] = common.mean_std([r["macro_f1"] for r in rows], common.METRIC_RANGE["macro_f1"])
     per_example[name] = np.concatenate(examples)
 
   names = list(models)
