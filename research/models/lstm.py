@@ -1,4 +1,4 @@
-"""LSTM layers (one `lax.scan` over time, research.models.lstm_recurrence) and the sequence regressor.
+"""LSTM layers written as one `lax.scan` over time, and the sequence regressor.
 
 Gate layout follows Keras and PyTorch: z = x W + h U + b split into (i, f, g, o);
 c' = sigmoid(f) c + sigmoid(i) tanh(g); h' = sigmoid(o) tanh(c'). One bias vector
@@ -10,8 +10,6 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 from flax import linen as nn
-
-from research.models.lstm_recurrence import recurrence
 
 
 def _forget_bias_init(key, shape, dtype=jnp.float32):
@@ -31,14 +29,32 @@ class LSTM(nn.Module):
 
   @nn.compact
   def __call__(self, x_BTF, mask_BT=None):
+    batch, steps, _ = x_BTF.shape
     hidden = self.features
     kernel = self.param("kernel", nn.initializers.glorot_uniform(), (x_BTF.shape[-1], 4 * hidden))
     recurrent = self.param("recurrent_kernel", nn.initializers.orthogonal(), (hidden, 4 * hidden))
     bias = self.param("bias", _forget_bias_init, (4 * hidden,))
     # The input projection of every step is one matrix product outside the loop.
     xw_TBG = jnp.einsum("btf,fg->tbg", x_BTF, kernel) + bias
-    mask_TB = None if mask_BT is None else jnp.asarray(mask_BT, bool).T
-    h_TBH, h_last = recurrence(xw_TBG, recurrent, mask_TB)
+    if mask_BT is None:
+      mask_TB = jnp.ones((steps, batch), bool)
+    else:
+      mask_TB = jnp.asarray(mask_BT, bool).T
+
+    def step(carry, inputs):
+      h_BH, c_BH = carry
+      xw_BG, valid_B = inputs
+      z_BG = xw_BG + h_BH @ recurrent
+      i, f, g, o = jnp.split(z_BG, 4, axis=-1)
+      c_new = jax.nn.sigmoid(f) * c_BH + jax.nn.sigmoid(i) * jnp.tanh(g)
+      h_new = jax.nn.sigmoid(o) * jnp.tanh(c_new)
+      valid = valid_B[:, None]
+      h_new = jnp.where(valid, h_new, h_BH)
+      c_new = jnp.where(valid, c_new, c_BH)
+      return (h_new, c_new), h_new
+
+    zeros = jnp.zeros((batch, hidden), x_BTF.dtype)
+    (h_last, _), h_TBH = jax.lax.scan(step, (zeros, zeros), (xw_TBG, mask_TB))
     return jnp.swapaxes(h_TBH, 0, 1), h_last
 
 
