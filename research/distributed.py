@@ -87,3 +87,10 @@ def same_on_every_process(tree):
     return tree
   from jax.experimental import multihost_utils
   return multihost_utils.broadcast_one_to_all(tree)
+
+
+def barrier(name: str) -> None:
+  """Waits until every process reaches `name` (files process 0 wrote are then there for all)."""
+  if jax.process_count() > 1:
+    from jax.experimental import multihost_utils
+    multihost_utils.sync_global_devices(name)

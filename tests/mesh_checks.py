@@ -5,11 +5,13 @@ XLA_FLAGS must be set before JAX starts, so the many-device side runs here, in a
   XLA_FLAGS=--xla_force_host_platform_device_count=4 python tests/mesh_checks.py runs OUT_DIR
 
 writes OUT_DIR/runs.npz (every run's weights and history) and OUT_DIR/runs.json (the devices seen).
+`distributed` is one of several processes (JAX_COORDINATOR_ADDRESS, JAX_NUM_PROCESSES, JAX_PROCESS_ID).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import pathlib
 import shutil
 import sys
@@ -21,6 +23,7 @@ import jax  # noqa: E402
 import numpy as np  # noqa: E402
 
 from research import config_file  # noqa: E402
+from research import distributed  # noqa: E402
 from research.data import dataset as dataset_lib  # noqa: E402
 from research.data import load_dataset  # noqa: E402
 from research.train import multirun  # noqa: E402
@@ -98,11 +101,52 @@ def flatten(results) -> dict[str, np.ndarray]:
   return out
 
 
+def cv_config(devices: int = 0):
+  config = lstm_config("runs", epochs=3, devices=devices)
+  config.train.early_stopping.enabled = False
+  return config
+
+
+def cross_validation(workdir: pathlib.Path, devices: int = 0) -> dict:
+  """3-fold CV of the tiny LSTM (3 runs: on 4 devices one is padded)."""
+  from research.studies import cv
+  config = cv_config(devices)
+  return cv.run_cv(config, load_dataset(config), workdir, folds=3, log=None)
+
+
+def _record_renames(log: list) -> None:
+  """Every file this process moves into place (workdir writes, plots, Orbax's) is appended to `log`."""
+  replace = os.replace
+
+  def recording(source, target, *args, **kwargs):
+    log.append(str(target))
+    return replace(source, target, *args, **kwargs)
+
+  os.replace = recording
+
+
+def multi_process(out: pathlib.Path) -> None:
+  """One process of a multi-process run: the CV on the runs axis, then a data-parallel run."""
+  assert distributed.initialize(None)
+  renamed: list[str] = []
+  _record_renames(renamed)
+  cross_validation(out / "cv")
+  results = data_axis()
+  index = jax.process_index()
+  np.savez(out / f"data_{index}.npz", **flatten(results))
+  (out / f"process_{index}.json").write_text(json.dumps({
+      "devices": jax.device_count(), "local_devices": jax.local_device_count(),
+      "processes": jax.process_count(), "renamed": renamed}))
+
+
 CHECKS = {"runs": lambda out: runs_axis(), "data": lambda out: data_axis(), "resume": resumed}
 
 
 def main(name: str, out: pathlib.Path) -> None:
   out.mkdir(parents=True, exist_ok=True)
+  if name == "distributed":
+    multi_process(out)
+    return
   np.savez(out / f"{name}.npz", **flatten(CHECKS[name](out)))
   (out / f"{name}.json").write_text(json.dumps({"devices": jax.device_count()}))
 
