@@ -53,6 +53,7 @@ def test_data_axis_on_four_devices_equals_one_device(tmp_path):
   _assert_close(_on_devices("data", tmp_path), mesh_checks.flatten(mesh_checks.data_axis(devices=1)))
 
 
+@pytest.mark.slow
 def test_resumed_sharded_study_equals_an_uninterrupted_one(tmp_path):
   """Stopped after 2 of 4 epochs on 4 devices and resumed there, or resumed on one device."""
   expected = mesh_checks.flatten(mesh_checks.runs_axis(devices=1))
