@@ -27,6 +27,7 @@ _WORKDIR = flags.DEFINE_string("workdir", None, "Output folder; default runs/abl
 
 def main(argv):
   del argv
+  from research import distributed
   from research.errors import ResearchError
   from research.studies import ablation
 
@@ -39,8 +40,9 @@ def main(argv):
   except (ResearchError, ValueError, KeyError, FileNotFoundError) as error:
     print(f"error: {error}", file=sys.stderr)
     return 1
-  print((workdir / "ablation.md").read_text())
-  print(f"Workdir: {workdir}")
+  if distributed.is_writer():
+    print((workdir / "ablation.md").read_text())
+    print(f"Workdir: {workdir}")
   return 0
 
 

@@ -31,6 +31,7 @@ _WORKDIR = flags.DEFINE_string("workdir", None, "Output folder; default runs/cv-
 def main(argv):
   del argv
   logging.set_verbosity(logging.WARNING)
+  from research import distributed
   from research.data import load_dataset
   from research.errors import ResearchError
   from research.studies import cv
@@ -50,13 +51,16 @@ def main(argv):
     with baseline.unlocked():
       baseline.data = config.data
       baseline.cv = cv.settings(config)
+      if "mesh" in config:  # One device layout for the whole program.
+        baseline.mesh = config.mesh
   try:
     cv.run_cv(config, load_dataset(config), workdir, baseline_config=baseline, folds=_FOLDS.value)
   except (ResearchError, ValueError, FileNotFoundError, KeyError) as error:
     print(f"error: {error}", file=sys.stderr)
     return 1
-  print((workdir / "cv_report.md").read_text())
-  print(f"Workdir: {workdir}")
+  if distributed.is_writer():
+    print((workdir / "cv_report.md").read_text())
+    print(f"Workdir: {workdir}")
   return 0
 
 

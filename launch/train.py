@@ -30,6 +30,7 @@ def default_workdir(config_path: str) -> pathlib.Path:
 def main(argv):
   del argv
   logging.set_verbosity(logging.WARNING)
+  from research import distributed
   from research.data import augment, load_dataset
   from research.errors import ResearchError
   from research.train import fit
@@ -42,8 +43,9 @@ def main(argv):
   except (ResearchError, ValueError, FileNotFoundError) as error:
     print(f"error: {error}", file=sys.stderr)
     return 1
-  print((workdir / "report.md").read_text())
-  print(f"Workdir: {workdir}")
+  if distributed.is_writer():
+    print((workdir / "report.md").read_text())
+    print(f"Workdir: {workdir}")
   return 0 if report else 1
 
 

@@ -62,10 +62,55 @@ def _explain(error: BaseException, argv) -> str:
   return message
 
 
+_MESH_FLAG = re.compile(r"--config\.mesh\.(\w+)=(.*)")
+
+
+def _split_mesh_flags(argv) -> tuple[list[str], dict[str, str]]:
+  """argv without its `--config.mesh.FIELD=VALUE` flags, and those as {field: text}."""
+  rest, mesh = [], {}
+  for arg in argv:
+    match = _MESH_FLAG.fullmatch(arg)
+    if match:
+      mesh[match.group(1)] = match.group(2)
+    else:
+      rest.append(arg)
+  return rest, mesh
+
+
+def _apply_mesh_flags(config, texts: dict[str, str]) -> None:
+  """Sets config.mesh (research.config_defaults.mesh, filled in when the config has no such group)."""
+  from research import config_defaults
+  current = config_defaults.mesh(**(config.mesh.to_dict() if "mesh" in config else {}))
+  values = {}
+  for field, text in texts.items():
+    if field not in current:
+      raise ValueError(f"--config.mesh.{field}: config.mesh has no field {field!r}; valid: {sorted(current)}")
+    try:
+      values[field] = type(current[field])(text)
+    except ValueError as error:
+      raise ValueError(f"--config.mesh.{field}={text}: expected {type(current[field]).__name__}, "
+                       f"as in --config.mesh.{field}={current[field]!r}") from error
+  with config.unlocked():
+    config.mesh = config_defaults.mesh(**{**current.to_dict(), **values})
+
+
 def parse_flags(argv):
-  """absl's parse with every configuration error as one line and exit status 2."""
+  """absl's parse with every configuration error as one line and exit status 2.
+
+  `--config.mesh.FIELD=VALUE` works for every config: a config without a `mesh`
+  group gets research.config_defaults.mesh() with the value set.
+  """
   try:
-    rest = flags.FLAGS(argv)
+    argv, mesh_texts = _split_mesh_flags(argv)
+    full_argv, sys.argv = sys.argv, _split_mesh_flags(sys.argv)[0]  # config_flags reads sys.argv too
+    try:
+      rest = flags.FLAGS(argv)
+    finally:
+      sys.argv = full_argv  # The resume command repeats every flag.
+    if mesh_texts:
+      if "config" not in flags.FLAGS or flags.FLAGS.config is None:
+        raise ValueError("--config.mesh.* needs a --config")
+      _apply_mesh_flags(flags.FLAGS.config, mesh_texts)
     for name in ("config", *_config_paths(argv)):  # config_flags defers a load error to the first use
       value = getattr(flags.FLAGS, name) if name in flags.FLAGS else None
       if value is not None:
@@ -89,7 +134,14 @@ def resume_command() -> str:
 
 
 def _guarded(main, argv) -> int:
+  from research import distributed
+  from research.errors import ResearchError
   from research.train import interrupt
+  try:
+    distributed.initialize(flags.FLAGS.config if "config" in flags.FLAGS else None)
+  except ResearchError as error:
+    print(f"error: {error}", file=sys.stderr)
+    return 2
   try:
     return main(argv)
   except interrupt.Interrupted as error:
@@ -105,7 +157,9 @@ def run(main) -> None:
 
   A training interrupted by SIGTERM/SIGINT exits 128 + the signal's number, printing
   the command that resumes it. JAX's persistent compilation cache is on
-  (research.compile_cache; RESEARCH_JAX_CACHE=off turns it off).
+  (research.compile_cache; RESEARCH_JAX_CACHE=off turns it off). With a coordinator
+  configured (config.mesh, $JAX_COORDINATOR_ADDRESS) the process joins the others
+  of a multi-host run first (research.distributed).
   """
   from research import compile_cache
   compile_cache.enable()

@@ -57,3 +57,16 @@ def train(*, early_stopping=None, plateau=None, **overrides) -> ml_collections.C
       "min_lr": 0.0,
   }, plateau or {}, "config.train.plateau")
   return group
+
+
+def mesh(**overrides) -> ml_collections.ConfigDict:
+  """Where runs train (research.train.mesh); used as is when a config has no `mesh` group."""
+  return _with({
+      "axis": "runs",  # runs: the runs of a study spread over devices | data: each batch split over devices
+      "devices": 0,  # devices in the mesh, over every process; 0 = all
+      # Multi-host (research.distributed): "" = $JAX_COORDINATOR_ADDRESS, none when unset (one process);
+      # "auto" = JAX's cluster detection (Cloud TPU slice, SLURM, Open MPI); else host:port of process 0.
+      "coordinator": "",
+      "num_processes": 0,  # 0 = $JAX_NUM_PROCESSES, else detected
+      "process_id": -1,  # -1 = $JAX_PROCESS_ID, else detected
+  }, overrides, "config.mesh")

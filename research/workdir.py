@@ -1,7 +1,8 @@
 """The workdir record, shared by every run and study: atomic writes, JSON, history, identity.
 
 A workdir is written only through these functions: every file appears whole or
-not at all (a temporary file renamed into place), and a workdir refuses a run
+not at all (a temporary file renamed into place), written by process 0 alone in a
+multi-process run (checkpoints excepted: every process writes its part), and a workdir refuses a run
 whose data, model or task differ from the run it already holds.
 """
 
@@ -43,6 +44,10 @@ def write_text_atomic(path, text: str) -> None:
 
 
 def write_bytes_atomic(path, blob: bytes) -> None:
+  """Writes `blob` atomically; in a multi-process run only process 0 writes (research.distributed)."""
+  from research import distributed  # jax-free until a write
+  if not distributed.is_writer():
+    return
   path = pathlib.Path(path)
   path.parent.mkdir(parents=True, exist_ok=True)
   fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
@@ -99,7 +104,8 @@ def check_identity(workdir, config, groups=IDENTITY_GROUPS) -> None:
   if not path.exists():
     return
   old, new = read_json(path), config_json(config)
-  groups = sorted(set(old) | set(new)) if groups is None else groups
+  # Where runs train (config.mesh) never changes what they are.
+  groups = sorted((set(old) | set(new)) - {"mesh"}) if groups is None else groups
   changed = [g for g in groups if old.get(g) != new.get(g)]
   if not changed:
     return

@@ -25,6 +25,11 @@ def literal_text(draw):
 
 
 def save_figure(fig, path) -> None:
+  """Saves `fig` atomically; in a multi-process run only process 0 writes (research.distributed)."""
+  from research import distributed
+  if not distributed.is_writer():
+    plt.close(fig)
+    return
   path = pathlib.Path(path)
   path.parent.mkdir(parents=True, exist_ok=True)
   tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")

@@ -113,12 +113,17 @@ def _gather(data, index, weight):
   return batch
 
 
-def evaluate(model, task, variables, data, batch_size: int):
-  """Weighted means of loss and metrics over all of `data` (inference mode)."""
+def evaluate(model, task, variables, data, batch_size: int, shard_batch: Callable | None = None):
+  """Weighted means of loss and metrics over all of `data` (inference mode).
+
+  `shard_batch(batch) -> batch` places each batch (split over devices on a data axis).
+  """
   index, weight = _pad_index(len(data["y"]), batch_size)
 
   def sums_of(idx, w):
     batch = _gather(data, idx, w)
+    if shard_batch is not None:
+      batch = shard_batch(batch)
     outputs = model.apply(variables, batch["x"], train=False, mask=_mask_of(batch))
     return _weighted_sums(task, outputs, batch)
 
@@ -163,13 +168,15 @@ def predict_split(model, task, variables, split: dict, batch_size: int, method: 
 
 
 def make_epoch_fn(model, task, optimizer, train_cfg, *, sampler: Callable,
-                  augment: Callable | None = None, validate: bool = True) -> Callable:
+                  augment: Callable | None = None, validate: bool = True,
+                  shard_batch: Callable | None = None) -> Callable:
   """Builds `epoch_fn(state, train_data, val_data) -> (state, metrics)`.
 
   One call: sample and gather batches on device, transform each with
   `augment(key, batch) -> batch` when given, `lax.scan` the train step,
   evaluate the validation split (unless `validate` is False: a run without one),
-  update the controllers and the learning rate.
+  update the controllers and the learning rate. `shard_batch(batch) -> batch`
+  places every training and validation batch (split over devices on a data axis).
   A non-finite loss keeps the incoming state and reports the first bad step
   (`nonfinite_step`, -1 when all were finite); a stopped run is left unchanged.
   """
@@ -188,6 +195,8 @@ def make_epoch_fn(model, task, optimizer, train_cfg, *, sampler: Callable,
       if augment is not None:
         key, augment_key = jax.random.split(key)
         batch = augment(augment_key, batch)
+      if shard_batch is not None:
+        batch = shard_batch(batch)
       st, (sums, total, health) = step_fn(st, batch, key)
       return st, (sums, total, health)
 
@@ -199,7 +208,7 @@ def make_epoch_fn(model, task, optimizer, train_cfg, *, sampler: Callable,
     metrics = {name: value.sum() / totals.sum() for name, value in sums.items()}
     metrics.update({name: value.mean() for name, value in health.items()})
     if validate:
-      val = evaluate(model, task, new.variables(), val_data, train_cfg.eval_batch_size)
+      val = evaluate(model, task, new.variables(), val_data, train_cfg.eval_batch_size, shard_batch)
       metrics.update({f"val_{name}": value for name, value in val.items()})
     epoch = state.epoch + 1
     lr = optim.get_lr(new.opt_state)

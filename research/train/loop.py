@@ -15,6 +15,7 @@ import sys
 import numpy as np
 import tqdm
 
+from research import distributed
 from research import evaluation
 from research import heads as heads_lib
 from research import workdir as workdir_lib
@@ -74,10 +75,11 @@ def fit(config, dataset: dataset_lib.Dataset, workdir) -> dict:
   workdir_lib.check_data(workdir, meta)
   workdir_lib.write_json_atomic(workdir / "dataset.json", meta)
   spec = RunSpec(seed=int(config.seed), train=dataset.train, val=dataset.val)
-  recorder = _Recorder(workdir, config) if run_lib.has_network(config) else None
+  network = run_lib.has_network(config)
+  recorder = _Recorder(workdir, config) if network and distributed.is_writer() else None
   try:
     trained = run_lib.train_runs(
-        config, meta, [spec], checkpoint_dir=workdir / "checkpoints" if recorder else None,
+        config, meta, [spec], checkpoint_dir=workdir / "checkpoints" if network else None,
         on_epoch=recorder.epoch if recorder else None, log=lambda text: print(text, flush=True))[0]
   finally:
     if recorder:
@@ -85,12 +87,13 @@ def fit(config, dataset: dataset_lib.Dataset, workdir) -> dict:
   if trained.validation:  # What was trained: the validation policy may change the monitor and stopping.
     workdir_lib.write_json_atomic(workdir / "config.json", workdir_lib.config_json(trained.best.config))
     workdir_lib.write_json_atomic(workdir / "dataset.json", {**meta, "validation": trained.validation})
-  if run_lib.has_head(config):
+  if run_lib.has_head(config) and distributed.is_writer():
     heads_lib.save(workdir / run_lib.HEAD_DIR / "final", trained.best.head, trained.best.feature_map,
                    info={"network_weights": "best" if run_lib.has_network(config) else None})
     if run_lib.has_network(config):
       heads_lib.save(workdir / run_lib.HEAD_DIR / "latest", trained.last.head, trained.last.feature_map,
                      info={"network_weights": "last"})
+  distributed.barrier("heads saved")  # Every process reports from the same files; process 0 writes.
   return report(workdir, config.eval.split, dataset=dataset)
 
 

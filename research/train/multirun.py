@@ -16,12 +16,17 @@ With `checkpoint_dir` the stacked state and every run's history are saved every
 `config.train.checkpoint_every` epochs (and at the end); calling again with the
 same arguments resumes from the newest checkpoint and gives bit for bit what an
 uninterrupted call gives.
+
+The runs train on the mesh of `config.mesh` (research.train.mesh,
+research.train.placement): by default side by side over every device (the run
+axis sharded, padded with stopped runs to a multiple of the device count), or
+with each batch split over the devices (`axis: data`). On one device the program
+is the same as before meshes existed.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import functools
 import time
 from typing import Any, Callable
 
@@ -35,7 +40,9 @@ from research.tasks import build_task
 from research.train import checkpoint
 from research.train import engine
 from research.train import interrupt
+from research.train import mesh as mesh_lib
 from research.train import optim
+from research.train import placement as placement_lib
 from research.train import sampling
 
 
@@ -48,10 +55,12 @@ MultiRunError = TrainingError  # The name the studies used for the same error.
 
 @dataclasses.dataclass
 class RunSpec:
-  """One run: its seed and its own train/validation splits (numpy dicts)."""
+  """One run: its seed, its own train/validation splits (numpy dicts) and, optionally, its own
+  learning rate (a sweep point; None: config.optim.lr)."""
   seed: int
   train: dict
   val: dict
+  lr: float | None = None
 
 
 @dataclasses.dataclass
@@ -69,17 +78,17 @@ def _numeric(split: dict) -> dict:
 
 
 def _stack(splits: list[dict], what: str):
-  """(data, in_axis): one shared copy when every run has the same arrays, else stacked."""
+  """(numpy data, in_axis): one shared copy when every run has the same arrays, else stacked."""
   first = splits[0]
   if all(s is first for s in splits):
-    return jax.device_put(_numeric(first)), None
+    return _numeric(first), None
   sizes = [len(s["y"]) for s in splits]
   if len(set(sizes)) > 1:
     raise TrainingError(f"train_many: runs have {what} splits of different sizes {sizes}; a vmapped "
                         f"program needs equal sizes. Trim them to {min(sizes)} examples "
                         f"(research.studies.cv does) or train them separately.")
   keys = sorted(_numeric(first))
-  return jax.device_put({k: np.stack([np.asarray(s[k]) for s in splits]) for k in keys}), 0
+  return {k: np.stack([np.asarray(s[k]) for s in splits]) for k in keys}, 0
 
 
 def components(config, meta):
@@ -103,19 +112,10 @@ def init_states(model, optimizer, example_x, mode: str, seeds: list[int]) -> eng
   return jax.tree_util.tree_map(lambda *leaves: jnp.stack(leaves), *states)
 
 
-def _epoch_program(epoch_fn, num_runs: int, train_axis, val_axis):
-  """The compiled epoch over the stacked state; R = 1 runs the plain epoch on the squeezed state."""
-  if num_runs > 1:
-    return jax.jit(jax.vmap(epoch_fn, in_axes=(0, train_axis, val_axis)), donate_argnums=0)
-  squeeze = functools.partial(jax.tree_util.tree_map, lambda a: a[0])
-  expand = functools.partial(jax.tree_util.tree_map, lambda a: a[None])
-
-  def one(state, train_data, val_data):
-    train_data = train_data if train_axis is None else squeeze(train_data)
-    val_data = val_data if val_axis is None else squeeze(val_data)
-    return expand(epoch_fn(squeeze(state), train_data, val_data))
-
-  return jax.jit(one, donate_argnums=0)
+def _with_learning_rates(state: engine.TrainState, runs: list[RunSpec], default: float):
+  """Each run's own learning rate in its optimizer state (the rate the epoch reads and plateau lowers)."""
+  rates = jnp.asarray([default if r.lr is None else r.lr for r in runs], jnp.float32)
+  return state.replace(opt_state=optim.set_lr(state.opt_state, rates))
 
 
 def _nonfinite_message(epoch, rows, bad, runs, checkpoint_dir, last_saved) -> str:
@@ -144,63 +144,79 @@ def train_many(config, meta: dict[str, Any], runs: list[RunSpec], *, checkpoint_
   model, task, optimizer = components(config, meta)
   train_cfg = config.train
   seeds = [int(r.seed) for r in runs]
+  rates = None if all(r.lr is None for r in runs) else [float(config.optim.lr if r.lr is None else r.lr)
+                                                        for r in runs]
+  placement = placement_lib.Placement(mesh_lib.build(config), len(runs), int(train_cfg.batch_size),
+                                      int(train_cfg.eval_batch_size))
   train_data, train_axis = _stack([r.train for r in runs], "train")
   val_data, val_axis = _stack([r.val for r in runs], "validation")
+  train_data, val_data = placement.data(train_data, train_axis), placement.data(val_data, val_axis)
   example_x = np.asarray(runs[0].train["x"][:1])
   state = init_states(model, optimizer, example_x, train_cfg.mode, seeds)
+  if rates is not None:
+    state = _with_learning_rates(state, runs, float(config.optim.lr))
+  state = placement.state(state)
   histories: list[list[dict]] = [[] for _ in runs]
   stopped_at = np.zeros(len(runs), int)
+  identity = {"seeds": seeds, **({"learning_rates": rates} if rates is not None else {})}
 
   mgr = None
   last_saved = None
   if checkpoint_dir is not None:
     mgr = checkpoint.manager(checkpoint_dir, train_cfg.monitor, train_cfg.mode)
     try:
-      restored = checkpoint.restore_latest(mgr, state, set_aside_broken=True)
+      restored = checkpoint.restore_latest(mgr, placement.checkpoint_like(state), set_aside_broken=True)
     except checkpoint.NoIntactCheckpointError as error:
       raise TrainingError(str(error)) from error
     if restored is not None:
       state, saved, last_saved = restored
+      state = placement.from_checkpoint(state)
       if saved.get("seeds") != seeds:
         raise TrainingError(f"{checkpoint_dir} holds runs with seeds {saved.get('seeds')}, not {seeds}; "
                             "choose a new --workdir or restore the old settings")
+      if saved.get("learning_rates") != identity.get("learning_rates"):
+        raise TrainingError(f"{checkpoint_dir} holds runs with learning rates {saved.get('learning_rates')}, "
+                            f"not {rates}; choose a new --workdir or restore the old settings")
       histories, stopped_at = saved["histories"], np.asarray(saved["stopped_at"], int)
       if log:
         log(f"Resuming {checkpoint_dir} after epoch {last_saved}.")
 
   epoch_fn = engine.make_epoch_fn(model, task, optimizer, train_cfg, sampler=sampling.from_config(config),
                                   augment=sampling.augment_from_config(config),
-                                  validate=len(runs[0].val["y"]) > 0)
-  run_epoch = _epoch_program(epoch_fn, len(runs), train_axis, val_axis)
-  extra = {name: jax.device_put(_numeric(split)) for name, split in (extra_eval or {}).items()}
-  run_eval = jax.jit(jax.vmap(
-      lambda variables, data: engine.evaluate(model, task, variables, data, train_cfg.eval_batch_size),
-      in_axes=(0, None)))
+                                  validate=len(runs[0].val["y"]) > 0, shard_batch=placement.shard_batch())
+  run_epoch = placement.epoch_program(epoch_fn, train_axis, val_axis)
+  extra = {name: placement.data(_numeric(split), None) for name, split in (extra_eval or {}).items()}
+  run_eval = placement.eval_program(
+      lambda variables, data: engine.evaluate(model, task, variables, data, train_cfg.eval_batch_size,
+                                              placement.shard_batch()))
 
   def save(epoch):
     nonlocal last_saved
     monitored = [h[-1][train_cfg.monitor] for h in histories if h]
-    checkpoint.save(mgr, epoch, state, {"histories": histories, "stopped_at": stopped_at.tolist(), "seeds": seeds},
+    checkpoint.save(mgr, epoch, placement.for_checkpoint(state),
+                    {"histories": histories, "stopped_at": stopped_at.tolist(), **identity},
                     {train_cfg.monitor: float(np.mean(monitored)) if monitored else 0.0})
     last_saved = epoch
 
-  epoch = int(np.max(jax.device_get(state.epoch)))
+  epoch = int(np.max(placement.to_host(state.epoch)))
+  stopped = np.asarray(placement.to_host(state.controllers.stopped))  # of the real runs, kept on the host
   try:
     with interrupt.graceful() as stop:
       while epoch < train_cfg.epochs:
-        was_stopped = np.asarray(state.controllers.stopped)
+        was_stopped = stopped
         if was_stopped.all():
           break
         started = time.perf_counter()
         state, metrics = run_epoch(state, train_data, val_data)
-        rows = jax.device_get(metrics)  # The one host sync of the epoch.
+        rows = placement.to_host(metrics)  # The one host sync of the epoch.
+        stopped = np.asarray(rows["stopped"])
         epoch += 1
         bad = np.flatnonzero(rows["nonfinite_step"] >= 0)
         if len(bad):
           raise TrainingError(_nonfinite_message(epoch, rows, bad, runs, checkpoint_dir, last_saved))
         if extra and eval_every and (epoch % eval_every == 0 or epoch == 1):
           for name, data in extra.items():
-            values = jax.device_get(run_eval(state.variables(), data))
+            values = placement.to_host(run_eval(state.variables(), data))
             rows.update({f"{name}_{k}": v for k, v in values.items()})
         seconds = time.perf_counter() - started
         for r in np.flatnonzero(~was_stopped):
@@ -208,13 +224,13 @@ def train_many(config, meta: dict[str, Any], runs: list[RunSpec], *, checkpoint_
           histories[r].append(row)
           if row["stopped"]:
             stopped_at[r] = epoch
-        done = epoch >= train_cfg.epochs or bool(np.asarray(state.controllers.stopped).all())
+        done = epoch >= train_cfg.epochs or bool(stopped.all())
         if mgr is not None and (done or stop or epoch % train_cfg.checkpoint_every == 0):
           save(epoch)
         if on_epoch:
           on_epoch(histories)
         if log and len(runs) > 1 and (epoch == 1 or epoch % 10 == 0):
-          active = int((~np.asarray(state.controllers.stopped)).sum())
+          active = int((~stopped).sum())
           monitor = np.asarray(rows[train_cfg.monitor])
           log(f"epoch {epoch}: {active}/{len(runs)} runs active, {train_cfg.monitor} "
               + " ".join(f"{v:.3f}" for v in monitor) + f" ({seconds:.2f}s)")
@@ -229,9 +245,9 @@ def train_many(config, meta: dict[str, Any], runs: list[RunSpec], *, checkpoint_
       mgr.wait_until_finished()
 
   restore_best = train_cfg.early_stopping.restore_best
-  best = jax.device_get(state.variables(best=True))
-  last = jax.device_get(state.variables())
-  best_epochs = np.asarray(state.controllers.best_epoch)
+  best = placement.to_host(state.variables(best=True))
+  last = placement.to_host(state.variables())
+  best_epochs = np.asarray(placement.to_host(state.controllers.best_epoch))
   return [RunResult(seed=seeds[r], history=histories[r],
                     variables=_index(best if restore_best else last, r), last_variables=_index(last, r),
                     best_epoch=int(best_epochs[r]), stopped_epoch=int(stopped_at[r]))

@@ -217,7 +217,7 @@ def train_runs(config, meta: dict, specs: list[RunSpec], *, checkpoint_dir=None,
              num_members=count)
   trained = []
   if has_network(config):
-    expanded = [RunSpec(seed=s.seed + m, train=s.train, val=s.val) for s in specs for m in range(count)]
+    expanded = [dataclasses.replace(s, seed=s.seed + m) for s in specs for m in range(count)]
     every = int(config.get("transfer", {}).get("every", 0) or 0)
     results = multirun.train_many(config, meta, expanded, checkpoint_dir=checkpoint_dir, extra_eval=extra_eval,
                                   eval_every=every, on_epoch=on_epoch, log=log)

@@ -1,0 +1,59 @@
+"""The device mesh of a config: one axis, `runs` (many runs side by side) or `data` (one batch split).
+
+`config.mesh` (research.config_defaults.mesh, used when a config has none):
+  axis     "runs": the leading run axis of research.train.multirun is sharded
+           over the devices (seeds, CV folds, sweep points train as one program);
+           "data": every training and evaluation batch is sharded over the
+           devices, parameters are replicated and the compiler sums the gradients.
+  devices  how many of `jax.devices()` (every process's) the mesh holds; 0 = all.
+"""
+
+from __future__ import annotations
+
+import jax
+import ml_collections
+from jax.sharding import AxisType, Mesh, NamedSharding, PartitionSpec
+
+from research import config_defaults
+from research.errors import ResearchError
+
+AXES = ("runs", "data")
+
+
+class MeshError(ResearchError):
+  """A `config.mesh` no machine here can give; the message names the field and the fix."""
+
+
+def settings(config) -> ml_collections.ConfigDict:
+  """config.mesh over the defaults (a config need not have the group, nor every field)."""
+  given = config.get("mesh") if config is not None else None
+  given = given.to_dict() if hasattr(given, "to_dict") else dict(given or {})
+  try:
+    return config_defaults.mesh(**given)
+  except ValueError as error:
+    raise MeshError(f"{error}. Remove the unknown field(s) from config.mesh.") from error
+
+
+def build(config) -> Mesh:
+  """The one-axis mesh of `config.mesh` over the first `devices` of `jax.devices()`."""
+  cfg = settings(config)
+  if cfg.axis not in AXES:
+    raise MeshError(f"config.mesh.axis is {cfg.axis!r}; it must be one of {AXES}. "
+                    "Set it with --config.mesh.axis=runs (or data).")
+  available = jax.devices()
+  count = int(cfg.devices) or len(available)
+  if not 1 <= count <= len(available):
+    raise MeshError(f"config.mesh.devices is {cfg.devices}; this program sees {len(available)} device(s) "
+                    f"({available[0].platform}). Set --config.mesh.devices to 1..{len(available)}, or 0 for all.")
+  # Auto: the compiler places what is not pinned (make_mesh's default, Explicit, puts shardings in types).
+  return jax.make_mesh((count,), (cfg.axis,), axis_types=(AxisType.Auto,), devices=available[:count])
+
+
+def sharded(mesh: Mesh) -> NamedSharding:
+  """The leading axis split over the mesh's one axis."""
+  return NamedSharding(mesh, PartitionSpec(mesh.axis_names[0]))
+
+
+def replicated(mesh: Mesh) -> NamedSharding:
+  """A whole copy on every device of the mesh."""
+  return NamedSharding(mesh, PartitionSpec())
