@@ -62,7 +62,9 @@ def train(*, early_stopping=None, plateau=None, **overrides) -> ml_collections.C
 def mesh(**overrides) -> ml_collections.ConfigDict:
   """Where runs train (research.train.mesh); used as is when a config has no `mesh` group."""
   return _with({
-      "axis": "runs",  # runs: the runs of a study spread over devices | data: each batch split over devices
+      # auto: runs for a study of several runs, data for one run (when its batch sizes divide the
+      # device count; else one device) | runs: the runs spread over devices | data: each batch split
+      "axis": "auto",
       "devices": 0,  # devices in the mesh, over every process; 0 = all
       # Multi-host (research.distributed): "" = $JAX_COORDINATOR_ADDRESS, none when unset (one process);
       # "auto" = JAX's cluster detection (Cloud TPU slice, SLURM, Open MPI); else host:port of process 0.

@@ -108,3 +108,20 @@ def test_two_processes_with_two_devices_each_equal_one_process(tmp_path):
   outside_checkpoints = lambda i: [p for p in info[i]["renamed"] if "/checkpoints/" not in p]
   assert any(p.endswith("cv_report.json") for p in outside_checkpoints(0))
   assert outside_checkpoints(1) == []  # process 1 wrote no report, plot or JSON
+
+
+AUTO_AXIS = """
+import ml_collections
+from research.train import mesh
+config = ml_collections.ConfigDict({"mesh": {"axis": "auto"}})
+for runs, batches in ((3, (8, 16)), (1, (8, 16)), (1, (6, 16))):
+  m = mesh.build(config, runs, batches)
+  print(m.axis_names[0], m.size)
+"""
+
+
+def test_auto_axis_spreads_runs_splits_one_runs_batches_or_keeps_one_device():
+  done = subprocess.run([sys.executable, "-c", AUTO_AXIS], env=_env(4), capture_output=True, text=True,
+                        timeout=120)
+  assert done.returncode == 0, done.stderr[-2000:]
+  assert done.stdout.split("\n")[:3] == ["runs 4", "data 4", "runs 1"]

@@ -146,8 +146,8 @@ def train_many(config, meta: dict[str, Any], runs: list[RunSpec], *, checkpoint_
   seeds = [int(r.seed) for r in runs]
   rates = None if all(r.lr is None for r in runs) else [float(config.optim.lr if r.lr is None else r.lr)
                                                         for r in runs]
-  placement = placement_lib.Placement(mesh_lib.build(config), len(runs), int(train_cfg.batch_size),
-                                      int(train_cfg.eval_batch_size))
+  batch_sizes = (int(train_cfg.batch_size), int(train_cfg.eval_batch_size))
+  placement = placement_lib.Placement(mesh_lib.build(config, len(runs), batch_sizes), len(runs), *batch_sizes)
   train_data, train_axis = _stack([r.train for r in runs], "train")
   val_data, val_axis = _stack([r.val for r in runs], "validation")
   train_data, val_data = placement.data(train_data, train_axis), placement.data(val_data, val_axis)
