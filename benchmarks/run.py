@@ -10,8 +10,9 @@ Each benchmark with a reference runs `--repeat` times (3; 1 with --quick), ours 
 alternating (ours first on even repetitions, theirs first on odd), each in a fresh process;
 tables give medians and ratios. Results are kept per benchmark in benchmarks/results.json,
 so `--only` refreshes some and results.md is rewritten from all of them.
-`--recorded NAME=FILE` takes FILE as the output of NAME's (single, ours-only) command
-instead of running it; results.md says so.
+`--recorded NAME=FILE` takes FILE (the JSON lines of ours-only benchmarks, with
+`# command: ...` lines naming what produced them) instead of running NAME; results.md
+lists those commands and the file.
 """
 
 from __future__ import annotations
@@ -82,8 +83,11 @@ def run_benchmark(name: str, spec: dict, repeat: int, recorded: str | None) -> d
   entry = {"name": name, "load_start": load_average(), "started": datetime.datetime.now().isoformat(timespec="seconds"),
            "commands": {side: "python " + shlex.join(argv) for side, argv in spec.items() if argv}, "runs": []}
   if recorded:
+    text = pathlib.Path(recorded).read_text()
     entry["recorded_from"] = recorded
-    entry["runs"].append({"side": "ours", "repetition": 0, "stdout": pathlib.Path(recorded).read_text(),
+    entry["commands"] = {f"recorded {i + 1}": line.split(":", 1)[1].strip()
+                         for i, line in enumerate(l for l in text.splitlines() if l.startswith("# command:"))}
+    entry["runs"].append({"side": "ours", "repetition": 0, "stdout": text,
                           "wall_s": None, "rc": 0, "stderr_tail": ""})
   else:
     sides = ["ours", "theirs"] if spec["theirs"] else ["ours"]
@@ -242,7 +246,7 @@ def write_markdown(results: dict) -> None:
               f"{entry['load_start']} at start, {entry['load_end']} at end.", ""]
     lines += [f"- {side}: `{command}`" for side, command in entry["commands"].items()]
     if entry.get("recorded_from"):
-      lines.append(f"- output recorded by a separate invocation of the ours command (file {entry['recorded_from']})")
+      lines.append(f"- not run by run.py: the output of the commands above, kept in {entry['recorded_from']}")
     lines += [""] + render(entry) + [""] + failures(entry) + [""]
   RESULTS_MD.write_text("\n".join(lines).rstrip() + "\n")
 
