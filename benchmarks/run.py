@@ -10,6 +10,7 @@ Each benchmark with a reference runs `--repeat` times (3; 1 with --quick), ours 
 alternating (ours first on even repetitions, theirs first on odd), each in a fresh process;
 tables give medians and ratios. Results are kept per benchmark in benchmarks/results.json,
 so `--only` refreshes some and results.md is rewritten from all of them.
+`--note NAME=TEXT` (with `--only NAME`) adds a note to a stored result without running it.
 `--recorded NAME=FILE` takes FILE (the JSON lines of ours-only benchmarks, with
 `# command: ...` lines naming what produced them) instead of running NAME; results.md
 lists those commands and the file.
@@ -242,8 +243,10 @@ def write_markdown(results: dict) -> None:
     if entry is None:
       lines += ["Not run yet.", ""]
       continue
-    lines += [f"Run {entry['started']}{' (quick)' if entry.get('quick') else ''}; load average "
+    when = "merged" if entry.get("recorded_from") else "run"
+    lines += [f"{when.capitalize()} {entry['started']}{' (quick)' if entry.get('quick') else ''}; load average "
               f"{entry['load_start']} at start, {entry['load_end']} at end.", ""]
+    lines += [f"Note: {note}" for note in entry.get("notes", [])] + ([""] if entry.get("notes") else [])
     lines += [f"- {side}: `{command}`" for side, command in entry["commands"].items()]
     if entry.get("recorded_from"):
       lines.append(f"- not run by run.py: the output of the commands above, kept in {entry['recorded_from']}")
@@ -257,6 +260,7 @@ def main() -> None:
   parser.add_argument("--quick", action="store_true", help="fewer repetitions, epochs and configs")
   parser.add_argument("--repeat", type=int, default=None, help="repetitions (default 3, 1 with --quick)")
   parser.add_argument("--recorded", action="append", default=[], help="NAME=FILE: use FILE as NAME's output")
+  parser.add_argument("--note", action="append", default=[], help="NAME=TEXT: a note under NAME's table")
   args = parser.parse_args()
   specs = commands(args.quick)
   names = args.only.split(",") if args.only else list(specs)
@@ -267,6 +271,12 @@ def main() -> None:
   repeat = args.repeat or (1 if args.quick else 3)
   results = json.loads(RESULTS_JSON.read_text()) if RESULTS_JSON.exists() else {}
   results["_machine"] = machine()
+  noted = set()
+  for item in args.note:
+    name, text = item.split("=", 1)
+    results[name].setdefault("notes", []).append(text)
+    noted.add(name)
+  names = [n for n in names if n not in noted]
   for name in names:
     entry = run_benchmark(name, specs[name], repeat, recorded.get(name))
     entry["quick"] = args.quick
