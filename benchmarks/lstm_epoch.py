@@ -6,13 +6,14 @@ JAX: the engine's compiled epoch (35,823 sequences of 50 x 5, batch 64, 2-layer
 LSTM(128), Adam + L2, clipping, validation included), timed after one warm-up
 epoch that pays the compile: as configured (fresh noise drawn for every training
 batch) and on the fixed data as the seed trains. With --torch (needs `pip install torch==2.13.0`),
-the seed's PyTorch loop on the same data, and the ratio.
+the seed's PyTorch loop on the same data (benchmarks/reference/torch_lstm_filter.py), and the ratio.
 """
 
 from __future__ import annotations
 
 import argparse
 import pathlib
+import sys
 import time
 
 import jax
@@ -22,6 +23,9 @@ from research.data import load_dataset
 from research.models import build_model
 from research.tasks import build_task
 from research.train import engine, optim, sampling
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from reference.torch_lstm_filter import time_torch  # noqa: E402  (the PyTorch loop lives there)
 
 
 def time_jax(config, dataset, epochs: int, fresh_noise: bool) -> float:
@@ -40,46 +44,6 @@ def time_jax(config, dataset, epochs: int, fresh_noise: bool) -> float:
   for _ in range(epochs):
     state, metrics = epoch_fn(state, train, val)
     jax.block_until_ready(metrics)
-  return (time.perf_counter() - started) / epochs
-
-
-def time_torch(dataset, epochs: int) -> float:
-  import torch
-  from torch import nn
-
-  class FrequencyFilter(nn.Module):
-    def __init__(self):
-      super().__init__()
-      self.lstm = nn.LSTM(5, 128, num_layers=2, batch_first=True, dropout=0.2)
-      self.dropout = nn.Dropout(0.2)
-      self.fc = nn.Linear(128, 1)
-
-    def forward(self, x):
-      return self.fc(self.dropout(self.lstm(x)[0]))
-
-  torch.manual_seed(0)
-  model = FrequencyFilter()
-  opt = torch.optim.Adam(model.parameters(), lr=1e-3, weight_decay=1e-5)
-  x, y = torch.from_numpy(dataset.train["x"]), torch.from_numpy(dataset.train["y"])
-  xv, yv = torch.from_numpy(dataset.val["x"]), torch.from_numpy(dataset.val["y"])
-
-  def one_epoch():
-    model.train()
-    for idx in torch.randperm(len(x)).split(64):
-      opt.zero_grad()
-      loss = nn.functional.mse_loss(model(x[idx]), y[idx])
-      loss.backward()
-      nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-      opt.step()
-    model.eval()
-    with torch.no_grad():
-      for start in range(0, len(xv), 1024):
-        nn.functional.mse_loss(model(xv[start:start + 1024]), yv[start:start + 1024])
-
-  one_epoch()
-  started = time.perf_counter()
-  for _ in range(epochs):
-    one_epoch()
   return (time.perf_counter() - started) / epochs
 
 

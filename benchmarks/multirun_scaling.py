@@ -1,0 +1,145 @@
+"""R runs as one vmapped program (the multi-run driver) against R runs one by one.
+
+  python benchmarks/multirun_scaling.py [--families sign_lstm,maxcrnn,tcn,lstm_filter,inception_time]
+                                        [--runs 1,5,20] [--epochs 4] [--repeat 1]
+
+Each family's full-size model (its config) on small random data (SIZES below), early
+stopping off, no checkpoints. Vmapped: one `research.train.multirun.train_many` call with R
+RunSpecs (seeds 0..R-1, shared data). One by one: R calls with one RunSpec each. Every
+repetition uses a fresh persistent compilation cache, so each program compiles once: the
+one-by-one runs compile the single-run program in the first call and load it from the
+cache in the others (what R launch/train.py runs do). History rows give each epoch's
+seconds: epoch 1 holds the compile, `epoch_s` is the median of epochs 2..E. Reported:
+  vmapped:    compile_s (epoch 1 - epoch_s), epoch_s, wall_s (the whole call), setup_s (wall_s
+              less the epochs: initialising R states, placing data, reading weights back);
+  one by one: compile_s (the first call's), cache_load_s (the other calls' epoch 1 - epoch_s),
+              epoch_s, wall_s and setup_s summed over the R calls;
+  ratio_epoch = vmapped epoch_s / one-by-one epoch_s (compilation excluded),
+  ratio_wall  = vmapped wall_s / one-by-one wall_s (compilation included).
+Prints one JSON line per (family, R, repetition), vmapped and one-by-one alternating.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pathlib
+import statistics
+import sys
+import tempfile
+import time
+
+import jax
+import numpy as np
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from research import config_file  # noqa: E402
+from research.train import multirun  # noqa: E402
+
+# family: (config, training examples, validation examples, example shape, classes; 0 = regression)
+SIZES = {
+    "sign_lstm": ("sign_lstm", 64, 16, (30, 1662), 10),
+    "maxcrnn": ("maxcrnn", 128, 32, (1000, 1), 4),
+    "tcn": ("tcn", 256, 64, (30, 25), 5),
+    "lstm_filter": ("lstm_filter", 1024, 256, (50, 5), 0),
+    "inception_time": ("inception_time", 40, 8, (100, 6), 4),
+}
+
+
+def config_for(family: str, epochs: int):
+  name, *_ = SIZES[family]
+  config = config_file.load(ROOT / "configs" / f"{name}.py")
+  config.train.epochs = epochs
+  config.train.early_stopping.enabled = False
+  if family == "lstm_filter":
+    config.data.fresh_noise = False  # the redraw needs the recorded signal; random data has none
+  return config
+
+
+def random_split(family: str, n: int, seed: int) -> dict:
+  _, _, _, shape, classes = SIZES[family]
+  rng = np.random.default_rng(seed)
+  split = {"x": rng.normal(size=(n,) + shape).astype(np.float32)}
+  if classes:
+    split["y"] = (np.arange(n) % classes).astype(np.int32)
+  else:
+    split["y"] = rng.normal(size=(n, shape[0], 1)).astype(np.float32)
+  if family == "tcn":
+    seg = np.zeros((n, shape[0]), np.float32)
+    has_start = np.arange(n) % 4 == 0
+    seg[has_start, rng.integers(0, shape[0], has_start.sum())] = 1.0
+    split.update({"seg": seg, "has_start": has_start.astype(np.int32)})
+  return split
+
+
+def meta_for(family: str) -> dict:
+  classes = SIZES[family][4]
+  return {"class_names": [f"c{i}" for i in range(classes)], "input_shape": list(SIZES[family][3])}
+
+
+def timed_call(config, meta, specs) -> dict:
+  """One train_many call: wall seconds, first epoch and the median of the others (per run 0)."""
+  started = time.perf_counter()
+  results = multirun.train_many(config, meta, specs, log=None)
+  wall = time.perf_counter() - started
+  seconds = [row["seconds"] for row in results[0].history]
+  epoch = statistics.median(seconds[1:])
+  return {"wall_s": wall, "first_s": seconds[0], "epoch_s": epoch, "compile_s": seconds[0] - epoch,
+          "setup_s": wall - sum(seconds)}
+
+
+def vmapped(config, meta, train, val, runs: int) -> dict:
+  return timed_call(config, meta, [multirun.RunSpec(seed=s, train=train, val=val) for s in range(runs)])
+
+
+def one_by_one(config, meta, train, val, runs: int) -> dict:
+  calls = [timed_call(config, meta, [multirun.RunSpec(seed=s, train=train, val=val)]) for s in range(runs)]
+  total = {key: sum(c[key] for c in calls) for key in ("wall_s", "epoch_s", "setup_s")}
+  # The first call compiles; the others load the program from the cache.
+  return {**total, "compile_s": calls[0]["compile_s"], "cache_load_s": sum(c["compile_s"] for c in calls[1:])}
+
+
+def fresh_cache() -> str:
+  folder = tempfile.mkdtemp(prefix="multirun-scaling-cache-")
+  jax.config.update("jax_compilation_cache_dir", folder)
+  jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+  jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+  return folder
+
+
+def measure(family: str, runs: int, epochs: int, repetition: int) -> dict:
+  config, meta = config_for(family, epochs), meta_for(family)
+  _, n_train, n_val, shape, _ = SIZES[family]
+  train, val = random_split(family, n_train, 0), random_split(family, n_val, 1)
+  fresh_cache()
+  row = {"family": family, "runs": runs, "repetition": repetition, "train": n_train, "val": n_val,
+         "shape": list(shape), "batch_size": config.train.batch_size, "epochs": epochs}
+  order = ("vmapped", "one_by_one") if repetition % 2 == 0 else ("one_by_one", "vmapped")
+  for side in order:
+    if runs == 1 and side == "vmapped":
+      continue  # R = 1 is the single-run program either way
+    fn = vmapped if side == "vmapped" else one_by_one
+    row[side] = {k: round(v, 3) for k, v in fn(config, meta, train, val, runs).items()}
+  if runs > 1:
+    row["ratio_epoch"] = round(row["vmapped"]["epoch_s"] / row["one_by_one"]["epoch_s"], 3)
+    row["ratio_wall"] = round(row["vmapped"]["wall_s"] / row["one_by_one"]["wall_s"], 3)
+  return row
+
+
+def main() -> None:
+  parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+  parser.add_argument("--families", default=",".join(SIZES))
+  parser.add_argument("--runs", default="1,5,20")
+  parser.add_argument("--epochs", type=int, default=4, help="epochs per run; epoch 1 holds the compile")
+  parser.add_argument("--repeat", type=int, default=1)
+  args = parser.parse_args()
+  for family in args.families.split(","):
+    for runs in [int(r) for r in args.runs.split(",")]:
+      for repetition in range(args.repeat):
+        print(json.dumps(measure(family, runs, args.epochs, repetition)), flush=True)
+
+
+if __name__ == "__main__":
+  main()

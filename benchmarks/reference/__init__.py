@@ -1,0 +1,1 @@
+"""Reference implementations (Keras, PyTorch) that benchmarks/run.py times against ours."""
