@@ -17,7 +17,7 @@ Data: with data.path empty, a synthetic multivariate set the size of UEA BasicMo
 npz:   --config.data.name=npz --config.data.path=data.npz
 Unequal lengths are zero-padded at the end, as the reference implementations are run on them;
 --config.features.use_mask=True treats every series as if given alone (measured: JapaneseVowels
-0.981 masked vs 0.989 padded, PickupGestureWiimoteZ 0.78 vs 0.86; benchmarks/small_data.py).
+0.981 masked vs 0.989 padded, PickupGestureWiimoteZ 0.76 vs 0.86; python benchmarks/small_data.py).
 
 Run:   python launch/train.py --config configs/minirocket.py
        python launch/benchmark.py --configs minirocket --datasets BasicMotions,GunPoint

@@ -10,8 +10,6 @@ plots/ablation.png.
 
 from __future__ import annotations
 
-import datetime
-import pathlib
 import sys
 
 from absl import flags
@@ -22,7 +20,7 @@ from research import cli
 _CONFIG = config_flags.DEFINE_config_file("config", None, "Experiment config file.", lock_config=True)
 _VARY = flags.DEFINE_multi_string("vary", None, "field=value1,value2 (repeatable).")
 _SEEDS = flags.DEFINE_integer("seeds", 1, "Seeds per condition (config.seed, +1, ...).")
-_WORKDIR = flags.DEFINE_string("workdir", None, "Output folder; default runs/ablate-<config>-<time>.")
+flags.DEFINE_string("workdir", None, "Output folder; default runs/ablate-<config>-<time>.")
 
 
 def main(argv):
@@ -32,9 +30,7 @@ def main(argv):
   from research.studies import ablation
 
   config = _CONFIG.value
-  name = pathlib.Path(flags.FLAGS["config"].config_filename.split(":")[0]).stem
-  workdir = pathlib.Path(_WORKDIR.value or pathlib.Path("runs") / (
-      f"ablate-{name}-" + datetime.datetime.now().strftime("%Y%m%d-%H%M%S")))
+  workdir = cli.workdir("ablate")
   try:
     ablation.run_ablation(config, _VARY.value, workdir, seeds=_SEEDS.value)
   except (ResearchError, ValueError, KeyError, FileNotFoundError) as error:

@@ -11,8 +11,6 @@ on the same --workdir resumes an interrupted CV.
 
 from __future__ import annotations
 
-import datetime
-import pathlib
 import sys
 
 from absl import flags, logging
@@ -25,7 +23,7 @@ _BASELINE = config_flags.DEFINE_config_file("baseline", "configs/random_forest.p
                                             "Config cross-validated on the same folds.", lock_config=True)
 _USE_BASELINE = flags.DEFINE_bool("use_baseline", True, "Also cross-validate the baseline.")
 _FOLDS = flags.DEFINE_integer("folds", None, "Folds (default config.cv.folds, else 5).")
-_WORKDIR = flags.DEFINE_string("workdir", None, "Output folder; default runs/cv-<config>-<time>.")
+flags.DEFINE_string("workdir", None, "Output folder; default runs/cv-<config>-<time>.")
 
 
 def main(argv):
@@ -37,9 +35,7 @@ def main(argv):
   from research.studies import cv
 
   config = _CONFIG.value
-  name = pathlib.Path(flags.FLAGS["config"].config_filename.split(":")[0]).stem
-  workdir = pathlib.Path(_WORKDIR.value or pathlib.Path("runs") / (
-      f"cv-{name}-" + datetime.datetime.now().strftime("%Y%m%d-%H%M%S")))
+  workdir = cli.workdir("cv")
   baseline = _BASELINE.value if _USE_BASELINE.value else None
   if baseline is not None and config.task.name == "regression":
     print("note: no baseline for a regression task (the forest is a classifier); the report compares "

@@ -11,8 +11,6 @@ the best point, the trivial baselines). Re-running the same command resumes.
 
 from __future__ import annotations
 
-import datetime
-import pathlib
 import sys
 
 from absl import flags
@@ -23,7 +21,7 @@ from research import cli
 _CONFIG = config_flags.DEFINE_config_file("config", None, "Experiment config file.", lock_config=True)
 _VARY = flags.DEFINE_multi_string("vary", None, "field=value1,value2 (repeatable).")
 _SEEDS = flags.DEFINE_integer("seeds", 1, "Seeds per point (config.seed, +1, ...).")
-_WORKDIR = flags.DEFINE_string("workdir", None, "Output folder; default runs/sweep-<config>-<time>.")
+flags.DEFINE_string("workdir", None, "Output folder; default runs/sweep-<config>-<time>.")
 
 
 def main(argv):
@@ -33,10 +31,7 @@ def main(argv):
   from research.studies import sweep
 
   config = _CONFIG.value
-  name = pathlib.Path(flags.FLAGS["config"].config_filename.split(":")[0]).stem
-  workdir = pathlib.Path(_WORKDIR.value or pathlib.Path("runs") / (
-      f"sweep-{name}-" + datetime.datetime.now().strftime("%Y%m%d-%H%M%S")))
-  flags.FLAGS.workdir = str(workdir)  # The resume command names it.
+  workdir = cli.workdir("sweep")
   try:
     sweep.run_sweep(config, _VARY.value, workdir, seeds=_SEEDS.value)
   except (ResearchError, ValueError, KeyError, FileNotFoundError) as error:

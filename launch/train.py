@@ -7,8 +7,6 @@ Re-running on an existing workdir resumes it (training fields may change; a head
 
 from __future__ import annotations
 
-import datetime
-import pathlib
 import sys
 
 from absl import flags, logging
@@ -17,14 +15,7 @@ from ml_collections import config_flags
 from research import cli
 
 _CONFIG = config_flags.DEFINE_config_file("config", None, "Experiment config file.", lock_config=True)
-_WORKDIR = flags.DEFINE_string("workdir", None, "Run folder; default runs/<config>-<time>.")
-
-
-def default_workdir(config_path: str) -> pathlib.Path:
-  name = pathlib.Path(config_path.split(":")[0]).stem
-  variant = config_path.split(":")[1] if ":" in config_path else ""
-  stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-  return pathlib.Path("runs") / "-".join(filter(None, [name, variant, stamp]))
+flags.DEFINE_string("workdir", None, "Run folder; default runs/<config>-<time>.")
 
 
 def main(argv):
@@ -36,8 +27,7 @@ def main(argv):
   from research.train import fit
 
   config = _CONFIG.value
-  workdir = pathlib.Path(_WORKDIR.value or default_workdir(flags.FLAGS["config"].config_filename))
-  flags.FLAGS.workdir = str(workdir)  # The resume command names it.
+  workdir = cli.workdir()
   try:
     report = fit(config, augment.prepare_dataset(config, load_dataset(config)), workdir)
   except (ResearchError, ValueError, FileNotFoundError) as error:

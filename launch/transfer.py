@@ -9,8 +9,6 @@ epochs), plots/transfer_curves.png and plots/transfer_gap.png.
 
 from __future__ import annotations
 
-import datetime
-import pathlib
 import sys
 
 from absl import flags
@@ -22,7 +20,7 @@ _CONFIG = config_flags.DEFINE_config_file("config", None, "Experiment config fil
 _BASELINE = config_flags.DEFINE_config_file("baseline", "configs/random_forest.py",
                                             "Forest config fit on the same source split.", lock_config=True)
 _USE_BASELINE = flags.DEFINE_bool("use_baseline", True, "Also measure the baseline's gap.")
-_WORKDIR = flags.DEFINE_string("workdir", None, "Output folder; default runs/transfer-<config>-<time>.")
+flags.DEFINE_string("workdir", None, "Output folder; default runs/transfer-<config>-<time>.")
 
 
 def main(argv):
@@ -32,9 +30,7 @@ def main(argv):
   from research.studies import transfer
 
   config = _CONFIG.value
-  name = pathlib.Path(flags.FLAGS["config"].config_filename.split(":")[0]).stem
-  workdir = pathlib.Path(_WORKDIR.value or pathlib.Path("runs") / (
-      f"transfer-{name}-" + datetime.datetime.now().strftime("%Y%m%d-%H%M%S")))
+  workdir = cli.workdir("transfer")
   baseline = _BASELINE.value if _USE_BASELINE.value else None
   if baseline is not None:
     with baseline.unlocked():

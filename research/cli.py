@@ -9,6 +9,7 @@ report (exit 1).
 
 from __future__ import annotations
 
+import datetime
 import pathlib
 import re
 import shlex
@@ -122,6 +123,25 @@ def parse_flags(argv):
   except (flags.Error, OSError, AttributeError, KeyError, ValueError, TypeError) as error:
     print(f"error: {_explain(error, argv)}", file=sys.stderr)
     sys.exit(2)
+
+
+def workdir(prefix: str = "") -> pathlib.Path:
+  """--workdir, or runs/<prefix>-<config>[-<variant>]-<time>; the resume command then names it.
+
+  Several processes would each stamp their own time, so a multi-host run must give --workdir.
+  """
+  given = flags.FLAGS.workdir
+  if not given:
+    import jax
+    if jax.process_count() > 1:
+      print("error: give --workdir (the same shared folder on every host): each process would stamp "
+            "its own default", file=sys.stderr)
+      sys.exit(2)
+    file, _, variant = flags.FLAGS["config"].config_filename.partition(":")
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    given = str(pathlib.Path("runs") / "-".join(filter(None, [prefix, pathlib.Path(file).stem, variant, stamp])))
+  flags.FLAGS.workdir = given
+  return pathlib.Path(given)
 
 
 def resume_command() -> str:

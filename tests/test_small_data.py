@@ -161,6 +161,11 @@ def test_benchmark_cli_reports_a_failed_cell_and_exits_non_zero(tmp_path):
   bad = subprocess.run([sys.executable, "launch/benchmark.py", "--configs", "minirocket", "--datasets", "x",
                         "--set", "train.epochs"], cwd=ROOT, capture_output=True, text=True, timeout=300)
   assert bad.returncode == 2 and "expected key=value" in bad.stderr
+  misspelt = subprocess.run([sys.executable, "launch/benchmark.py", "--configs", "minirocket", "--datasets",
+                             str(tmp_path / "set"), "--workdir", str(tmp_path / "none"), "--set", "train.epochz=3"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=300)
+  assert misspelt.returncode == 1 and "train.epochz" in misspelt.stderr
+  assert not (tmp_path / "none").exists()  # refused before any training
 
 
 def test_ts_data_config_reads_what_the_generator_wrote(tmp_path):

@@ -201,14 +201,13 @@ class RidgeHead(RidgeClassifierCV):
   kind = "ridge"
   expected_objects = {key: np.ndarray for key in ARRAY_KEYS}
 
-  @property
-  def fit_info(self) -> dict:
-    return {"alpha": self.alpha, "loo_mse": list(self.loo_mse or ()),
-            "temperature": float(self.fitted["temperature"])} if self.fitted is not None else {}
+  fit_info: dict = dataclasses.field(default_factory=dict, repr=False)
 
-  @fit_info.setter
-  def fit_info(self, value) -> None:
-    del value  # Everything it says is in the fitted arrays.
+  def fit(self, features_ND, labels_N) -> "RidgeHead":
+    super().fit(features_ND, labels_N)
+    self.fit_info = {"alpha": self.alpha, "loo_mse": list(self.loo_mse),
+                     "temperature": float(self.fitted["temperature"])}
+    return self
 
   def settings(self) -> dict:
     if self.fitted is None:

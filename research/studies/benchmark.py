@@ -175,9 +175,9 @@ def run(config_paths: list[str], datasets: list[str], workdir, overrides: dict[s
         log=print) -> list[Cell]:
   """Every config on every dataset; writes benchmark.json, benchmark.md and plots/benchmark.png."""
   workdir = pathlib.Path(workdir)
-  resolved = [resolve_dataset(text) for text in datasets]  # Every name checked before any training.
+  resolved = [resolve_dataset(text) for text in datasets]  # Every name and key checked before any training.
   for path in config_paths:
-    config_file.load(path)
+    config_for(path, resolved[0][1], overrides or {})
   cells = []
   for name, train_file in resolved:
     for path in config_paths:
