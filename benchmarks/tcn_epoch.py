@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import pathlib
+import sys
 import time
 
 import jax
@@ -24,20 +25,14 @@ from research.models import build_model
 from research.tasks import build_task
 from research.train import engine, optim, sampling
 
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from reference.keras_tcn import windows  # noqa: E402  (the same windows for both frameworks)
+
 _CONFIG = pathlib.Path(__file__).resolve().parents[1] / "configs" / "tcn.py"
 
 
 def _config():
   return config_file.load(_CONFIG)
-
-
-def _windows(n: int, seed: int):
-  rng = np.random.default_rng(seed)
-  seg = np.zeros((n, 30), np.float32)
-  has_start = rng.random(n) < 0.25
-  seg[has_start, rng.integers(0, 30, has_start.sum())] = 1.0
-  return {"x": rng.normal(size=(n, 30, 25)).astype(np.float32), "y": rng.integers(0, 5, n).astype(np.int32),
-          "seg": seg, "has_start": has_start.astype(np.int32)}
 
 
 def main() -> None:
@@ -54,7 +49,7 @@ def main() -> None:
   meta = {"class_names": list(config.data.class_names)}
   model, task = build_model(config.model, meta), build_task(config.task, meta)
   optimizer = optim.build_optimizer(config.optim)
-  train, val = jax.device_put(_windows(args.windows, 0)), jax.device_put(_windows(512, 1))
+  train, val = jax.device_put(windows(args.windows, 0)), jax.device_put(windows(512, 1))
   state = engine.init_state(jax.random.PRNGKey(0), model, optimizer, train["x"], "min")
   params = sum(a.size for a in jax.tree_util.tree_leaves(state.params))
   epoch_fn = jax.jit(engine.make_epoch_fn(model, task, optimizer, config.train,

@@ -30,14 +30,14 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 def windows(n: int, seed: int):
-  """The same random windows as benchmarks/tcn_epoch.py."""
+  """Random windows (x, class y, per-frame start targets seg, has_start), shared with benchmarks/tcn_epoch.py."""
   import numpy as np
   rng = np.random.default_rng(seed)
   seg = np.zeros((n, 30), np.float32)
   has_start = rng.random(n) < 0.25
   seg[has_start, rng.integers(0, 30, has_start.sum())] = 1.0
   return {"x": rng.normal(size=(n, 30, 25)).astype(np.float32), "y": rng.integers(0, 5, n).astype(np.int32),
-          "seg": seg}
+          "seg": seg, "has_start": has_start.astype(np.int32)}
 
 
 def temporal_block(h, dilation: int, features: int = 128, dropout: float = 0.25):
