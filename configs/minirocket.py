@@ -22,7 +22,8 @@ Unequal lengths are zero-padded at the end, as the reference implementations are
 Run:   python launch/train.py --config configs/minirocket.py
        python launch/benchmark.py --configs minirocket --datasets BasicMotions,GunPoint
        python launch/export.py --workdir DIR   (TFLite: fixed convolutions, comparisons, means, one dense)
-Time:  seconds on a 2-core CPU (compilation included).
+Time:  14 s for the default synthetic set (loaded 2-core CPU, compile cache off); 2-60 s per
+       aeon set, compilation included (`python launch/benchmark.py --configs minirocket ...`).
 Smoke: --config configs/minirocket.py:smoke (12 + 8 short series, 840 features).
 """
 

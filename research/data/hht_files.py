@@ -28,7 +28,7 @@ from research.data import cache
 from research.data import dataset as dataset_lib
 from research.data import hht
 from research.data import skipped as skipped_lib
-from research.data.errors import DataError, DataNotFoundError
+from research.data.errors import DataError, DataNotFoundError, read_npz
 
 CLASS_NAMES = ("M_full", "M_half", "M_invalid", "F_full", "F_half", "F_invalid")
 GENDERS = ("M", "F")
@@ -116,12 +116,7 @@ def read_image(path, cfg) -> np.ndarray:
   (kept in the data cache under the file's bytes and the HHT settings)."""
   path = pathlib.Path(path)
   size = cfg.image_size
-  try:
-    with np.load(path, allow_pickle=False) as stored:
-      arrays = {key: stored[key] for key in stored.files}
-  except Exception as error:  # noqa: BLE001 - any unreadable file gets the same message
-    raise DataError(f"{path}: cannot read as .npz ({error}); save it with numpy.savez(path, hht=image) "
-                    "or numpy.savez(path, signal=x, fs=rate)", "unreadable") from error
+  arrays = read_npz(path, "save it with numpy.savez(path, hht=image) or numpy.savez(path, signal=x, fs=rate)")
   if "hht" in arrays:
     image = np.asarray(arrays["hht"])
     if image.shape != (size, size) or image.dtype.kind not in "fiu":

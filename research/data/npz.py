@@ -16,7 +16,7 @@ import numpy as np
 from research.data import dataset as dataset_lib
 from research.data import sequences as seq_lib
 from research.data import ts_format
-from research.data.errors import DataError, DataNotFoundError
+from research.data.errors import DataError, DataNotFoundError, read_npz
 
 
 def _sequences(x, mask, where):
@@ -53,12 +53,7 @@ def load(cfg, seed: int) -> dataset_lib.Dataset:
   if not path.is_file():
     raise DataNotFoundError(f"config.data.path={str(path)!r} is not a file; expected an .npz with "
                             f"x (N, T, F) and y (N,)")
-  try:
-    with np.load(path, allow_pickle=False) as f:
-      arrays = {k: f[k] for k in f.files}
-  except Exception as error:  # noqa: BLE001 - any unreadable file gets the same message
-    raise DataError(f"{path}: cannot read as .npz ({error}); save with np.savez(path, x=x_NTF, y=labels_N) "
-                    "and plain numeric or string arrays", "unreadable") from error
+  arrays = read_npz(path, "save with np.savez(path, x=x_NTF, y=labels_N) and plain numeric or string arrays")
   for key in ("x", "y"):
     if key not in arrays:
       raise DataError(f"{path}: missing key {key!r}; found {sorted(arrays)}. Save with "

@@ -31,6 +31,7 @@ import numpy as np
 
 from research.data import dataset as dataset_lib
 from research.data import skipped as skipped_lib
+from research.data import errors as errors_lib
 from research.data.errors import DataError, DataNotFoundError
 
 NORMALIZE = ("none", "recording", "window")
@@ -122,12 +123,8 @@ def read_npz(path: str) -> dict:
   if not os.path.isfile(path):
     raise DataNotFoundError(f"semg npz {path!r} (config.data.path) does not exist; "
                             f"make one with `python launch/make_data.py semg --out DIR`")
-  try:
-    with np.load(path, allow_pickle=False) as f:
-      arrays = {k: f[k] for k in f.files}
-  except Exception as error:  # noqa: BLE001 - any unreadable file gets the same message
-    raise DataError(f"{path}: cannot read as .npz ({error}); save windows with numpy.savez(path, x=..., "
-                    "y=...) and plain numeric or string arrays", "unreadable") from error
+  arrays = errors_lib.read_npz(
+      path, "save windows with numpy.savez(path, x=..., y=...) and plain numeric or string arrays")
   for key in ("x", "y"):
     if key not in arrays:
       raise DataError(f"{path}: needs arrays 'x' (N, T[, C]) and 'y' (N,); found {sorted(arrays)}. "

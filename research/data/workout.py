@@ -25,7 +25,7 @@ import numpy as np
 from research.data import cache
 from research.data import dataset as dataset_lib
 from research.data import skipped as skipped_lib
-from research.data.errors import DataError, DataNotFoundError
+from research.data.errors import DataError, DataNotFoundError, read_npz
 
 CLASS_NAMES = ("push-up", "squat", "pull-up", "dip", "none")
 NONE_CLASS = "none"
@@ -67,12 +67,7 @@ def read_recording(path, class_names=CLASS_NAMES, num_features: int = len(JOINT_
   new sessions); its `exercise` and `rep_starts` are then None.
   """
   path = pathlib.Path(path)
-  try:
-    with np.load(path, allow_pickle=False) as f:
-      data = {key: f[key] for key in f.files}
-  except Exception as error:  # noqa: BLE001 - any unreadable file gets the same message
-    raise DataError(f"{path}: cannot read as .npz ({error}); write recordings with numpy.savez and "
-                    "plain numeric or string arrays", "unreadable") from error
+  data = read_npz(path, "write recordings with numpy.savez and plain numeric or string arrays")
   required = ("angles", "fps", "exercise", "rep_starts") if require_labels else ("angles", "fps")
   for key in required:
     if key not in data:
