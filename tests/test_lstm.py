@@ -3,8 +3,11 @@
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
+from flax import linen as nn
 
 from research.models import lstm
+from research.models import lstm_recurrence
 
 
 def sigmoid(z):
@@ -68,3 +71,79 @@ def test_seed_size_parameter_count():
   count = sum(a.size for a in jax.tree_util.tree_leaves(variables["params"]))
   assert count == 200_321
   assert count + 2 * 4 * 128 == 201_345
+
+
+def _autodiff_recurrence(xw_TBG, recurrent, mask_TB):
+  """The same recurrence as a plain scan, differentiated by JAX (the reference for the hand-written backward)."""
+  def step(carry, inputs):
+    h, c = carry
+    xw, valid = inputs
+    i, f, g, o = jnp.split(xw + h @ recurrent, 4, axis=-1)
+    c_new = jax.nn.sigmoid(f) * c + jax.nn.sigmoid(i) * jnp.tanh(g)
+    h_new = jax.nn.sigmoid(o) * jnp.tanh(c_new)
+    h_new, c_new = jnp.where(valid[:, None], h_new, h), jnp.where(valid[:, None], c_new, c)
+    return (h_new, c_new), h_new
+  zeros = jnp.zeros((xw_TBG.shape[1], recurrent.shape[0]))
+  (h_last, _), h_TBH = jax.lax.scan(step, (zeros, zeros), (xw_TBG, mask_TB))
+  return h_TBH, h_last
+
+
+@pytest.mark.parametrize("masked", [False, True])
+def test_hand_written_backward_equals_autodiff(masked):
+  rng = np.random.default_rng(5)
+  steps, batch, hidden = 7, 3, 4
+  xw = jnp.asarray(rng.normal(size=(steps, batch, 4 * hidden)), jnp.float32)
+  recurrent = jnp.asarray(rng.normal(size=(hidden, 4 * hidden)) * 0.5, jnp.float32)
+  lengths = np.array([7, 4, 1]) if masked else np.full(batch, steps)
+  mask = jnp.asarray(np.arange(steps)[:, None] < lengths[None, :])
+  weights_seq = jnp.asarray(rng.normal(size=(steps, batch, hidden)), jnp.float32)
+  weights_last = jnp.asarray(rng.normal(size=(batch, hidden)), jnp.float32)
+
+  def loss(fn, xw, recurrent):
+    h_TBH, h_last = fn(xw, recurrent, mask if masked else None)
+    return jnp.sum(h_TBH * weights_seq) + jnp.sum(jnp.sin(h_last) * weights_last)
+
+  reference = jax.grad(lambda a, b: loss(lambda x, u, _: _autodiff_recurrence(x, u, mask), a, b),
+                       argnums=(0, 1))(xw, recurrent)
+  got = jax.grad(lambda a, b: loss(lstm_recurrence.recurrence, a, b), argnums=(0, 1))(xw, recurrent)
+  for g, r in zip(got, reference):
+    np.testing.assert_allclose(g, r, rtol=1e-5, atol=1e-6)
+  np.testing.assert_allclose(lstm_recurrence.recurrence(xw, recurrent, mask)[0],
+                             _autodiff_recurrence(xw, recurrent, mask)[0], rtol=1e-6, atol=1e-6)
+
+
+def test_time_major_layer_equals_batch_major():
+  x = np.random.default_rng(6).normal(size=(3, 5, 2)).astype(np.float32)
+  mask = np.array([[1, 1, 1, 1, 1], [1, 1, 0, 0, 0], [1, 1, 1, 1, 0]], bool)
+  variables = lstm.LSTM(4).init(jax.random.PRNGKey(0), x, mask)
+  h_BTH, last = lstm.LSTM(4).apply(variables, x, mask)
+  h_TBH, last_tm = lstm.LSTM(4, time_major=True).apply(variables, x.swapaxes(0, 1), mask.T)
+  np.testing.assert_allclose(np.asarray(h_TBH).swapaxes(0, 1), h_BTH, atol=1e-6)
+  np.testing.assert_allclose(last_tm, last, atol=1e-6)
+
+
+class _BatchMajorRegressor(nn.Module):
+  """The regressor as it was written before it ran time-major: batch-major layers, flax Dropout."""
+
+  @nn.compact
+  def __call__(self, x_BTF, *, train, mask=None):
+    h = x_BTF
+    for index in range(2):
+      h, _ = lstm.LSTM(6, name=f"lstm_{index}")(h, mask)
+      h = nn.Dropout(0.3, deterministic=not train, name=f"Dropout_{index}")(h)
+    return nn.Dense(1, name="head")(h)
+
+
+def test_time_major_regressor_draws_the_same_dropout_and_gradients():
+  x = np.random.default_rng(7).normal(size=(4, 9, 5)).astype(np.float32)
+  model = lstm.LSTMRegressor(hidden_sizes=(6, 6), dropout=0.3)
+  params = model.init(jax.random.PRNGKey(0), x, train=False)["params"]
+  rngs = {"dropout": jax.random.PRNGKey(3)}
+
+  def loss(module, p):
+    return jnp.sum(module.apply({"params": p}, x, train=True, rngs=rngs) ** 2)
+
+  np.testing.assert_allclose(loss(model, params), loss(_BatchMajorRegressor(), params), rtol=1e-6)
+  got, expected = (jax.grad(lambda p, m=m: loss(m, p))(params) for m in (model, _BatchMajorRegressor()))
+  for g, e in zip(jax.tree_util.tree_leaves(got), jax.tree_util.tree_leaves(expected)):
+    np.testing.assert_allclose(g, e, rtol=1e-5, atol=1e-6)
