@@ -234,9 +234,9 @@ def write_markdown(results: dict) -> None:
            "## Machine", "",
            f"- CPU: {info.get('cpu')}, {info.get('cores')} cores; Python {info.get('python')}",
            "- Versions: " + ", ".join(f"{k} {v}" for k, v in info.get("versions", {}).items()),
-           "- The machine was shared with other CPU-heavy jobs while these ran (see the load averages per "
-           "benchmark: 1, 5 and 15 minutes); ours and theirs alternate so both see a similar load, but "
-           "absolute seconds are slower and noisier than on an idle machine.", ""]
+           "- Each section gives the load averages (1, 5 and 15 minutes) at its start and end: on 2 cores, a "
+           "load above ~2 means other jobs shared the CPU, and seconds are then slower and noisier (compilation "
+           "most of all); ours and theirs alternate so both see a similar load.", ""]
   for name, (title, render) in SECTIONS.items():
     entry = results.get(name)
     lines += [f"## {title}", ""]
