@@ -166,6 +166,10 @@ def test_benchmark_cli_reports_a_failed_cell_and_exits_non_zero(tmp_path):
                             cwd=ROOT, capture_output=True, text=True, timeout=300)
   assert misspelt.returncode == 1 and "train.epochz" in misspelt.stderr
   assert not (tmp_path / "none").exists()  # refused before any training
+  empty = subprocess.run([sys.executable, "launch/benchmark.py", "--configs", "minirocket", "--datasets", "",
+                          "--workdir", str(tmp_path / "empty")], cwd=ROOT, capture_output=True, text=True, timeout=300)
+  assert empty.returncode == 1 and "at least one config and one dataset" in empty.stderr
+  assert not (tmp_path / "empty").exists()
 
 
 def test_ts_data_config_reads_what_the_generator_wrote(tmp_path):

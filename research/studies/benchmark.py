@@ -175,6 +175,9 @@ def run(config_paths: list[str], datasets: list[str], workdir, overrides: dict[s
         log=print) -> list[Cell]:
   """Every config on every dataset; writes benchmark.json, benchmark.md and plots/benchmark.png."""
   workdir = pathlib.Path(workdir)
+  if not config_paths or not datasets:
+    raise ValueError(f"a benchmark needs at least one config and one dataset; found configs {config_paths}, "
+                     f"datasets {datasets} (give --configs and --datasets as comma-separated lists)")
   resolved = [resolve_dataset(text) for text in datasets]  # Every name and key checked before any training.
   for path in config_paths:
     config_for(path, resolved[0][1], overrides or {})
