@@ -70,14 +70,18 @@ def main() -> None:
   args = parser.parse_args()
   config = config_file.load(ROOT / "configs" / "lstm_filter.py")
   dataset = load_dataset(config)
+  available = len(dataset.train["x"]) // config.train.batch_size
+  if not 1 <= args.steps <= available:
+    parser.error(f"--steps {args.steps}: the training split holds 1 to {available} full batches")
   model, task = build_model(config.model, dataset.meta), build_task(config.task, dataset.meta)
   optimizer = optim.build_optimizer(config.optim)
   state = engine.init_state(jax.random.PRNGKey(0), model, optimizer, dataset.train["x"], "min")
   size = args.steps * config.train.batch_size
   train = jax.device_put({k: dataset.train[k][:size] for k in ("x", "y", "start")})
   val = jax.device_put({k: dataset.val[k][:1024] for k in ("x", "y")})
-  epoch = jax.jit(engine.make_epoch_fn(model, task, optimizer, config.train, sampler=sampling.uniform))
-  hlo = epoch.lower(state, train, val).compile().as_text()
+  epoch_fn = engine.make_epoch_fn(model, task, optimizer, config.train, sampler=sampling.uniform)
+  epoch = jax.jit(epoch_fn).lower(state, train, val).compile()  # Compiled once: run and read its HLO.
+  hlo = epoch.as_text()
   state, metrics = epoch(state, train, val)  # Warm-up.
   jax.block_until_ready(metrics)
   started = time.perf_counter()
