@@ -273,9 +273,14 @@ def main() -> None:
   results["_machine"] = machine()
   noted = set()
   for item in args.note:
-    name, text = item.split("=", 1)
+    name, sep, text = item.partition("=")
+    if not sep or name not in results or name.startswith("_"):
+      raise SystemExit(f"--note {item!r}: expected NAME=TEXT, NAME one of the stored results "
+                       f"{sorted(n for n in results if not n.startswith('_'))}")
     results[name].setdefault("notes", []).append(text)
     noted.add(name)
+  if noted:  # Kept with the results, so a later run's rewrite of results.md still shows them.
+    RESULTS_JSON.write_text(json.dumps(results, indent=1))
   names = [n for n in names if n not in noted]
   for name in names:
     entry = run_benchmark(name, specs[name], repeat, recorded.get(name))
