@@ -33,9 +33,9 @@ Run:   python launch/train.py --config configs/maxcrnn.py
 Own data: --config.data.path=windows.npz (x (N,T[,C]), y, optional domain);
        no domain tag: --config.data.target_domain= (stratified test split).
 Time:  idle 2-core CPU, no compilation cache (RESEARCH_JAX_CACHE=off ... --config.train.epochs=3):
-       first epoch 8.8 s (the epoch program compiles in ~7 s), then 1.2-1.3 s per epoch;
-       23.6 s for the whole 3-epoch run with its report. A full seed-protocol run (patience
-       50, up to 1000 epochs) is at most ~22 min, usually far less. Under a load of ~10 on
+       first epoch 8.8 s (the epoch program compiles in 4.8-7.3 s: benchmarks/maxcrnn_compile.py),
+       then 1.2-1.3 s per epoch; 23.6 s for the whole 3-epoch run with its report. A full
+       seed-protocol run (patience 50, up to 1000 epochs) is at most 1000 x 1.3 s ~ 22 min (computed). Under a load of ~10 on
        the same CPU the first epoch took 60-90 s and an epoch 6-8 s.
 Reach (measured, data.separation 0.5, epochs capped at 60): the model overfits the
        160 windows and stays near chance (source val 0.35, L4 test 0.305; 5-fold
