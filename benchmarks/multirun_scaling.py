@@ -1,11 +1,13 @@
 """R runs as one vmapped program (the multi-run driver) against R runs one by one.
 
   python benchmarks/multirun_scaling.py [--families sign_lstm,maxcrnn,tcn,lstm_filter,inception_time]
-                                        [--runs 1,5,20] [--epochs 4] [--repeat 1]
+                                        [--runs 1,5,20] [--epochs 4] [--repeat 1] [--group-size 0]
 
 Each family's full-size model (its config) on small random data (SIZES below), early
 stopping off, no checkpoints. Vmapped: one `research.train.multirun.train_many` call with R
-RunSpecs (seeds 0..R-1, shared data). One by one: R calls with one RunSpec each. Every
+RunSpecs (seeds 0..R-1, shared data), or with `--group-size G` one `train_in_groups` call
+(consecutive groups of G runs, one program each, as config.train.runs_per_program). One by
+one: R calls with one RunSpec each. Every
 repetition uses a fresh persistent compilation cache, so each program compiles once: the
 one-by-one runs compile the single-run program in the first call and load it from the
 cache in the others (what R launch/train.py runs do). History rows give each epoch's
@@ -79,22 +81,27 @@ def meta_for(family: str) -> dict:
   return {"class_names": [f"c{i}" for i in range(classes)], "input_shape": list(SIZES[family][3])}
 
 
-def timed_call(config, meta, specs) -> dict:
-  """One train_many call: wall seconds, first epoch and the median of the others (per run 0)."""
+def timed_call(config, meta, specs, group_size: int = 0) -> dict:
+  """One training call: wall seconds, and per program (group) its first epoch and the median of
+  the others, summed over the groups (one run read per group: its runs share the epoch)."""
   started = time.perf_counter()
-  results = multirun.train_many(config, meta, specs, log=None)
+  results = multirun.train_in_groups(config, meta, specs, group_size=group_size, log=None)
   wall = time.perf_counter() - started
-  seconds = [row["seconds"] for row in results[0].history]
-  epoch = statistics.median(seconds[1:])
-  return {"wall_s": wall, "first_s": seconds[0], "epoch_s": epoch, "compile_s": seconds[0] - epoch,
-          "setup_s": wall - sum(seconds)}
+  firsts = [results[part.start] for part in multirun.group_slices(len(specs), group_size)]
+  seconds = [[row["seconds"] for row in r.history] for r in firsts]
+  epoch = sum(statistics.median(s[1:]) for s in seconds)
+  first = sum(s[0] for s in seconds)
+  return {"wall_s": wall, "first_s": first, "epoch_s": epoch, "compile_s": first - epoch,
+          "setup_s": wall - sum(sum(s) for s in seconds)}
 
 
-def vmapped(config, meta, train, val, runs: int) -> dict:
-  return timed_call(config, meta, [multirun.RunSpec(seed=s, train=train, val=val) for s in range(runs)])
+def vmapped(config, meta, train, val, runs: int, group_size: int) -> dict:
+  return timed_call(config, meta, [multirun.RunSpec(seed=s, train=train, val=val) for s in range(runs)],
+                    group_size)
 
 
-def one_by_one(config, meta, train, val, runs: int) -> dict:
+def one_by_one(config, meta, train, val, runs: int, group_size: int) -> dict:
+  del group_size
   calls = [timed_call(config, meta, [multirun.RunSpec(seed=s, train=train, val=val)]) for s in range(runs)]
   total = {key: sum(c[key] for c in calls) for key in ("wall_s", "epoch_s", "setup_s")}
   # The first call compiles; the others load the program from the cache.
@@ -109,19 +116,19 @@ def fresh_cache() -> str:
   return folder
 
 
-def measure(family: str, runs: int, epochs: int, repetition: int) -> dict:
+def measure(family: str, runs: int, epochs: int, repetition: int, group_size: int = 0) -> dict:
   config, meta = config_for(family, epochs), meta_for(family)
   _, n_train, n_val, shape, _ = SIZES[family]
   train, val = random_split(family, n_train, 0), random_split(family, n_val, 1)
   fresh_cache()
   row = {"family": family, "runs": runs, "repetition": repetition, "train": n_train, "val": n_val,
-         "shape": list(shape), "batch_size": config.train.batch_size, "epochs": epochs}
+         "shape": list(shape), "batch_size": config.train.batch_size, "epochs": epochs, "group_size": group_size}
   order = ("vmapped", "one_by_one") if repetition % 2 == 0 else ("one_by_one", "vmapped")
   for side in order:
     if runs == 1 and side == "vmapped":
       continue  # R = 1 is the single-run program either way
     fn = vmapped if side == "vmapped" else one_by_one
-    row[side] = {k: round(v, 3) for k, v in fn(config, meta, train, val, runs).items()}
+    row[side] = {k: round(v, 3) for k, v in fn(config, meta, train, val, runs, group_size).items()}
   if runs > 1:
     row["ratio_epoch"] = round(row["vmapped"]["epoch_s"] / row["one_by_one"]["epoch_s"], 3)
     row["ratio_wall"] = round(row["vmapped"]["wall_s"] / row["one_by_one"]["wall_s"], 3)
@@ -134,11 +141,12 @@ def main() -> None:
   parser.add_argument("--runs", default="1,5,20")
   parser.add_argument("--epochs", type=int, default=4, help="epochs per run; epoch 1 holds the compile")
   parser.add_argument("--repeat", type=int, default=1)
+  parser.add_argument("--group-size", type=int, default=0, help="runs per vmapped program (0: all R)")
   args = parser.parse_args()
   for family in args.families.split(","):
     for runs in [int(r) for r in args.runs.split(",")]:
       for repetition in range(args.repeat):
-        print(json.dumps(measure(family, runs, args.epochs, repetition)), flush=True)
+        print(json.dumps(measure(family, runs, args.epochs, repetition, args.group_size)), flush=True)
 
 
 if __name__ == "__main__":

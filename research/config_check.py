@@ -25,6 +25,8 @@ def validate(config, has_network: bool = True, has_head: bool = False) -> None:
            ">= 1 (0 is allowed only for a head on an untrained encoder)" if minimum else ">= 0")
   _require(int(train.checkpoint_every) >= 1, "train.checkpoint_every", train.checkpoint_every, ">= 1")
   _require(int(train.get("ensemble", 1)) >= 1, "train.ensemble", train.get("ensemble"), ">= 1")
+  _require(int(train.get("runs_per_program", 0)) >= 0, "train.runs_per_program", train.get("runs_per_program"),
+           ">= 0 (0: all runs in one program)")
   _require(train.mode in ("min", "max"), "train.mode", train.mode, "'min' or 'max'")
   if optim is not None:
     _require(float(optim.lr) > 0, "optim.lr", optim.lr, "> 0")

@@ -34,6 +34,36 @@ def test_stacked_initial_state_is_each_seed_initialised_alone():
       np.testing.assert_array_equal(np.asarray(a), np.asarray(b)[r])
 
 
+def test_group_slices_cut_runs_into_programs_without_splitting_members():
+  spans = lambda *args: [(s.start, s.stop) for s in multirun.group_slices(*args)]
+  assert spans(7, 0) == [(0, 7)]
+  assert spans(7, 3) == [(0, 3), (3, 6), (6, 7)]
+  assert spans(8, 5, 2) == [(0, 4), (4, 8)]  # 5 runs would split a spec's pair of members
+  assert spans(6, 1, 3) == [(0, 3), (3, 6)]  # a group holds at least one spec's members
+
+
+def _random_split(n, seed):
+  rng = np.random.default_rng(seed)
+  return {"x": rng.normal(size=(n, 10, 1662)).astype(np.float32), "y": (np.arange(n) % 3).astype(np.int32)}
+
+
+def test_runs_in_groups_train_as_in_one_program_and_resume_per_group(tmp_path):
+  config = config_file.load(ROOT / "configs" / "sign_lstm.py:smoke")
+  meta = {"class_names": ["a", "b", "c"], "input_shape": [10, 1662]}
+  train, val = _random_split(16, 0), _random_split(8, 1)
+  runs = [multirun.RunSpec(seed=s, train=train, val=val) for s in range(3)]
+  together = multirun.train_many(config, meta, runs, log=None)
+  grouped = multirun.train_in_groups(config, meta, runs, group_size=2, checkpoint_dir=tmp_path, log=None)
+  assert sorted(p.name for p in tmp_path.iterdir()) == ["runs_000-001", "runs_002-002"]
+  for a, b in zip(together, grouped):
+    assert a.seed == b.seed
+    np.testing.assert_allclose([r["loss"] for r in a.history], [r["loss"] for r in b.history], rtol=1e-5)
+    for x, y in zip(jax.tree_util.tree_leaves(a.variables), jax.tree_util.tree_leaves(b.variables)):
+      np.testing.assert_allclose(np.asarray(x), np.asarray(y), rtol=1e-4, atol=1e-6)
+  resumed = multirun.train_in_groups(config, meta, runs, group_size=2, checkpoint_dir=tmp_path, log=None)
+  assert [r.history for r in resumed] == [r.history for r in grouped]
+
+
 @pytest.mark.slow
 def test_repeated_multirun_calls_return(tmp_path):
   """Five runs with orthogonal 512 x 128 recurrent kernels, twice in one process: used to hang.

@@ -27,6 +27,7 @@ is the same as before meshes existed.
 from __future__ import annotations
 
 import dataclasses
+import pathlib
 import time
 from typing import Any, Callable
 
@@ -252,6 +253,35 @@ def train_many(config, meta: dict[str, Any], runs: list[RunSpec], *, checkpoint_
                     variables=_index(best if restore_best else last, r), last_variables=_index(last, r),
                     best_epoch=int(best_epochs[r]), stopped_epoch=int(stopped_at[r]))
           for r in range(len(runs))]
+
+
+def group_slices(count: int, group_size: int, unit: int = 1) -> list[slice]:
+  """Consecutive groups of at most `group_size` of `count` runs (0: one group), never splitting a
+  block of `unit` runs (a spec's ensemble members); a group holds at least one block."""
+  size = count if group_size <= 0 else max(unit, group_size // unit * unit)
+  return [slice(start, min(start + size, count)) for start in range(0, count, size)]
+
+
+def train_in_groups(config, meta: dict[str, Any], runs: list[RunSpec], *, group_size: int = 0, unit: int = 1,
+                    checkpoint_dir=None, on_epoch: Callable[[list[list[dict]]], None] | None = None,
+                    **kwargs) -> list[RunResult]:
+  """`train_many` over consecutive groups of runs (`group_slices`), one program per group.
+
+  Vmapping helps while the runs' work is small; beyond that R runs in one program can
+  cost more per epoch than R alone (MaxCRNN, 20 runs: 1.6x, benchmarks/results.md).
+  With one group this is `train_many` itself, checkpoints included; with several, group
+  g checkpoints under checkpoint_dir/runs_<first>-<last> and resumes from there.
+  """
+  slices = group_slices(len(runs), group_size, unit)
+  results: list[RunResult] = []
+  for part in slices:
+    directory = checkpoint_dir
+    if checkpoint_dir is not None and len(slices) > 1:
+      directory = pathlib.Path(checkpoint_dir) / f"runs_{part.start:03d}-{part.stop - 1:03d}"
+    done = [r.history for r in results]
+    report = None if on_epoch is None else (lambda histories, done=done: on_epoch(done + histories))
+    results += train_many(config, meta, runs[part], checkpoint_dir=directory, on_epoch=report, **kwargs)
+  return results
 
 
 def predict(config, meta, variables, split: dict) -> dict[str, np.ndarray]:

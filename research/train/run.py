@@ -201,7 +201,8 @@ def _same_weights(config, results) -> bool:
 
 def train_runs(config, meta: dict, specs: list[RunSpec], *, checkpoint_dir=None, extra_eval=None,
                on_epoch=None, log=print) -> list[Trained]:
-  """Trains every spec's network (all members of all specs as one program), then fits its head.
+  """Trains every spec's network (all members of all specs as one program, or in groups of
+  `config.train.runs_per_program` runs), then fits its head.
 
   Member m of a spec trains from seed spec.seed + m. `config.train.validation`
   decides whether the validation split is used (research.train.validation). The
@@ -219,8 +220,9 @@ def train_runs(config, meta: dict, specs: list[RunSpec], *, checkpoint_dir=None,
   if has_network(config):
     expanded = [dataclasses.replace(s, seed=s.seed + m) for s in specs for m in range(count)]
     every = int(config.get("transfer", {}).get("every", 0) or 0)
-    results = multirun.train_many(config, meta, expanded, checkpoint_dir=checkpoint_dir, extra_eval=extra_eval,
-                                  eval_every=every, on_epoch=on_epoch, log=log)
+    results = multirun.train_in_groups(config, meta, expanded, group_size=int(config.train.get("runs_per_program", 0)),
+                                       unit=count, checkpoint_dir=checkpoint_dir, extra_eval=extra_eval,
+                                       eval_every=every, on_epoch=on_epoch, log=log)
     for i in range(len(specs)):
       group = results[i * count:(i + 1) * count]
       best = dataclasses.replace(base, variables=_stack([r.variables for r in group]),
