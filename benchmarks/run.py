@@ -187,18 +187,21 @@ def section_plain(entry):
 
 def section_scaling(entry):
   rows = [row for r in entry["runs"] for row in json_lines(r["stdout"])]
-  lines = ["R runs of one config: vmapped = one `train_many` call with R RunSpecs; one by one = R calls of one. "
+  lines = ["R runs of one config: vmapped = one `train_many` call with R RunSpecs (or, with runs per program "
+           "G, R/G programs of G runs one after another: config.train.runs_per_program); one by one = R calls of one. "
            "Epoch seconds exclude compilation (median of epochs 2-3); compile = epoch 1 less that median "
            "(tracing + lowering + XLA); one by one compiles once and loads from the persistent cache after. "
            "Wall includes everything (init of R states, compile, epochs).", "",
-           "| family | data (train/val, shape, batch) | R | vmapped s/epoch | one-by-one s/epoch (sum) | "
+           "| family | data (train/val, shape, batch) | R | runs per program | vmapped s/epoch | one-by-one s/epoch (sum) | "
            "ratio epoch | vmapped compile s | one-by-one compile s (+ cache loads) | vmapped wall s | "
-           "one-by-one wall s | ratio wall |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+           "one-by-one wall s | ratio wall |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
   for row in rows:
     v, o = row.get("vmapped", {}), row.get("one_by_one", {})
     data = f"{row['train']}/{row['val']}, {'x'.join(map(str, row['shape']))}, {row['batch_size']}"
     loads = f" (+{fmt(o.get('cache_load_s'))})" if o.get("cache_load_s") else ""
-    lines.append(f"| {row['family']} | {data} | {row['runs']} | {fmt(v.get('epoch_s'))} | {fmt(o.get('epoch_s'))} | "
+    group = row.get("group_size") or "all"
+    lines.append(f"| {row['family']} | {data} | {row['runs']} | {group if v else '-'} | {fmt(v.get('epoch_s'))} | "
+                 f"{fmt(o.get('epoch_s'))} | "
                  f"{fmt(row.get('ratio_epoch'))} | {fmt(v.get('compile_s'))} | {fmt(o.get('compile_s'))}{loads} | "
                  f"{fmt(v.get('wall_s'))} | {fmt(o.get('wall_s'))} | {fmt(row.get('ratio_wall'))} |")
   return lines

@@ -73,43 +73,43 @@ def test_seed_size_parameter_count():
   assert count + 2 * 4 * 128 == 201_345
 
 
-def _autodiff_recurrence(xw_TBG, recurrent, mask_TB):
-  """The same recurrence as a plain scan, differentiated by JAX (the reference for the hand-written backward)."""
+def _autodiff_layer(x_TBF, kernel, bias, recurrent, mask_TB):
+  """The same layer as a plain scan, differentiated by JAX (the reference for the hand-written backward)."""
   def step(carry, inputs):
     h, c = carry
-    xw, valid = inputs
-    i, f, g, o = jnp.split(xw + h @ recurrent, 4, axis=-1)
+    x, valid = inputs
+    i, f, g, o = jnp.split(x @ kernel + bias + h @ recurrent, 4, axis=-1)
     c_new = jax.nn.sigmoid(f) * c + jax.nn.sigmoid(i) * jnp.tanh(g)
     h_new = jax.nn.sigmoid(o) * jnp.tanh(c_new)
     h_new, c_new = jnp.where(valid[:, None], h_new, h), jnp.where(valid[:, None], c_new, c)
     return (h_new, c_new), h_new
-  zeros = jnp.zeros((xw_TBG.shape[1], recurrent.shape[0]))
-  (h_last, _), h_TBH = jax.lax.scan(step, (zeros, zeros), (xw_TBG, mask_TB))
+  zeros = jnp.zeros((x_TBF.shape[1], recurrent.shape[0]))
+  (h_last, _), h_TBH = jax.lax.scan(step, (zeros, zeros), (x_TBF, mask_TB))
   return h_TBH, h_last
 
 
 @pytest.mark.parametrize("masked", [False, True])
 def test_hand_written_backward_equals_autodiff(masked):
   rng = np.random.default_rng(5)
-  steps, batch, hidden = 7, 3, 4
-  xw = jnp.asarray(rng.normal(size=(steps, batch, 4 * hidden)), jnp.float32)
-  recurrent = jnp.asarray(rng.normal(size=(hidden, 4 * hidden)) * 0.5, jnp.float32)
+  steps, batch, features, hidden = 7, 3, 2, 4
+  normal = lambda *shape, scale=1.0: jnp.asarray(rng.normal(size=shape) * scale, jnp.float32)
+  args = (normal(steps, batch, features), normal(features, 4 * hidden, scale=0.5), normal(4 * hidden, scale=0.5),
+          normal(hidden, 4 * hidden, scale=0.5))
   lengths = np.array([7, 4, 1]) if masked else np.full(batch, steps)
   mask = jnp.asarray(np.arange(steps)[:, None] < lengths[None, :])
-  weights_seq = jnp.asarray(rng.normal(size=(steps, batch, hidden)), jnp.float32)
-  weights_last = jnp.asarray(rng.normal(size=(batch, hidden)), jnp.float32)
+  weights_seq, weights_last = normal(steps, batch, hidden), normal(batch, hidden)
 
-  def loss(fn, xw, recurrent):
-    h_TBH, h_last = fn(xw, recurrent, mask if masked else None)
+  def loss(fn, *args):
+    h_TBH, h_last = fn(*args, mask if masked else None)
     return jnp.sum(h_TBH * weights_seq) + jnp.sum(jnp.sin(h_last) * weights_last)
 
-  reference = jax.grad(lambda a, b: loss(lambda x, u, _: _autodiff_recurrence(x, u, mask), a, b),
-                       argnums=(0, 1))(xw, recurrent)
-  got = jax.grad(lambda a, b: loss(lstm_recurrence.recurrence, a, b), argnums=(0, 1))(xw, recurrent)
+  everything = tuple(range(len(args)))
+  reference = jax.grad(lambda *a: loss(lambda *b: _autodiff_layer(*b[:-1], mask), *a), argnums=everything)(*args)
+  got = jax.grad(lambda *a: loss(lstm_recurrence.lstm_layer, *a), argnums=everything)(*args)
   for g, r in zip(got, reference):
     np.testing.assert_allclose(g, r, rtol=1e-5, atol=1e-6)
-  np.testing.assert_allclose(lstm_recurrence.recurrence(xw, recurrent, mask)[0],
-                             _autodiff_recurrence(xw, recurrent, mask)[0], rtol=1e-6, atol=1e-6)
+  np.testing.assert_allclose(lstm_recurrence.lstm_layer(*args, mask)[0], _autodiff_layer(*args, mask)[0],
+                             rtol=1e-6, atol=1e-6)
 
 
 def test_time_major_layer_equals_batch_major():

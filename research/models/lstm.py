@@ -10,7 +10,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 from flax import linen as nn
 
-from research.models.lstm_recurrence import recurrence
+from research.models.lstm_recurrence import lstm_layer
 
 
 def _forget_bias_init(key, shape, dtype=jnp.float32):
@@ -35,14 +35,9 @@ class LSTM(nn.Module):
     kernel = self.param("kernel", nn.initializers.glorot_uniform(), (x.shape[-1], 4 * hidden))
     recurrent = self.param("recurrent_kernel", nn.initializers.orthogonal(), (hidden, 4 * hidden))
     bias = self.param("bias", _forget_bias_init, (4 * hidden,))
-    # The input projection of every step is one matrix product outside the loop; time-major
-    # input needs no transpose there, nor in its gradient.
-    if self.time_major:
-      xw_TBG, mask_TB = x @ kernel + bias, mask
-    else:
-      xw_TBG = jnp.einsum("btf,fg->tbg", x, kernel) + bias
-      mask_TB = None if mask is None else jnp.swapaxes(mask, 0, 1)
-    h_TBH, h_last = recurrence(xw_TBG, recurrent, None if mask_TB is None else jnp.asarray(mask_TB, bool))
+    x_TBF = x if self.time_major else jnp.swapaxes(x, 0, 1)
+    mask_TB = mask if self.time_major or mask is None else jnp.swapaxes(mask, 0, 1)
+    h_TBH, h_last = lstm_layer(x_TBF, kernel, bias, recurrent, None if mask_TB is None else jnp.asarray(mask_TB, bool))
     return (h_TBH if self.time_major else jnp.swapaxes(h_TBH, 0, 1)), h_last
 
 

@@ -1,12 +1,14 @@
-"""The LSTM recurrence h_t, c_t = cell(x_t W + b + h_{t-1} U, c_{t-1}) with a hand-written backward.
+"""One LSTM layer over time, z_t = x_t W + b + h_{t-1} U, with a hand-written backward.
 
 JAX's derivative of a `lax.scan` accumulates the recurrent weights' gradient inside the
 reverse loop: one extra matrix product and one accumulator update per time step, where
 per-step overhead dominates on a CPU. Here the reverse loop carries only (dh, dc) and
-emits each step's gate gradient dz_t; the weight gradient is then one product over all
-steps, dU = sum_t h_{t-1}' dz_t. Measured on the frequency filter's epoch (B 64, T 50,
-2 x LSTM(128), time-major, idle 2-core CPU, benchmarks/lstm_epoch.py): 25.6 and 26.7 s
-against 27.6 and 28.3 s for the autodiff scan (-6%).
+emits each step's gate gradient dz_t; every weight gradient is then one product over all
+steps: dU = sum_t h_{t-1}' dz_t, dW = sum_t x_t' dz_t, and dx = dz W'. The whole layer,
+input projection included, is one custom derivative: left to autodiff, the projection's
+gradient and the bias add cost 16% of the frequency filter's training step (in-process
+A/B, benchmarks/lstm_profile.py's epoch, 35.7 against 41.4 ms/step; weights bit for bit
+the same). Against JAX's own derivative of the plain scan the hand-written loop saved 6%.
 
 Gate layout (i, f, g, o) as Keras and PyTorch. `mask_TB` False steps keep the state
 (padding); without a mask every step is valid and the loop skips the selects.
@@ -26,37 +28,47 @@ def _cell(z_BG, c_BH):
   return o * tanh_c, c_new, jnp.concatenate([i, f, g, o], axis=-1), tanh_c
 
 
-def _forward(xw_TBG, recurrent_HG, mask_TB, save: bool):
-  """((h_TBH, h_last), what the backward needs when `save`, else None)."""
-  batch, hidden = xw_TBG.shape[1], recurrent_HG.shape[0]
+def _forward(x_TBF, kernel_FG, bias_G, recurrent_HG, mask_TB, save: bool):
+  """((h_TBH, h_last), what the backward needs when `save`, else None).
+
+  Saving, the loop also writes each step's incoming state transposed into h_prev_HTB, so
+  that dU = h_prev_HTB dz is a plain matrix product (with h_{t-1} stacked (T, B, H) the
+  product needs a transposed copy first: 5% of the filter's training step).
+  """
+  steps, batch = x_TBF.shape[:2]
+  hidden = recurrent_HG.shape[0]
+  xw_TBG = (x_TBF.reshape(steps * batch, -1) @ kernel_FG).reshape(steps, batch, -1)
 
   def step(carry, inputs):
-    h_BH, c_BH = carry
+    h_BH, c_BH, t, h_prev_HTB = carry
     xw_BG, valid_B = inputs
-    h_new, c_new, gates, tanh_c = _cell(xw_BG + h_BH @ recurrent_HG, c_BH)
+    h_new, c_new, gates, tanh_c = _cell(xw_BG + bias_G + h_BH @ recurrent_HG, c_BH)
     if valid_B is not None:
       h_new = jnp.where(valid_B[:, None], h_new, h_BH)
       c_new = jnp.where(valid_B[:, None], c_new, c_BH)
-    return (h_new, c_new), ((h_new, c_BH, gates, tanh_c) if save else h_new)
+    if save:
+      h_prev_HTB = jax.lax.dynamic_update_slice(h_prev_HTB, h_BH.T[:, None, :], (0, t, 0))
+    return (h_new, c_new, t + 1, h_prev_HTB), ((h_new, c_BH, gates, tanh_c) if save else h_new)
 
   zeros = jnp.zeros((batch, hidden), xw_TBG.dtype)
-  (h_last, _), outputs = jax.lax.scan(step, (zeros, zeros), (xw_TBG, mask_TB))
-  return ((outputs[0], h_last), outputs) if save else ((outputs, h_last), None)
+  h_prev_HTB = jnp.zeros((hidden, steps, batch) if save else (), xw_TBG.dtype)
+  (h_last, _, _, h_prev_HTB), outputs = jax.lax.scan(step, (zeros, zeros, 0, h_prev_HTB), (xw_TBG, mask_TB))
+  return ((outputs[0], h_last), (*outputs[1:], h_prev_HTB)) if save else ((outputs, h_last), None)
 
 
 @jax.custom_vjp
-def recurrence(xw_TBG, recurrent_HG, mask_TB):
-  """(h at every step (T, B, H), the final state (B, H)) from the input projections (T, B, 4H)."""
-  return _forward(xw_TBG, recurrent_HG, mask_TB, save=False)[0]
+def lstm_layer(x_TBF, kernel_FG, bias_G, recurrent_HG, mask_TB):
+  """(h at every step (T, B, H), the final state (B, H)) of time-major input (T, B, F)."""
+  return _forward(x_TBF, kernel_FG, bias_G, recurrent_HG, mask_TB, save=False)[0]
 
 
-def _recurrence_fwd(xw_TBG, recurrent_HG, mask_TB):
-  outputs, saved = _forward(xw_TBG, recurrent_HG, mask_TB, save=True)
-  return outputs, (saved, recurrent_HG, mask_TB)
+def _lstm_layer_fwd(x_TBF, kernel_FG, bias_G, recurrent_HG, mask_TB):
+  outputs, saved = _forward(x_TBF, kernel_FG, bias_G, recurrent_HG, mask_TB, save=True)
+  return outputs, (x_TBF, kernel_FG, saved, recurrent_HG, mask_TB)
 
 
-def _recurrence_bwd(residuals, cotangents):
-  (h_TBH, c_prev_TBH, gates_TBG, tanh_c_TBH), recurrent_HG, mask_TB = residuals
+def _lstm_layer_bwd(residuals, cotangents):
+  x_TBF, kernel_FG, (c_prev_TBH, gates_TBG, tanh_c_TBH, h_prev_HTB), recurrent_HG, mask_TB = residuals
   dh_TBH, dh_last_BH = cotangents
 
   def step(carry, inputs):
@@ -78,10 +90,12 @@ def _recurrence_bwd(residuals, cotangents):
   zeros = jnp.zeros_like(dh_last_BH)
   _, dz_TBG = jax.lax.scan(step, (dh_last_BH, zeros), (dh_TBH, c_prev_TBH, gates_TBG, tanh_c_TBH, mask_TB),
                            reverse=True)
-  h_prev_TBH = jnp.concatenate([jnp.zeros_like(h_TBH[:1]), h_TBH[:-1]], axis=0)
-  d_recurrent = jnp.einsum("tbh,tbg->hg", h_prev_TBH, dz_TBG)
+  dz_NG = dz_TBG.reshape(-1, dz_TBG.shape[-1])
+  d_recurrent = h_prev_HTB.reshape(h_prev_HTB.shape[0], -1) @ dz_NG
+  d_kernel = x_TBF.reshape(dz_NG.shape[0], -1).T @ dz_NG
+  dx_TBF = (dz_NG @ kernel_FG.T).reshape(x_TBF.shape)
   d_mask = None if mask_TB is None else jnp.zeros(mask_TB.shape, jax.dtypes.float0)
-  return dz_TBG, d_recurrent, d_mask
+  return dx_TBF, d_kernel, dz_NG.sum(0), d_recurrent, d_mask
 
 
-recurrence.defvjp(_recurrence_fwd, _recurrence_bwd)
+lstm_layer.defvjp(_lstm_layer_fwd, _lstm_layer_bwd)
