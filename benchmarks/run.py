@@ -189,8 +189,9 @@ def section_scaling(entry):
   rows = [row for r in entry["runs"] for row in json_lines(r["stdout"])]
   lines = ["R runs of one config: vmapped = one `train_many` call with R RunSpecs (or, with runs per program "
            "G, R/G programs of G runs one after another: config.train.runs_per_program); one by one = R calls of one. "
-           "Epoch seconds exclude compilation (median of epochs 2-3); compile = epoch 1 less that median "
-           "(tracing + lowering + XLA); one by one compiles once and loads from the persistent cache after. "
+           "Epoch seconds exclude compilation (median of epochs 2 to the last); compile = epoch 1 less that median "
+           "(tracing + lowering + XLA); one by one, and groups after the first, load the program from the "
+           "persistent cache. "
            "Wall includes everything (init of R states, compile, epochs).", "",
            "| family | data (train/val, shape, batch) | R | runs per program | vmapped s/epoch | one-by-one s/epoch (sum) | "
            "ratio epoch | vmapped compile s | one-by-one compile s (+ cache loads) | vmapped wall s | "
