@@ -42,7 +42,7 @@ from research import config_file  # noqa: E402
 from research.models import crnn  # noqa: E402
 from research.models.lstm import LSTM  # noqa: E402
 from research.tasks import build_task  # noqa: E402
-from research.train import engine, multirun, optim, sampling  # noqa: E402
+from research.train import engine, optim, sampling  # noqa: E402
 
 BATCH, STEPS, CLASSES = 64, 3000, 4
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import pathlib
 
-import numpy as np
 import pytest
 
 from research import config_file

@@ -10,7 +10,6 @@ delivers them. The JAX reference for parity is the same function, jitted.
 from __future__ import annotations
 
 import dataclasses
-import json
 import pathlib
 from typing import Any, Callable
 

@@ -151,7 +151,7 @@ def run_cv(config, dataset: dataset_lib.Dataset, workdir, baseline_config=None, 
   fold_index = make_folds(pool, folds, int(cv.seed), float(cv.val_fraction))
   split = lambda f, part: dataset_lib.take(pool, fold_index[f][part])
   tests = [split(f, "test") for f in range(folds)]
-  models, per_example, all_probs = {}, {}, {}
+  models, per_example = {}, {}
   metric = None
 
   for cfg in [config] + ([baseline_config] if baseline_config is not None else []):
