@@ -100,8 +100,7 @@ def vmapped(config, meta, train, val, runs: int, group_size: int) -> dict:
                     group_size)
 
 
-def one_by_one(config, meta, train, val, runs: int, group_size: int) -> dict:
-  del group_size
+def one_by_one(config, meta, train, val, runs: int) -> dict:
   calls = [timed_call(config, meta, [multirun.RunSpec(seed=s, train=train, val=val)]) for s in range(runs)]
   total = {key: sum(c[key] for c in calls) for key in ("wall_s", "epoch_s", "setup_s")}
   # The first call compiles; the others load the program from the cache.
@@ -127,8 +126,9 @@ def measure(family: str, runs: int, epochs: int, repetition: int, group_size: in
   for side in order:
     if runs == 1 and side == "vmapped":
       continue  # R = 1 is the single-run program either way
-    fn = vmapped if side == "vmapped" else one_by_one
-    row[side] = {k: round(v, 3) for k, v in fn(config, meta, train, val, runs, group_size).items()}
+    result = (vmapped(config, meta, train, val, runs, group_size) if side == "vmapped"
+              else one_by_one(config, meta, train, val, runs))
+    row[side] = {k: round(v, 3) for k, v in result.items()}
   if runs > 1:
     row["ratio_epoch"] = round(row["vmapped"]["epoch_s"] / row["one_by_one"]["epoch_s"], 3)
     row["ratio_wall"] = round(row["vmapped"]["wall_s"] / row["one_by_one"]["wall_s"], 3)
@@ -143,6 +143,8 @@ def main() -> None:
   parser.add_argument("--repeat", type=int, default=1)
   parser.add_argument("--group-size", type=int, default=0, help="runs per vmapped program (0: all R)")
   args = parser.parse_args()
+  if args.group_size < 0:
+    parser.error(f"--group-size {args.group_size}: give 0 (all R runs in one program) or a positive size")
   for family in args.families.split(","):
     for runs in [int(r) for r in args.runs.split(",")]:
       for repetition in range(args.repeat):

@@ -16,8 +16,8 @@ Own:   --config.data.path=data/hht (e.g. python launch/make_data.py hht --out da
 Time:  the synthetic files once, ~12 s CPU (188 files through the real HHT; 51 s wall measured on a
        shared 2-core machine at load 9, then 1.4 s per load from the cache). The random-encoder run
        (--config.train.epochs=0: the head on the untrained encoder) takes ~30 s CPU at 256 x 256. Training the
-       encoder at 256 x 256: ~340 s per epoch on an idle 2-core CPU (python benchmarks/run.py --only
-       second_start: epoch 1 351 s compiling, 341 s with the program from the cache); at --config.data.image_size=64 an
+       encoder at 256 x 256: ~350 s per epoch on an idle 2-core CPU (python benchmarks/run.py --only
+       second_start: epoch 1 346 s compiling, 350 s with the program from the cache); at --config.data.image_size=64 an
        epoch takes ~25 s CPU, 40 epochs ~17 min CPU.
 Reach: measured on the synthetic set (36 validation files, chance 1/6): SVM on the
        random 256 x 256 encoder 0.72 [0.56, 0.84]; SVM on the encoder trained 40

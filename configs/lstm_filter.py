@@ -24,7 +24,7 @@ ranged 0.060-0.090 at the `noisier` jitter.
 
 Run:   python launch/train.py --config configs/lstm_filter.py
 Time:  19-25 s per epoch on an idle 2-core CPU (benchmarks/lstm_epoch.py --fixed-only, eight runs
-       over two hours); 50 epochs are then 16-21 min (computed; not timed end to end).
+       within twenty minutes); 50 epochs are then 16-21 min (computed; not timed end to end).
 Reach (measured, seed 42, 50 epochs): test MSE 0.052 (1/3/5/7 Hz: 0.061/0.068/
        0.034/0.047), validation 0.052, floor 0.037, zero prediction 0.500.
 Variant `noisier`: jitter U(0.9, 1.1) and +-0.05 rad: test 0.073 (validation 0.073,

@@ -33,10 +33,9 @@ Run:   python launch/train.py --config configs/maxcrnn.py
 Own data: --config.data.path=windows.npz (x (N,T[,C]), y, optional domain);
        no domain tag: --config.data.target_domain= (stratified test split).
 Time:  idle 2-core CPU, no compilation cache (RESEARCH_JAX_CACHE=off ... --config.train.epochs=3):
-       first epoch 8.8 s (the epoch program compiles in 4.8-7.3 s: benchmarks/maxcrnn_compile.py),
-       then 1.2-1.3 s per epoch; 23.6 s for the whole 3-epoch run with its report. A full
-       seed-protocol run (patience 50, up to 1000 epochs) is at most 1000 x 1.3 s ~ 22 min (computed). Under a load of ~10 on
-       the same CPU the first epoch took 60-90 s and an epoch 6-8 s.
+       first epoch 8.7 s (the epoch program compiles in 6.4-8.1 s: benchmarks/maxcrnn_compile.py),
+       then 1.1-1.2 s per epoch; 24.6 s for the whole 3-epoch run with its report. A full
+       seed-protocol run (patience 50, up to 1000 epochs) is at most 1000 x 1.2 s ~ 20 min (computed).
 Reach (measured, data.separation 0.5, epochs capped at 60): the model overfits the
        160 windows and stays near chance (source val 0.35, L4 test 0.305; 5-fold
        CV 0.32 +- 0.05 with patience 15) while the forest gets 0.70 +- 0.09: the
@@ -88,8 +87,8 @@ def get_config(arg=None):
   config.augment.scale = ml_collections.ConfigDict({"enabled": True, "low": 0.9, "high": 1.1})
   config.augment.shift = ml_collections.ConfigDict({"enabled": True, "max": 100})  # samples
 
-  # Runs vmapped 5 at a time: 20 runs in one program took 1.64x the epoch time of 20 alone, in
-  # groups of 5 1.11x (benchmarks/multirun_scaling.py --families maxcrnn --runs 20 [--group-size 5]).
+  # Runs vmapped 5 at a time: 20 runs in one program took 1.58x the epoch time of 20 alone, in
+  # groups of 5 1.16x (benchmarks/multirun_scaling.py --families maxcrnn --runs 20 --group-size 0 / 5).
   config.train = config_defaults.train(epochs=1000, batch_size=64, eval_batch_size=64, runs_per_program=5,
                                        early_stopping={"patience": 50},
                                        plateau={"patience": 20, "min_lr": 1e-6})
