@@ -17,9 +17,9 @@ import jax
 import numpy as np
 
 from research import workdir as workdir_lib
-from research.export import forest_c
-from research.export import parity as parity_lib
-from research.export import tflite as tflite_lib
+from research.export.c import forest as forest_c
+from research.export.tflite import parity as parity_lib
+from research.export.tflite import converter as tflite_lib
 from research.train import run as run_lib
 from research.train.run import NotExportableError, load_run
 
@@ -183,7 +183,7 @@ def export_exportable(exportable: Exportable, dataset, out_dir, *, modes=("none"
 def _tflm_row(model: bytes, summary, x_held, reference, kinds, targets, litert, mode: str, *,
               fail: bool, where: str) -> dict[str, Any]:
   """export.json's 'tflm' entry for one model; raises when `fail` and TFLM cannot run it."""
-  from research.export import micro
+  from research.export import tflm as micro
   row = micro.check(model, summary, x_held, reference, kinds, targets, litert=litert)
   row["examples"] = int(len(x_held))
   if row["runs"] and mode == "none":

@@ -43,7 +43,7 @@ SPECTRAL = ("mnf", "mdf")
 
 def c_sources() -> pathlib.Path:
   """The folder of the package's C sources (research/export/c)."""
-  return pathlib.Path(str(importlib.resources.files("research.export") / "c"))
+  return pathlib.Path(str(importlib.resources.files("research.export.c")))
 
 
 def compiler() -> str | None:
