@@ -387,7 +387,7 @@ def _gather_as_reverse(eqn, values) -> tuple[int, ...] | None:
   return None
 
 
-def rewrite(fn: Callable, example: Any, *, profile: str = MICRO,
+def rewrite(fn: Callable, example: Any, *, profile: str,
             selects_as_select_v2: bool = False) -> tuple[Callable, dict[str, int]]:
   """(`fn` rewritten by `profile`'s rules, {rule: count}); traced once on `example`.
 

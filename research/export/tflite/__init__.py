@@ -4,8 +4,7 @@
   ops         the operator list of a .tflite flatbuffer; refuses Flex/custom ops
   parity      runs a .tflite with ai-edge-litert and compares it with JAX
   exportable  a trained run's inference function -> model files, parity rows, export.json
+
+Nothing is imported here: TFLite Micro's check process (research.export.tflm) imports
+ops and parity without JAX.
 """
-
-from research.export.tflite.converter import MICRO_MODES, QUANTIZE_MODES, TARGETS, Exported, convert
-
-__all__ = ["MICRO_MODES", "QUANTIZE_MODES", "TARGETS", "Exported", "convert"]
