@@ -48,6 +48,23 @@ def test_unrolled_scans_agree_and_leave_no_loop():
   assert counts == {"scan_unrolled": 2}
 
 
+@pytest.mark.parametrize("profile", ["unroll", "micro"])
+def test_a_scan_inside_a_cond_branch_is_unrolled_by_either_profile(profile):
+  """Nested jaxprs are walked by the same rules: no loop is left inside the branch."""
+  x = np.random.default_rng(5).normal(size=(1, 5, 4)).astype(np.float32)
+
+  def fn(x_BTF):
+    step = lambda c_BF, x_BF: (c_BF + x_BF, c_BF)
+    scan = lambda x_BTF: jax.lax.scan(step, jnp.zeros_like(x_BTF[:, 0]), x_BTF.swapaxes(0, 1))[1].swapaxes(0, 1)
+    return jax.lax.cond(x_BTF.sum() > 0, scan, lambda x_BTF: -x_BTF, x_BTF)
+
+  rewritten, counts = rewrite.rewrite(fn, jax.ShapeDtypeStruct(x.shape, jnp.float32), profile=profile)
+  for sign in (1.0, -1.0):  # both branches
+    np.testing.assert_allclose(jax.jit(rewritten)(sign * x), fn(sign * x), atol=1e-6)
+  assert counts == {"scan_unrolled": 1}
+  assert "while" in jax.jit(fn).lower(x).as_text() and "while" not in jax.jit(rewritten).lower(x).as_text()
+
+
 def test_converter_error_names_the_ops():
   message = ("loc(callsite(\"sort\" at callsite(\"jit(f)/jit(sort)\"(callsite(: error: 'vhlo.sort_v1' "
              "op is not part of the vhlo support yet.\n"

@@ -68,6 +68,32 @@ def _primitives(fn, x):
   return list(rewrite.walk(jaxpr))
 
 
+def test_micro_rules_each_rewrite_a_small_function_exactly():
+  """One equation per rule, the output unchanged, and none of the equations TFLM lacks a kernel for."""
+  rng = np.random.default_rng(4)
+  w = rng.normal(size=(4, 3)).astype(np.float32)
+  x = rng.normal(size=(1, 5, 4)).astype(np.float32)
+
+  def fn(x_BTF):
+    length = x_BTF.shape[1]
+    valid_BT = jnp.ones(x_BTF.shape[:2], bool)
+    x_BTF = jnp.where(valid_BT[..., None], x_BTF, 0.0)  # a constant predicate: select_folded
+    x_BTF = x_BTF[:, (length - 1) - jax.lax.iota(jnp.int32, length)]  # gather_as_reverse
+    h_BTH = jnp.einsum("btf,fh->bth", x_BTF, w)  # dot_with_weight_2d
+    step = lambda c_BH, h_BH: (jnp.tanh(c_BH + h_BH), c_BH)
+    last_BH, states_TBH = jax.lax.scan(step, jnp.zeros((1, 3)), h_BTH.swapaxes(0, 1))  # scan_unrolled
+    return {"value": jnp.einsum("tbh,bh->bt", states_TBH, last_BH)}  # two run-time tensors: dot_as_mul_sum
+
+  rewritten, counts = rewrite.rewrite(fn, jax.ShapeDtypeStruct(x.shape, jnp.float32), profile=rewrite.MICRO)
+  np.testing.assert_allclose(jax.jit(rewritten)(x)["value"], fn(x)["value"], atol=1e-6)
+  assert counts == {"select_folded": 1, "gather_as_reverse": 1, "dot_with_weight_2d": 1, "scan_unrolled": 1,
+                    "dot_as_mul_sum": 1}
+  names = {eqn.primitive.name for eqn in _primitives(rewritten, x)}
+  assert not {"scan", "while", "select_n", "gather"} & names, names
+  products = [eqn for eqn in _primitives(rewritten, x) if eqn.primitive.name == "dot_general"]
+  assert len(products) == 1 and all(v.aval.ndim == 2 for v in products[0].invars)  # the weight product, 2-D
+
+
 @pytest.mark.slow
 def test_micro_graph_rewrite_keeps_the_maxcrnn_output_and_leaves_no_loop(smoke_family):
   fn, x = _family(smoke_family, "maxcrnn", batch=1, length=64)
