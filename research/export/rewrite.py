@@ -52,6 +52,32 @@ from jax.extend import core
 UNROLL, MICRO = "unroll", "micro"
 PROFILES = (UNROLL, MICRO)
 
+
+def walk(jaxpr: core.Jaxpr) -> Iterator:
+  """Every equation of `jaxpr` and of the jaxprs nested in its parameters."""
+  for eqn in jaxpr.eqns:
+    yield eqn
+    for nested in core.jaxprs_in_params(eqn.params):
+      yield from walk(nested)
+
+
+def _holds_scan(jaxpr: core.Jaxpr) -> bool:
+  return any(eqn.primitive.name == "scan" for eqn in walk(jaxpr))
+
+
+def primitives(fn: Callable, example: Any) -> dict[str, int]:
+  """{primitive name: count} of `fn` traced on `example`, nested jaxprs included."""
+  counts: dict[str, int] = {}
+  for eqn in walk(jax.make_jaxpr(fn)(example).jaxpr):
+    counts[eqn.primitive.name] = counts.get(eqn.primitive.name, 0) + 1
+  return counts
+
+
+def count_scans(fn: Callable, example: Any) -> int:
+  """How many scan equations `fn` traced on `example` contains, nested ones included."""
+  return primitives(fn, example).get("scan", 0)
+
+
 CONCAT_FAN_IN = 8  # Per concatenation in a stacking tree; TFLM's kernel allows 10.
 TFLM_MAX_CONCAT_INPUTS = 10  # tensorflow/lite/micro/kernels/concatenation.cc kMaxInputNum
 MAX_FOLDED_ELEMENTS = 1 << 16  # Literal-only values larger than this are left to the graph.
@@ -179,32 +205,6 @@ def _combine(kinds) -> str:
   return WEIGHT if WEIGHT in kinds else STATIC
 
 
-
-def walk(jaxpr: core.Jaxpr) -> Iterator:
-  """Every equation of `jaxpr` and of the jaxprs nested in its parameters."""
-  for eqn in jaxpr.eqns:
-    yield eqn
-    for nested in core.jaxprs_in_params(eqn.params):
-      yield from walk(nested)
-
-
-def _holds_scan(jaxpr: core.Jaxpr) -> bool:
-  return any(eqn.primitive.name == "scan" for eqn in walk(jaxpr))
-
-
-def primitives(fn: Callable, example: Any) -> dict[str, int]:
-  """{primitive name: count} of `fn` traced on `example`, nested jaxprs included."""
-  counts: dict[str, int] = {}
-  for eqn in walk(jax.make_jaxpr(fn)(example).jaxpr):
-    counts[eqn.primitive.name] = counts.get(eqn.primitive.name, 0) + 1
-  return counts
-
-
-def count_scans(fn: Callable, example: Any) -> int:
-  """How many scan equations `fn` traced on `example` contains, nested ones included."""
-  return primitives(fn, example).get("scan", 0)
-
-
 class _Rewriter:
   """Evaluates a jaxpr with a profile's rules; counts what it rewrote."""
 
@@ -242,6 +242,7 @@ class _Rewriter:
     return [value for value, _ in results], [kind for _, kind in results]
 
   def _equation(self, eqn, values: list, kinds: list[str]) -> tuple[list, list[str]]:
+    """(outputs, kinds) of one equation: a rule's replacement, or the equation bound again."""
     params = eqn.params
     if self.profile == MICRO:
       rewritten = self._micro(eqn, values, kinds)
