@@ -17,7 +17,7 @@ import jax
 import numpy as np
 
 from research import workdir as workdir_lib
-from research.export import tflm
+from research.export import tflm as tflm_lib
 from research.export.tflite import converter
 from research.export.tflite import parity as parity_lib
 from research.train.run import NotExportableError
@@ -162,11 +162,11 @@ def export_exportable(exportable: Exportable, dataset, out_dir, *, modes=("none"
 def _tflm_row(model: bytes, summary, x_held, reference, kinds, targets, litert, mode: str, *,
               fail: bool, where: str) -> dict[str, Any]:
   """export.json's 'tflm' entry for one model; raises when `fail` and TFLM cannot run it."""
-  row = tflm.check(model, summary, x_held, reference, kinds, targets, litert=litert)
+  row = tflm_lib.check(model, summary, x_held, reference, kinds, targets, litert=litert)
   row["examples"] = int(len(x_held))
   if row["runs"] and mode == "none":
     row["fp32_max_abs_diff"] = continuous_max_abs_diff(row["parity"])
     row["fp32_within_tolerance"] = row["fp32_max_abs_diff"] <= parity_lib.FP32_TOLERANCE
-  if fail and not row["runs"] and tflm.available():
-    raise tflm.MicroUnsupportedOpsError(f"{where} does not run under TFLite Micro: {row['reason']}")
+  if fail and not row["runs"] and tflm_lib.available():
+    raise tflm_lib.MicroUnsupportedOpsError(f"{where} does not run under TFLite Micro: {row['reason']}")
   return row
