@@ -23,8 +23,8 @@ setuptools.setup(
     version="0.1.0",
     description="One JAX codebase for sEMG, keypoint and sensor time-series models.",
     packages=setuptools.find_packages(include=["research", "research.*"]),
-    # The C sources written beside an exported Random Forest (research/export/forest_c.py).
-    package_data={"research.export": ["c/*.c", "c/*.h"]},
+    # The C sources written beside an exported Random Forest (research/export/c/).
+    package_data={"research.export.c": ["*.c", "*.h"]},
     python_requires=">=3.10",
     install_requires=CORE,
     extras_require={

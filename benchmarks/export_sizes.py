@@ -11,13 +11,13 @@ inputs, not an accuracy (launch/export.py on a trained workdir gives that).
 The CNN-SVM stands in for the HHT system: research.models.cnn.HHTEncoder (Conv 64/128/256,
 stride 2, instance norm, LeakyReLU, global average pooling) on 256x256 images
 and an RBF SVC (C=10) fitted on 96 random feature vectors of 6 classes.
-Every model is also run under the TFLite Micro interpreter (research/export/micro.py):
+Every model is also run under the TFLite Micro interpreter (research/export/tflm.py):
 ops checked against TFLM's, the smallest tensor arena (bisection, 16-byte steps) and
 parity with JAX. Targets: litert is the phone profile, micro the microcontroller one
-(research/export/micro_graph.py; modes none and int8 only). int8 has int8 input and
+(research/export/rewrite.py's micro profile; modes none and int8 only). int8 has int8 input and
 output tensors unless --no-int8_io, as a microcontroller would feed it.
 The Random Forest (family random_forest) is fitted at configs/random_forest.py (grid
-search included) on its default data and written as C (research/export/forest_c.py):
+search included) on its default data and written as C (research/export/c/):
 its row gives the compiled flash of the forest and of the features (gcc -Os on this
 host), the RAM the features need, and the C harness's agreement with scikit-learn on
 the test split.
@@ -52,7 +52,7 @@ def _config(name):
 
 
 def exportable(name, rng):
-  from research.export import pipeline
+  from research.export.tflite import exportable as exportable_lib
   shape, classes = FAMILIES[name]
   meta = {"class_names": [f"c{i}" for i in range(classes)], "input_shape": list(shape)}
   x = rng.normal(size=(8,) + shape).astype(np.float32)
@@ -66,21 +66,22 @@ def exportable(name, rng):
     features += np.eye(classes, 256, dtype=np.float32)[y] * 3.0
     head_fn = SVMHead(num_classes=classes).fit(features, y).jax_fn()
     fn = lambda x: head_fn(encoder.apply(variables, x, train=False))
-    return pipeline.Exportable(fn=fn, variables=variables, meta=meta, config=None, notes=[]), x
+    return exportable_lib.Exportable(fn=fn, variables=variables, meta=meta, config=None, notes=[]), x
   from research.models import build_model
   from research.tasks import build_task
   config = _config(name)
   model, task = build_model(config.model, meta), build_task(config.task, meta)
   variables = model.init(jax.random.PRNGKey(0), x[:2], train=False)
   fn = lambda x: task.predict(model.apply(variables, x, train=False))
-  return pipeline.Exportable(fn=fn, variables=variables, meta=meta, config=config, notes=[]), x
+  return exportable_lib.Exportable(fn=fn, variables=variables, meta=meta, config=config, notes=[]), x
 
 
 def forest_row() -> dict:
   """Trains the default Random Forest run, exports it as C, measures flash and checks the harness."""
   import tempfile
   from research.data import load_dataset
-  from research.export import forest_c, pipeline
+  from research.export import pipeline
+  from research.export.c import features as features_c
   from research.train import fit, load_run
   started = time.perf_counter()
   config = _config("random_forest")
@@ -90,9 +91,9 @@ def forest_row() -> dict:
   names = config.features.names
   with tempfile.TemporaryDirectory() as folder:
     fit(config, dataset, folder)
-    record = pipeline.export_workdir(folder)
+    record = pipeline.export(folder).record
     best = load_run(folder).head.fit_info.get("best_params")
-  spectral = any(n in forest_c.SPECTRAL for n in names)
+  spectral = any(n in features_c.SPECTRAL for n in names)
   row = {"family": "random_forest", "target": "c", "mode": "float32", "forest": record["forest"],
          "best_params": best, "flash": record.get("flash"),
          "ram_bytes": {"window": 4 * x.shape[1] * x.shape[2],
@@ -114,7 +115,10 @@ def main():
   parser.add_argument("--int8_io", action=argparse.BooleanOptionalAction, default=True)
   parser.add_argument("--out", default="")
   args = parser.parse_args()
-  from research.export import micro, ops, parity, pipeline, tflite
+  from research.export import tflm
+  from research.export.tflite import converter as tflite
+  from research.export.tflite import exportable as exportable_lib
+  from research.export.tflite import ops, parity
   rows = []
   for name in args.families.split(","):
     if name == "random_forest":
@@ -123,8 +127,8 @@ def main():
       continue
     rng = np.random.default_rng(0)
     item, x = exportable(name, rng)
-    reference = pipeline._reference(item.fn, x)
-    kinds = {key: pipeline.OUTPUTS[key][0] for key in reference}
+    reference = exportable_lib._reference(item.fn, x)
+    kinds = {key: exportable_lib.OUTPUTS[key][0] for key in reference}
     for target in args.targets.split(","):
       for mode in args.modes.split(","):
         if target == "micro" and mode not in tflite.MICRO_MODES:
@@ -142,15 +146,15 @@ def main():
         summary = exported.summary()
         got = parity.run(exported.model, summary, x)
         compared = parity.compare(reference, got, kinds)
-        tflm = micro.check(exported.model, summary, x, reference, kinds, litert=got)
+        tflm = tflm.check(exported.model, summary, x, reference, kinds, litert=got)
         row.update({
             "tflite_bytes": len(exported.model), "unrolled": exported.unrolled, "ops": exported.ops,
             "rewrites": summary.get("rewrites", {}),
-            "max_abs_diff": pipeline.continuous_max_abs_diff(compared),
+            "max_abs_diff": exportable_lib.continuous_max_abs_diff(compared),
             "agreement": {k: r["agreement"] for k, r in compared.items() if "agreement" in r},
             "latency_ms": 1e3 * parity.latency_per_example(exported.model, summary, x[0], repeats=20),
             "tflm_runs": tflm["runs"], "tflm_arena_bytes": tflm.get("arena_bytes"),
-            "tflm_max_abs_diff": pipeline.continuous_max_abs_diff(tflm["parity"]) if tflm["runs"] else None,
+            "tflm_max_abs_diff": exportable_lib.continuous_max_abs_diff(tflm["parity"]) if tflm["runs"] else None,
             "tflm_agreement": ({k: r["agreement"] for k, r in tflm["parity"].items() if "agreement" in r}
                                if tflm["runs"] else None),
             "tflm_reason": tflm.get("reason"),

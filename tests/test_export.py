@@ -1,7 +1,8 @@
 """TFLite export: parity with JAX per quantization mode, op checks, clear refusals.
 
 Every test needing TensorFlow is marked `export` and skips when it is absent;
-the scan-unrolling check is pure JAX and always runs.
+the scan-unrolling check is pure JAX and always runs. Tests that train a workdir are
+`slow`; the fast tier converts small functions.
 """
 
 from __future__ import annotations
@@ -16,21 +17,13 @@ import pytest
 from flax import linen as nn
 
 from research import config_file
-from research.export import ops, parity, unroll
+from research.export import pipeline, rewrite
+from research.export.tflite import ops, parity
+from research.export.tflite.exportable import Exportable, export_exportable
 from research.heads.svm import SVMHead
 from research.models.lstm import LSTMRegressor
 
-
-class ConvNet(nn.Module):
-  """A small Conv/BatchNorm/Dense classifier over (B, T, C)."""
-  num_classes: int = 3
-
-  @nn.compact
-  def __call__(self, x, *, train: bool, mask=None):
-    h = nn.relu(nn.Conv(16, (5,), padding="SAME")(x))
-    h = nn.BatchNorm(use_running_average=not train)(h)
-    h = nn.relu(nn.Dense(64)(h.mean(1)))
-    return nn.Dense(self.num_classes)(h)
+CONFIGS = pathlib.Path(__file__).resolve().parents[1] / "configs"
 
 
 def _tf():
@@ -46,11 +39,30 @@ def _lstm():
 
 def test_unrolled_scans_agree_and_leave_no_loop():
   fn, x = _lstm()
-  unrolled = unroll.unroll_scans(fn, jax.ShapeDtypeStruct((1,) + x.shape[1:], jnp.float32))
-  assert unroll.count_scans(fn, x[:1]) == 2
+  unrolled, counts = rewrite.rewrite(fn, jax.ShapeDtypeStruct((1,) + x.shape[1:], jnp.float32),
+                                     profile=rewrite.UNROLL)
+  assert rewrite.count_scans(fn, x[:1]) == 2
   np.testing.assert_allclose(np.asarray(unrolled(x[:1])), np.asarray(fn(x[:1])), atol=1e-6)
   assert "while" in jax.jit(fn).lower(x[:1]).as_text()
   assert "while" not in jax.jit(unrolled).lower(x[:1]).as_text()
+  assert counts == {"scan_unrolled": 2}
+
+
+@pytest.mark.parametrize("profile", ["unroll", "micro"])
+def test_a_scan_inside_a_cond_branch_is_unrolled_by_either_profile(profile):
+  """Nested jaxprs are walked by the same rules: no loop is left inside the branch."""
+  x = np.random.default_rng(5).normal(size=(1, 5, 4)).astype(np.float32)
+
+  def fn(x_BTF):
+    step = lambda c_BF, x_BF: (c_BF + x_BF, c_BF)
+    scan = lambda x_BTF: jax.lax.scan(step, jnp.zeros_like(x_BTF[:, 0]), x_BTF.swapaxes(0, 1))[1].swapaxes(0, 1)
+    return jax.lax.cond(x_BTF.sum() > 0, scan, lambda x_BTF: -x_BTF, x_BTF)
+
+  rewritten, counts = rewrite.rewrite(fn, jax.ShapeDtypeStruct(x.shape, jnp.float32), profile=profile)
+  for sign in (1.0, -1.0):  # both branches
+    np.testing.assert_allclose(jax.jit(rewritten)(sign * x), fn(sign * x), atol=1e-6)
+  assert counts == {"scan_unrolled": 1}
+  assert "while" in jax.jit(fn).lower(x).as_text() and "while" not in jax.jit(rewritten).lower(x).as_text()
 
 
 def test_converter_error_names_the_ops():
@@ -69,7 +81,7 @@ def test_converter_error_names_the_ops():
 def test_lstm_fp32_parity_with_dynamic_batch():
   """A symbolic batch (fixed batch 1 is covered by every other test)."""
   _tf()
-  from research.export import tflite
+  from research.export.tflite import converter as tflite
   fn, x = _lstm()
   exported = tflite.convert(fn, x, dynamic_batch=True)
   summary = exported.summary()
@@ -81,10 +93,10 @@ def test_lstm_fp32_parity_with_dynamic_batch():
 
 
 @pytest.mark.export
-def test_int8_classifier_has_int8_io_and_agrees():
+def test_int8_classifier_has_int8_io_and_agrees(conv_net):
   _tf()
-  from research.export import tflite
-  model = ConvNet()
+  from research.export.tflite import converter as tflite
+  model = conv_net
   rng = np.random.default_rng(1)
   x = rng.normal(size=(64, 20, 2)).astype(np.float32)
   variables = model.init(jax.random.PRNGKey(1), x, train=False)
@@ -118,7 +130,7 @@ def test_int8_classifier_has_int8_io_and_agrees():
 @pytest.mark.export
 def test_int8_lstm_is_unrolled_and_close():
   _tf()
-  from research.export import tflite
+  from research.export.tflite import converter as tflite
   fn, x = _lstm()
   exported = tflite.convert(fn, x, quantize="int8", representative=x)
   assert exported.unrolled and "WHILE" not in exported.ops
@@ -129,7 +141,7 @@ def test_int8_lstm_is_unrolled_and_close():
 @pytest.mark.export
 def test_op_without_builtin_gives_clear_error():
   _tf()
-  from research.export import tflite
+  from research.export.tflite import converter as tflite
   with pytest.raises(ops.UnsupportedOpsError, match=r"sort.*built-in ops only.*jnp\.sort"):
     tflite.convert(lambda x: jnp.sort(x, axis=-1) * 2.0, np.zeros((1, 8), np.float32), where="sorter")
   with pytest.raises(ops.UnsupportedOpsError, match=r"\['top_k'\].*lax\.top_k"):
@@ -148,39 +160,19 @@ def test_custom_op_in_a_flatbuffer_is_refused():
     ops.check_builtin_only(model)
 
 
-# Every model family at its smoke config: (config file, variant, overrides, input shape).
-FAMILIES = {
-    "lstm_filter": ("lstm_filter", "smoke", {"data.duration": 0.2, "model.hidden_sizes": (4, 4)}, (50, 5)),
-    "sign_lstm": ("sign_lstm", "smoke", {}, (10, 1662)),
-    "maxcrnn": ("maxcrnn", "smoke", {}, (256, 1)),
-    "tcn": ("tcn", "smoke", {}, (30, 25)),
-    "inception_time": ("inception_time", "smoke", {}, (30, 2)),
-}
-CONFIGS = pathlib.Path(__file__).resolve().parents[1] / "configs"
-
-
-def _smoke_config(name):
-  file, variant, overrides, _ = FAMILIES[name]
-  config = config_file.load(CONFIGS / f"{file}.py:{variant}")
-  config.train.epochs = 1
-  for dotted, value in overrides.items():
-    group, key = dotted.split(".")
-    config[group][key] = value
-  return config
-
-
 @pytest.mark.export
-@pytest.mark.parametrize("family", sorted(FAMILIES))
-def test_every_family_exports_with_fp32_parity(family):
+@pytest.mark.parametrize("family", ["lstm_filter"] + [pytest.param(name, marks=pytest.mark.slow) for name in
+                                                      ("inception_time", "maxcrnn", "sign_lstm", "tcn")])
+def test_every_family_exports_with_fp32_parity(family, smoke_family):
   """Randomly initialised at the smoke size: the exported inference path matches JAX."""
   _tf()
-  from research.export import tflite
+  from research.export.tflite import converter as tflite
   from research.models import build_model
   from research.tasks import build_task
-  config = _smoke_config(family)
-  meta = {"class_names": ["a", "b", "c"], "input_shape": list(FAMILIES[family][3])}
+  config, shape = smoke_family(family)
+  meta = {"class_names": ["a", "b", "c"], "input_shape": list(shape)}
   model, task = build_model(config.model, meta), build_task(config.task, meta)
-  x = np.random.default_rng(2).normal(size=(6,) + FAMILIES[family][3]).astype(np.float32)
+  x = np.random.default_rng(2).normal(size=(6,) + shape).astype(np.float32)
   variables = model.init(jax.random.PRNGKey(0), x, train=False)
 
   def fn(x):
@@ -196,45 +188,47 @@ def test_every_family_exports_with_fp32_parity(family):
 
 @pytest.mark.export
 @pytest.mark.slow
-@pytest.mark.parametrize("family", sorted(FAMILIES))
-def test_smoke_workdir_exports_with_parity(family, tmp_path):
-  """One smoke-trained workdir per family through the launcher's path (about 1-2 min each)."""
+def test_smoke_workdir_exports_with_parity(smoke_family, tmp_path):
+  """One smoke-trained workdir (MaxCRNN: scans, unrolled for int8) through the launcher's call;
+  every family's conversion is checked by test_every_family_exports_with_fp32_parity."""
   _tf()
   from research.data import load_dataset
-  from research.export import pipeline
   from research.train import fit
-  config = _smoke_config(family)
+  config, _ = smoke_family("maxcrnn")
   fit(config, load_dataset(config), tmp_path)
-  result = pipeline.export_workdir(tmp_path, modes=("none", "int8"), parity_examples=16,
-                                   calibration_examples=8, latency_repeats=2)
+  outcome = pipeline.export(tmp_path, modes=("none", "int8"), parity_examples=16,
+                            calibration_examples=8, latency_repeats=2)
+  result = outcome.record
   fp32, int8 = result["exports"]
   assert fp32["fp32_within_tolerance"], fp32["parity"]
   assert int8["tflite_bytes"] > 0 and int8["input"]["dtype"] == "float32"
-  for row in int8["parity"].values():
-    assert row.get("agreement", 1.0) >= 0.5, row
+  assert int8["scans_unrolled"] and "WHILE" not in int8["ops"]
+  assert int8["parity"]["probs"]["agreement"] >= 0.5, int8["parity"]
   labels = json.loads((tmp_path / "labels.json").read_text())
   exported = json.loads((tmp_path / "export.json").read_text())
   assert labels["class_names"] == list(load_dataset(config).meta.get("class_names") or [])
   assert set(exported["outputs"]) == set(fp32["parity"])
   assert (tmp_path / "model.tflite").stat().st_size == fp32["tflite_bytes"]
   assert (tmp_path / "model.int8.tflite").exists()
+  assert outcome.exit_code == 0 and not outcome.errors
+  assert pipeline.table(result) in outcome.text and f"Wrote {tmp_path}/model.tflite" in outcome.text
 
 
 @pytest.mark.export
+@pytest.mark.slow
 def test_minirocket_workdir_exports_with_desktop_and_tflm_parity(tmp_path):
   """Fixed convolutions, comparisons, means and the ridge's dense layer: fp32 within tolerance on
   LiteRT and under TFLite Micro; float16 keeps the labels; int8 is refused with its reason."""
   _tf()
   from research.data import load_dataset
-  from research.export import pipeline
   from research.train import fit
   config = config_file.load(CONFIGS / "minirocket.py:smoke")
   fit(config, load_dataset(config), tmp_path)
   with pytest.raises(pipeline.NotExportableError, match="quantize=int8 is refused.*'dynamic', 'float16'"):
-    pipeline.export_workdir(tmp_path, modes=("none", "int8"))
+    pipeline.export(tmp_path, modes=("none", "int8"))
   assert not (tmp_path / "model.tflite").exists()
-  result = pipeline.export_workdir(tmp_path, modes=("none", "float16"), parity_examples=8,
-                                   calibration_examples=8, latency_repeats=2)
+  result = pipeline.export(tmp_path, modes=("none", "float16"), parity_examples=8,
+                           calibration_examples=8, latency_repeats=2).record
   fp32, half = result["exports"]
   assert fp32["fp32_within_tolerance"], fp32["parity"]
   assert fp32["tflm"]["runs"] and fp32["tflm"]["fp32_within_tolerance"], fp32["tflm"]
@@ -243,11 +237,11 @@ def test_minirocket_workdir_exports_with_desktop_and_tflm_parity(tmp_path):
 
 
 @pytest.mark.export
+@pytest.mark.slow
 def test_forest_on_encoder_features_is_refused_with_its_reason(tmp_path):
   """A forest head on a CNN's features has neither a .tflite form nor the C export (hand-made features)."""
   from research.data import load_dataset
   from research.data.synthetic import hht as synthetic_hht
-  from research.export import pipeline
   from research.train import fit
   synthetic_hht.generate(str(tmp_path / "data"), n_samples=5, n_test=3, image_size=32, num_samples=512)
   config = config_file.load(CONFIGS / "cnn_svm.py:smoke")
@@ -256,7 +250,7 @@ def test_forest_on_encoder_features_is_refused_with_its_reason(tmp_path):
   config.head.kind = "random_forest"
   fit(config, load_dataset(config), tmp_path / "run")
   with pytest.raises(pipeline.NotExportableError, match="no .tflite form"):
-    pipeline.export_workdir(tmp_path / "run")
+    pipeline.export(tmp_path / "run")
   record = json.loads((tmp_path / "run" / "export.json").read_text())
   assert record["exported"] is False and "tree-ensemble" in record["reason"]
 
@@ -279,7 +273,6 @@ def test_cnn_svm_exports_in_one_graph_and_agrees_with_sklearn(tmp_path):
   _tf()
   from sklearn import preprocessing, svm
   from research.data.dataset import Dataset
-  from research.export import pipeline
   rng = np.random.default_rng(3)
   y = np.repeat(np.arange(3), 20).astype(np.int32)
   pattern = rng.normal(size=(3, 16, 16, 1)).astype(np.float32)
@@ -301,9 +294,8 @@ def test_cnn_svm_exports_in_one_graph_and_agrees_with_sklearn(tmp_path):
   head = SVMHead(num_classes=4)
   head.scaler, head.model, head.platt = scaler, svc, np.tile([[-1.0, 0.0]], (3, 1))
   head_fn = head.jax_fn()
-  exportable = pipeline.Exportable(fn=lambda x: head_fn(encode(x)), variables=variables, meta=meta,
-                                   config=None, notes=[])
-  result = pipeline.export_exportable(exportable, dataset, tmp_path, modes=("none",), latency_repeats=2)
+  exportable = Exportable(fn=lambda x: head_fn(encode(x)), variables=variables, meta=meta, config=None, notes=[])
+  result = export_exportable(exportable, dataset, tmp_path, modes=("none",), latency_repeats=2)
   row = result["exports"][0]
   assert row["fp32_within_tolerance"], row["parity"]
   model = (tmp_path / "model.tflite").read_bytes()
@@ -315,12 +307,12 @@ def test_cnn_svm_exports_in_one_graph_and_agrees_with_sklearn(tmp_path):
 
 
 @pytest.mark.export
+@pytest.mark.slow
 def test_cnn_svm_workdir_exports_probabilities_like_the_head(tmp_path):
   """The HHT CNN-SVM checkpoint: .tflite probs = head.predict_proba, votes argmax = SVC.predict."""
   _tf()
   from research.data import load_dataset
   from research.data.synthetic import hht as synthetic_hht
-  from research.export import pipeline
   from research.train import fit, load_run
   data_dir = tmp_path / "data"
   synthetic_hht.generate(str(data_dir), n_samples=5, n_test=3, image_size=32, num_samples=512)
@@ -328,7 +320,7 @@ def test_cnn_svm_workdir_exports_probabilities_like_the_head(tmp_path):
   config.data.path = str(data_dir)
   config.train.epochs = 0  # the head on the untrained encoder
   fit(config, load_dataset(config), tmp_path / "run")
-  result = pipeline.export_workdir(tmp_path / "run", split_name="val", latency_repeats=2)
+  result = pipeline.export(tmp_path / "run", split_name="val", latency_repeats=2).record
   row = result["exports"][0]
   assert row["fp32_within_tolerance"], row["parity"]
   assert set(row["parity"]) == {"probs", "votes", "decision"}

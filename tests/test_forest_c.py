@@ -1,6 +1,7 @@
 """The Random Forest and the sEMG features in C, compiled with gcc, against scikit-learn and features.py.
 
-Tests that build C are skipped only where no C compiler (gcc) is on the PATH.
+Tests that build C are skipped only where no C compiler (gcc) is on the PATH; those that train
+a smoke run first are `slow`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import pytest
 from sklearn import ensemble
 
 from research import config_file
-from research.export import forest_c
+from research.export.c import features as features_c
+from research.export.c import forest as forest_c
 from research.heads import features as features_lib
 
 CONFIGS = pathlib.Path(__file__).resolve().parents[1] / "configs"
@@ -53,7 +55,7 @@ def test_c_features_match_features_py_on_random_windows(length, tmp_path):
   rng = np.random.default_rng(length)
   x = (rng.normal(size=(12, length, 2)) * rng.uniform(0.01, 5.0, size=(12, 1, 2))).astype(np.float32)
   ref = features_lib.extract(x, ALL, threshold=0.05, sampling_rate=1000.0)
-  got = forest_c.features_c(x, ALL, threshold=0.05, sampling_rate=1000.0, folder=tmp_path)
+  got = features_c.features_c(x, ALL, threshold=0.05, sampling_rate=1000.0, folder=tmp_path)
   ties = _median_margin(x, 1000.0) < 1e-5
   assert ties.sum() <= 1, "random windows should almost never put the median frequency on a tie"
   _assert_features_match(got, ref, ALL, 2, skip_mdf=ties)
@@ -67,7 +69,7 @@ def test_c_counts_are_exact_at_threshold_ties(tmp_path):
   x = (rng.integers(-4, 5, size=(10, 64, 1)) * 0.25).astype(np.float32)  # steps are multiples of 0.25
   for threshold in (0.25, 0.5, 0.0625):
     ref = features_lib.extract(x, COUNTS, threshold=threshold)
-    got = forest_c.features_c(x, COUNTS, threshold=threshold, folder=tmp_path / str(threshold))
+    got = features_c.features_c(x, COUNTS, threshold=threshold, folder=tmp_path / str(threshold))
     np.testing.assert_array_equal(got, ref)
   steps = np.abs(np.diff(x[..., 0], axis=1))
   assert (steps == 0.25).any() and (steps == 0.5).any()  # ties did occur
@@ -82,7 +84,7 @@ def test_c_features_on_edge_windows(length, tmp_path):
                       np.where(t == length // 3, 2.0, 0.0), np.where(t % 2 == 0, 1.0, -1.0)])
   x = windows[:, :, None].astype(np.float32)
   ref = features_lib.extract(x, ALL, threshold=0.01, sampling_rate=500.0)
-  got = forest_c.features_c(x, ALL, threshold=0.01, sampling_rate=500.0, folder=tmp_path)
+  got = features_c.features_c(x, ALL, threshold=0.01, sampling_rate=500.0, folder=tmp_path)
   # A constant window has no spectrum: C gives MNF 0; NumPy leaves ~1e-32 of rounding (atol 1e-6).
   _assert_features_match(got, ref, ALL, 1)
   zc, ssc, mdf = got[:, ALL.index("zc")], got[:, ALL.index("ssc")], got[:, ALL.index("mdf")]
@@ -103,6 +105,7 @@ def _smoke_run(names, threshold, workdir):
 
 
 @needs_gcc
+@pytest.mark.slow
 @pytest.mark.parametrize("names, threshold", [(features_lib.BASIC, 0.0), (ALL, 0.05)])
 def test_c_forest_predicts_like_sklearn_on_every_test_window(names, threshold, tmp_path):
   dataset, run = _smoke_run(names, threshold, tmp_path / "run")
@@ -151,7 +154,7 @@ def test_write_forest_c_refuses_a_feature_config_it_was_not_fitted_on(tmp_path):
   with pytest.raises(ValueError, match=r"takes 4 features.*\['mav', 'rms'\] over 1 channels makes 2"):
     forest_c.write_forest_c(estimator, ("mav", "rms"), 0.0, 1000.0, 1, 16, ["a", "b"], tmp_path)
   with pytest.raises(ValueError, match="unknown \\['iemg'\\]"):
-    forest_c.features_header(("mav", "iemg"), 0.0, 1000.0, 1, 16)
+    features_c.features_header(("mav", "iemg"), 0.0, 1000.0, 1, 16)
   string_labels = ensemble.RandomForestClassifier(n_estimators=2, random_state=0).fit(np.eye(4), list("abab"))
   with pytest.raises(ValueError, match="class ids"):
     forest_c.flatten_forest(string_labels, 2)
@@ -178,11 +181,14 @@ def test_flattened_forest_reproduces_predict_proba():
 
 
 @needs_gcc
+@pytest.mark.slow
 def test_forest_workdir_exports_as_c_through_the_launcher_path(tmp_path):
   import json
   from research.export import pipeline
   dataset, run = _smoke_run(features_lib.BASIC, 0.0, tmp_path)
-  record = pipeline.export_workdir(tmp_path)
+  outcome = pipeline.export(tmp_path)
+  record = outcome.record
+  assert outcome.exit_code == 0 and "class agreement 1.000" in outcome.text
   assert record == json.loads((tmp_path / "export.json").read_text())
   assert record["parity"]["class_agreement"] == 1.0 and record["parity"]["examples"] == len(dataset.test["y"])
   assert record["parity"]["max_abs_prob_diff"] <= 1e-5

@@ -193,7 +193,7 @@ def test_matches_aeon_keras_network(channels, kernel_size):
 def test_converts_to_tflite_builtins(dynamic_batch):
   """Fixed and symbolic batch (a stacked-taps einsum once converted silently wrong with the latter)."""
   pytest.importorskip("tensorflow")
-  from research.export import parity, tflite
+  from research.export.tflite import converter as tflite, parity
   model = _small(num_classes=4)
   x = np.random.default_rng(6).normal(size=(3, 16, 2)).astype(np.float32)
   variables = _randomise_stats(model.init(jax.random.key(0), x, train=False), 7)

@@ -146,7 +146,7 @@ def test_bad_input_is_refused_with_a_clear_message():
 @pytest.mark.export
 def test_transform_converts_to_tflite_builtins():
   pytest.importorskip("tensorflow")
-  from research.export import parity, tflite
+  from research.export.tflite import converter as tflite, parity
   x = np.random.default_rng(3).normal(size=(6, 40, 2)).astype(np.float32)
   params = minirocket.fit(x, seed=0)
   fn = functools.partial(minirocket.transform, params)

@@ -116,7 +116,7 @@ def test_bad_labels_are_refused():
 @pytest.mark.export
 def test_jax_fn_converts_to_tflite_builtins():
   pytest.importorskip("tensorflow")
-  from research.export import parity, tflite
+  from research.export.tflite import converter as tflite, parity
   x, y, x_test, _ = _data(30, 50, 4, seed=10)
   head = ridge.RidgeClassifierCV(num_classes=4).fit(x, y)
   x_test = x_test.astype(np.float32)

@@ -1,12 +1,11 @@
-"""Export to TFLite through jax2tf, and the parity checks that accept an export.
+"""Export of trained runs to what phones and microcontrollers run, checked against the run.
 
-  unroll    scans rewritten as straight-line code (pure JAX)
-  svm_jax   a fitted scikit-learn SVC (+ scaler) as a JAX function (pure JAX)
-  ops       the operator list of a .tflite flatbuffer; refuses Flex/custom ops
-  tflite    JAX function -> .tflite bytes, with quantization (imports TensorFlow)
-  parity    runs a .tflite with ai-edge-litert and compares it with JAX
-  pipeline  a trained workdir -> model.tflite, labels.json, export.json
+  pipeline   a trained workdir -> its export and the summary text (launch/export.py's one call)
+  tflite/    JAX function -> .tflite through jax2tf (built-in ops only), op checks, parity
+  tflm.py    TFLite Micro: op check against its kernels, smallest tensor arena, parity
+  rewrite.py the one jaxpr rewriter: scans unrolled (int8), the microcontroller graph rules
+  c/         C back ends: a Random Forest and its sEMG features as C99, checked with gcc
 
-TensorFlow is imported lazily, inside the functions of `tflite` that need it, so
-nothing outside this package (and no training run) ever loads it.
+TensorFlow is imported lazily, inside the functions of tflite/converter.py that need it,
+so nothing outside this package (and no training run) ever loads it.
 """

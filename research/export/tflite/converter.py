@@ -11,16 +11,16 @@ Quantization modes:
   float16  float16 weights, dequantized to float32 at load
   int8     full-integer weights and activations, calibrated on a representative set
            (examples from the training split); optional int8 input/output tensors
-           for microcontroller runtimes. Scans are unrolled first (see unroll.py).
+           for microcontroller runtimes. Scans are unrolled first (rewrite.py, profile unroll).
 
 Targets:
   litert   phones and desktops (LiteRT): the function as written
-  micro    TFLite Micro on microcontrollers: the graph rewritten by micro_graph
-           (scans unrolled into short concatenation trees, constant selects
+  micro    TFLite Micro on microcontrollers: the graph rewritten by rewrite.py's micro
+           profile (scans unrolled into short concatenation trees, constant selects
            folded, attention products as FULLY_CONNECTED), fixed batch of 1,
            float32 or full-integer int8 only, int8 dense weights quantized per
            tensor (halves the arena of unrolled LSTMs); every op is checked
-           against the kernels TFLM registers (micro.check_ops)
+           against the kernels TFLM registers (tflm.check_ops)
 """
 
 from __future__ import annotations
@@ -33,8 +33,8 @@ from typing import Any, Callable
 import jax
 import numpy as np
 
-from research.export import ops as ops_lib
-from research.export import unroll as unroll_lib
+from research.export import rewrite as rewrite_lib
+from research.export.tflite import ops as ops_lib
 
 QUANTIZE_MODES = ("none", "dynamic", "float16", "int8")
 TARGETS = ("litert", "micro")
@@ -53,7 +53,7 @@ class Exported:
   unrolled: bool
   convert_seconds: float
   target: str = "litert"
-  rewrites: dict[str, int] = dataclasses.field(default_factory=dict)  # micro_graph rewrites applied
+  rewrites: dict[str, int] = dataclasses.field(default_factory=dict)  # rewrite.py rules applied
   dense_per_channel: bool = True  # int8 FULLY_CONNECTED weight scales per output channel
 
   def summary(self) -> dict[str, Any]:
@@ -166,27 +166,27 @@ def convert(fn: Callable, example_x: np.ndarray, *, quantize: str = "none",
       if type(error).__name__ == "ConverterError":
         details = [str(error)] + [getattr(e, "error_message", "") for e in getattr(error, "errors", [])]
         raise ops_lib.explain_converter_error("\n".join(details), where,
-                                              unroll_lib.primitives(fn_dict, spec)) from None
+                                              rewrite_lib.primitives(fn_dict, spec)) from None
       raise
 
   rewrites: dict[str, int] = {}
   if target == "micro":
-    from research.export import micro_graph
-    unrolled = unroll_lib.count_scans(fn_dict, spec) > 0
-    body, rewrites = micro_graph.rewrite(fn_dict, spec)
+    unrolled = rewrite_lib.count_scans(fn_dict, spec) > 0
+    body, rewrites = rewrite_lib.rewrite(fn_dict, spec, profile=rewrite_lib.MICRO)
     model, concrete = to_tflite(body)
     if "SELECT" in ops_lib.op_counts(model):
       # Only now: the converter fuses many selects (LEAKY_RELU, ...) better than SELECT_V2 pairs.
-      body, rewrites = micro_graph.rewrite(fn_dict, spec, selects_as_select_v2=True)
+      body, rewrites = rewrite_lib.rewrite(fn_dict, spec, profile=rewrite_lib.MICRO, selects_as_select_v2=True)
       model, concrete = to_tflite(body)
   else:
-    unrolled = bool(unroll) and unroll_lib.count_scans(fn_dict, spec) > 0
-    body = unroll_lib.unroll_scans(fn_dict, spec) if unrolled else fn_dict
-    model, concrete = to_tflite(body)
+    unrolled = bool(unroll) and rewrite_lib.count_scans(fn_dict, spec) > 0
+    if unrolled:
+      body, rewrites = rewrite_lib.rewrite(fn_dict, spec, profile=rewrite_lib.UNROLL)
+    model, concrete = to_tflite(body if unrolled else fn_dict)
   op_counts = ops_lib.check_builtin_only(model, where)
   if target == "micro":
-    from research.export import micro
-    micro.check_ops(model, where)
+    from research.export import tflm
+    tflm.check_ops(model, where)
 
   from ai_edge_litert.interpreter import Interpreter
   interpreter = Interpreter(model_content=model)

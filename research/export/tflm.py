@@ -28,8 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from research.export import ops as ops_lib
-from research.export import parity as parity_lib
+from research.export.tflite import ops as ops_lib
+from research.export.tflite import parity as parity_lib
 
 # Builtin operators TFLM can register: the Add* methods of MicroMutableOpResolver
 # (tensorflow/lite/micro/micro_mutable_op_resolver.h, tflite-micro 2026-08). An op
@@ -251,7 +251,7 @@ def _in_fresh_process(model: bytes, x_q: np.ndarray, command: list[str]) -> dict
     np.save(x_path, x_q)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p),
                OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    done = subprocess.run([sys.executable, "-m", "research.export.micro", model_path, x_path, *command],
+    done = subprocess.run([sys.executable, "-m", "research.export.tflm", model_path, x_path, *command],
                           capture_output=True, text=True, env=env)
   if done.returncode != 0 or not done.stdout.strip():
     raise RuntimeError(f"The TFLM check process failed (exit {done.returncode}): {done.stderr.strip()[-800:]}")

@@ -1,43 +1,82 @@
-"""A JAX function rewritten for TFLite Micro: straight-line, optimised-kernel-friendly.
+"""The one jaxpr rewriter: a function traced once, evaluated again equation by equation by rules.
 
-The microcontroller profile (`tflite.convert(..., target="micro")`) traces the
-inference function to a jaxpr and evaluates it again with these rewrites, so the
-model code itself stays as it is:
+The export traces the inference function to a jaxpr and walks it (`rewrite`), binding
+each equation again, so the model code keeps its scans, selects and products and only
+the exported graph changes. A profile chooses the rules:
 
-  scan          unrolled into one step per frame; the per-step outputs are stacked by
-                a tree of concatenations of at most 8 inputs (TFLM's CONCATENATION
-                takes at most 10), kept apart by an optimisation barrier so the
-                converter does not merge them back. No WHILE op (a reference kernel).
-  select_n      with a predicate that is a compile-time constant the same everywhere
-                (the all-valid masks of a full window) becomes the chosen operand;
-                TFLM has no SELECT kernel (only SELECT_V2). With a run-time
-                predicate, where(p, a, b) becomes where(p, a, 0) + where(p, 0, b),
-                two SELECT_V2 (exact but for the sign of a zero); tflite.convert asks
-                for this only when a first conversion still holds a SELECT.
-  dot_general   between two run-time tensors (attention-weighted sums, attention
-                scores) becomes a broadcast MUL (ESP-NN optimised) and a SUM when the
-                broadcast product is small (MAX_MUL_SUM_ELEMENTS), instead of
-                BATCH_MATMUL (a reference kernel). A product of an activation with
-                a weight over more than two axes (the LSTM input projection
-                'btf,fg->tbg') is written as one 2-D product, which the converter
-                always makes FULLY_CONNECTED.
-  gather        with constant indices that only reverse axes (the backward LSTM's
-                time reversal of a full window) becomes REVERSE_V2, not GATHER_ND.
-  concatenate   of more than 10 inputs becomes the same tree of concatenations.
+  unroll   LiteRT int8: TFLite's full-integer quantizer (TensorFlow 2.21) crashes the
+           process on the WHILE loop a scan becomes.
+    scan          bound again with unroll=length: JAX lowers it as straight-line code.
 
-Values computed from literals alone (masks, index arrays) are evaluated while
-rewriting, so a constant predicate is known; weights are left to the converter.
+  micro    TFLite Micro: straight-line, optimised-kernel-friendly.
+    scan          unrolled here into one step per frame; the per-step outputs are stacked
+                  by a tree of concatenations of at most 8 inputs (TFLM's CONCATENATION
+                  takes at most 10), kept apart by an optimisation barrier so the
+                  converter does not merge them back. No WHILE op (a reference kernel).
+    select_n      with a predicate that is a compile-time constant the same everywhere
+                  (the all-valid masks of a full window) becomes the chosen operand;
+                  TFLM has no SELECT kernel (only SELECT_V2). With a run-time
+                  predicate, where(p, a, b) becomes where(p, a, 0) + where(p, 0, b),
+                  two SELECT_V2 (exact but for the sign of a zero); the converter asks
+                  for this only when a first conversion still holds a SELECT.
+    dot_general   between two run-time tensors (attention-weighted sums, attention
+                  scores) becomes a broadcast MUL (ESP-NN optimised) and a SUM when the
+                  broadcast product is small (MAX_MUL_SUM_ELEMENTS), instead of
+                  BATCH_MATMUL (a reference kernel). A product of an activation with
+                  a weight over more than two axes (the LSTM input projection
+                  'btf,fg->tbg') is written as one 2-D product, which the converter
+                  always makes FULLY_CONNECTED.
+    gather        with constant indices that only reverse axes (the backward LSTM's
+                  time reversal of a full window) becomes REVERSE_V2, not GATHER_ND.
+    concatenate   of more than 10 inputs becomes the same tree of concatenations.
+    calls         (jit, custom_jvp, custom_vjp, remat) are inlined, so the rules see their bodies.
+    constants     values computed from literals alone (masks, index arrays) are evaluated
+                  while rewriting, so a constant predicate is known; weights are left to
+                  the converter.
+
+Both profiles: a jaxpr nested in an equation no rule replaces (cond branches, while
+bodies, scan bodies and calls under `unroll`) is rewritten by the same walk when it
+holds a scan; every other equation is bound as it is.
 """
 
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.extend import core
+
+UNROLL, MICRO = "unroll", "micro"
+PROFILES = (UNROLL, MICRO)
+
+
+def walk(jaxpr: core.Jaxpr) -> Iterator:
+  """Every equation of `jaxpr` and of the jaxprs nested in its parameters."""
+  for eqn in jaxpr.eqns:
+    yield eqn
+    for nested in core.jaxprs_in_params(eqn.params):
+      yield from walk(nested)
+
+
+def _holds_scan(jaxpr: core.Jaxpr) -> bool:
+  return any(eqn.primitive.name == "scan" for eqn in walk(jaxpr))
+
+
+def primitives(fn: Callable, example: Any) -> dict[str, int]:
+  """{primitive name: count} of `fn` traced on `example`, nested jaxprs included."""
+  counts: dict[str, int] = {}
+  for eqn in walk(jax.make_jaxpr(fn)(example).jaxpr):
+    counts[eqn.primitive.name] = counts.get(eqn.primitive.name, 0) + 1
+  return counts
+
+
+def count_scans(fn: Callable, example: Any) -> int:
+  """How many scan equations `fn` traced on `example` contains, nested ones included."""
+  return primitives(fn, example).get("scan", 0)
+
 
 CONCAT_FAN_IN = 8  # Per concatenation in a stacking tree; TFLM's kernel allows 10.
 TFLM_MAX_CONCAT_INPUTS = 10  # tensorflow/lite/micro/kernels/concatenation.cc kMaxInputNum
@@ -166,18 +205,19 @@ def _combine(kinds) -> str:
   return WEIGHT if WEIGHT in kinds else STATIC
 
 
-class _Evaluator:
-  """Evaluates a jaxpr with the rewrites; counts what it rewrote."""
+class _Rewriter:
+  """Evaluates a jaxpr with a profile's rules; counts what it rewrote."""
 
-  def __init__(self, selects_as_select_v2: bool = False):
-    self.counts: dict[str, int] = {}
+  def __init__(self, profile: str, selects_as_select_v2: bool = False):
+    self.profile = profile
     self.selects_as_select_v2 = selects_as_select_v2
+    self.counts: dict[str, int] = {}
 
   def _count(self, key: str):
     self.counts[key] = self.counts.get(key, 0) + 1
 
   def run(self, jaxpr: core.Jaxpr, consts, args, kinds) -> tuple[list, list[str]]:
-    """(outputs, their kinds) of `jaxpr` on `args` of the given kinds."""
+    """(outputs, their kinds) of `jaxpr` on `args` of the given kinds: the walk."""
     env: dict[Any, tuple[Any, str]] = {}
 
     def read(v):
@@ -192,45 +232,72 @@ class _Evaluator:
     for eqn in jaxpr.eqns:
       read_in = [read(v) for v in eqn.invars]
       values, in_kinds = [v for v, _ in read_in], [k for _, k in read_in]
-      stack = str(eqn.source_info.name_stack)
+      stack = str(eqn.source_info.name_stack)  # The model's scopes name the converted tensors.
       with jax.named_scope(stack) if stack else contextlib.nullcontext():
-        outs, out_kinds = self._eqn(eqn, values, in_kinds)
+        outs, out_kinds = self._equation(eqn, values, in_kinds)
       for var, value, kind in zip(eqn.outvars, outs, out_kinds):
         if not isinstance(var, core.DropVar):
           env[var] = (value, kind)
     results = [read(v) for v in jaxpr.outvars]
     return [value for value, _ in results], [kind for _, kind in results]
 
-  def _bind(self, eqn, values) -> list:
-    out = eqn.primitive.bind(*values, **eqn.primitive.get_bind_params(eqn.params))
-    return list(out) if eqn.primitive.multiple_results else [out]
+  def _equation(self, eqn, values: list, kinds: list[str]) -> tuple[list, list[str]]:
+    """(outputs, kinds) of one equation: a rule's replacement, or the equation bound again."""
+    params = eqn.params
+    if self.profile == MICRO:
+      rewritten = self._micro(eqn, values, kinds)
+      if rewritten is not None:
+        return rewritten
+    elif eqn.primitive.name == "scan":
+      self._count("scan_unrolled")
+      params = {**params, "unroll": max(int(params["length"]), 1)}
+    params = {key: self._nested(value) for key, value in params.items()}
+    outs = _bind(eqn, values, params)
+    return outs, [_combine(kinds)] * len(outs)
 
-  def _eqn(self, eqn, values: list, kinds: list[str]) -> tuple[list, list[str]]:
+  def _nested(self, value):
+    """A parameter with its jaxprs that hold a scan rewritten by this walk; others as they are."""
+    if isinstance(value, tuple) and value and all(isinstance(v, (core.ClosedJaxpr, core.Jaxpr)) for v in value):
+      return tuple(self._nested(v) for v in value)
+    if isinstance(value, core.Jaxpr) and _holds_scan(value):
+      closed = self._retraced(core.ClosedJaxpr(value, ()))
+      if closed.consts:
+        raise NotImplementedError(f"The {self.profile} rewrite of a nested open jaxpr made constants it cannot hold")
+      return closed.jaxpr
+    if isinstance(value, core.ClosedJaxpr) and _holds_scan(value.jaxpr):
+      return self._retraced(value)
+    return value
+
+  def _retraced(self, closed: core.ClosedJaxpr) -> core.ClosedJaxpr:
+    """`closed` walked with this profile's rules, traced again on its own input types."""
+    avals = [jax.ShapeDtypeStruct(a.shape, a.dtype, weak_type=a.weak_type) for a in closed.in_avals]
+    run = lambda *args: self.run(closed.jaxpr, closed.consts, list(args), [INPUT] * len(args))[0]
+    traced = jax.make_jaxpr(run)(*avals)
+    # The original's name and argument names: call primitives and the lowering read them.
+    return core.ClosedJaxpr(traced.jaxpr.replace(debug_info=closed.jaxpr.debug_info), traced.consts)
+
+  def _micro(self, eqn, values: list, kinds: list[str]) -> tuple[list, list[str]] | None:
+    """The micro profile's replacement of the equation, or None to bind it (nested jaxprs rewritten)."""
     name = eqn.primitive.name
     body = _subjaxpr(eqn)
     if body is not None:
       return self.run(body.jaxpr, body.consts, values, kinds)
     if name == "scan":
       self._count("scan_unrolled")
-      return self._scan(eqn.params, values, kinds)
-    kind = _combine(kinds)
-    if kind == STATIC and not any(True for _ in core.jaxprs_in_params(eqn.params)):
+      return self._scan_by_steps(eqn.params, values, kinds)
+    if _combine(kinds) == STATIC and not any(True for _ in core.jaxprs_in_params(eqn.params)):
       size = sum(int(np.prod(v.aval.shape, dtype=int)) for v in eqn.outvars)
       if size <= MAX_FOLDED_ELEMENTS:
         if name in _NUMPY:
           outs = [_NUMPY[name](*values, **eqn.params)]
         else:
           with core.take_current_trace():  # Evaluates eagerly, outside the trace being built.
-            outs = self._bind(eqn, values)
+            outs = _bind(eqn, values, eqn.params)
         outs = [np.asarray(v, dtype=var.aval.dtype) for v, var in zip(outs, eqn.outvars)]
         return outs, [STATIC] * len(outs)
-    out = self._rewritten(eqn, name, values, kinds)
-    if out is not None:
-      return out
-    outs = self._bind(eqn, values)
-    return outs, [kind] * len(outs)
+    return self._micro_rule(eqn, name, values, kinds)
 
-  def _rewritten(self, eqn, name: str, values: list, kinds: list[str]):
+  def _micro_rule(self, eqn, name: str, values: list, kinds: list[str]):
     """The rewritten equation's ([outputs], [kinds]), or None to bind it as it is."""
     dtype = eqn.outvars[0].aval.dtype if eqn.outvars else None
     if name == "select_n" and kinds[0] == STATIC and isinstance(values[0], np.ndarray):
@@ -264,7 +331,7 @@ class _Evaluator:
         self._count("dot_with_weight_2d")
         return [out.astype(dtype)], [INPUT]
     if name == "gather" and kinds[1] == STATIC and isinstance(values[1], np.ndarray):
-      axes = self._gather_as_reverse(eqn, values)
+      axes = _gather_as_reverse(eqn, values)
       if axes is not None:
         self._count("gather_as_reverse")
         return [jax.lax.rev(values[0], axes) if axes else values[0]], [kinds[0]]
@@ -273,28 +340,7 @@ class _Evaluator:
       return [_tree_concatenate(list(values), eqn.params["dimension"])], [_combine(kinds)]
     return None
 
-  def _gather_as_reverse(self, eqn, values) -> tuple[int, ...] | None:
-    """The axes a gather with constant indices reverses (() = identity), or None if it does more.
-
-    The gather is evaluated on an array of element positions: reversing `axes` is the
-    only way it can return those positions flipped along `axes`.
-    """
-    shape = tuple(values[0].shape)
-    size = int(np.prod(shape, dtype=int))
-    if tuple(eqn.outvars[0].aval.shape) != shape or len(shape) > 5 or size >= 1 << 24:
-      return None
-    # float32 holds every position exactly below 2**24 (and the gather's NaN fill value).
-    positions = np.arange(size, dtype=np.float32).reshape(shape)
-    with core.take_current_trace():
-      gathered = np.asarray(self._bind(eqn, [positions, values[1]])[0])
-    flippable = [d for d in range(len(shape)) if shape[d] > 1]
-    for mask in range(1 << len(flippable)):
-      axes = tuple(d for i, d in enumerate(flippable) if mask >> i & 1)
-      if np.array_equal(gathered, np.flip(positions, axes) if axes else positions):
-        return axes
-    return None
-
-  def _scan(self, params, values: list, kinds: list[str]) -> tuple[list, list[str]]:
+  def _scan_by_steps(self, params, values: list, kinds: list[str]) -> tuple[list, list[str]]:
     body: core.ClosedJaxpr = params["jaxpr"]
     num_consts, num_carry, length = params["num_consts"], params["num_carry"], int(params["length"])
     cut = lambda items: (list(items[:num_consts]), list(items[num_consts:num_consts + num_carry]),
@@ -315,24 +361,57 @@ class _Evaluator:
     return carry + ys, carry_kinds + [WEIGHT if k == STATIC else k for k in y_kinds]
 
 
-def rewrite(fn: Callable, example: Any, *, selects_as_select_v2: bool = False) -> tuple[Callable, dict[str, int]]:
-  """(`fn` rewritten for TFLM, {rewrite: count}); traced once on `example` (arrays or ShapeDtypeStructs).
+def _bind(eqn, values: list, params: dict) -> list:
+  out = eqn.primitive.bind(*values, **eqn.primitive.get_bind_params(params))
+  return list(out) if eqn.primitive.multiple_results else [out]
 
-  selects_as_select_v2: also rewrite selects with a run-time predicate (see the module
-  docstring); off by default, since the converter fuses some (leaky ReLU) into one op.
+
+def _gather_as_reverse(eqn, values) -> tuple[int, ...] | None:
+  """The axes a gather with constant indices reverses (() = identity), or None if it does more.
+
+  The gather is evaluated on an array of element positions: reversing `axes` is the
+  only way it can return those positions flipped along `axes`.
+  """
+  shape = tuple(values[0].shape)
+  size = int(np.prod(shape, dtype=int))
+  if tuple(eqn.outvars[0].aval.shape) != shape or len(shape) > 5 or size >= 1 << 24:
+    return None
+  # float32 holds every position exactly below 2**24 (and the gather's NaN fill value).
+  positions = np.arange(size, dtype=np.float32).reshape(shape)
+  with core.take_current_trace():
+    gathered = np.asarray(_bind(eqn, [positions, values[1]], eqn.params)[0])
+  flippable = [d for d in range(len(shape)) if shape[d] > 1]
+  for mask in range(1 << len(flippable)):
+    axes = tuple(d for i, d in enumerate(flippable) if mask >> i & 1)
+    if np.array_equal(gathered, np.flip(positions, axes) if axes else positions):
+      return axes
+  return None
+
+
+def rewrite(fn: Callable, example: Any, *, profile: str,
+            selects_as_select_v2: bool = False) -> tuple[Callable, dict[str, int]]:
+  """(`fn` rewritten by `profile`'s rules, {rule: count}); traced once on `example`.
+
+  example: arrays or ShapeDtypeStructs (symbolic dimensions allowed under `unroll`).
+  selects_as_select_v2 (micro): also rewrite selects with a run-time predicate (see the
+  module docstring); off by default, since the converter fuses some (leaky ReLU) into one op.
   The result takes arguments shaped like `example` and returns the same pytree as fn.
   The counts are filled when the result is traced (by the converter).
   """
+  if profile not in PROFILES:
+    raise ValueError(f"profile={profile!r} is not a rewrite profile; choose one of {PROFILES}")
   closed, out_shape = jax.make_jaxpr(fn, return_shape=True)(example)
   out_tree = jax.tree_util.tree_structure(out_shape)
   counts: dict[str, int] = {}
 
   def rewritten(*args):
-    evaluator = _Evaluator(selects_as_select_v2)
+    rewriter = _Rewriter(profile, selects_as_select_v2)
     flat = jax.tree_util.tree_leaves(args)
-    outs, _ = evaluator.run(closed.jaxpr, closed.consts, flat, [INPUT] * len(flat))
+    outs, _ = rewriter.run(closed.jaxpr, closed.consts, flat, [INPUT] * len(flat))
     counts.clear()
-    counts.update(evaluator.counts)
+    counts.update(rewriter.counts)
     return jax.tree_util.tree_unflatten(out_tree, [jnp.asarray(o) for o in outs])
 
+  # The name scope of every tensor in the converted graph ("jit(unrolled)/...").
+  rewritten.__name__ = {UNROLL: "unrolled", MICRO: "rewritten"}[profile]
   return rewritten, counts
