@@ -28,6 +28,15 @@ from research.data.errors import DataError, DataNotFoundError
 from research.data.formats.npz import read_npz
 
 
+def _strings(values, what: str, where: str) -> np.ndarray:
+  """`values` as str; bytes that are not ASCII text are a DataError (numpy decodes bytes as ASCII)."""
+  try:
+    return values.astype(str)
+  except UnicodeDecodeError as error:
+    raise DataError(f"{where}: {what} hold bytes that are not ASCII text ({error}); save them as "
+                    "str arrays (np.asarray([...], str))", f"bad_{what}") from None
+
+
 def _codes(values, names=None, what="labels", where=""):
   """Maps strings or ints to int codes; returns (codes int32, names list[str]).
 
@@ -57,7 +66,7 @@ def _codes(values, names=None, what="labels", where=""):
   if values.dtype.kind not in "US":
     raise DataError(f"{where}: {what} must be integers or strings; found dtype {values.dtype}",
                     f"bad_{what}")
-  strings = values.astype(str)
+  strings = _strings(values, what, where)
   if names is None:
     names = sorted(set(strings.tolist()))
   names = [str(n) for n in names]
@@ -81,7 +90,7 @@ def _ids(values, what: str, where: str) -> np.ndarray:
                       f"{values.min()}..{values.max()}. Renumber them", f"bad_{what}")
     return values.astype(np.int32)
   if values.dtype.kind in "US":
-    return np.unique(values.astype(str), return_inverse=True)[1].astype(np.int32)
+    return np.unique(_strings(values, what, where), return_inverse=True)[1].astype(np.int32)
   raise DataError(f"{where}: {what} must hold integer or string ids; found dtype {values.dtype}",
                   f"bad_{what}")
 
@@ -93,7 +102,7 @@ def _names(arrays, key, where) -> list[str] | None:
   if names.ndim != 1 or names.dtype.kind not in "USiu":
     raise DataError(f"{where}: {key!r} must be a 1-D array of names; found dtype {names.dtype}, shape "
                     f"{names.shape}", f"bad_{key}")
-  return names.astype(str).tolist()
+  return _strings(names, key, where).tolist()
 
 
 def check_finite(x, where: str, what: str = "window") -> None:
