@@ -27,7 +27,7 @@ import numpy as np
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
 from research import config_file  # noqa: E402
-from research.data import hht, layouts, loaders, sequences, sources  # noqa: E402
+from research.data import hht, hht_inputs, layouts, loaders, sequences, sources  # noqa: E402
 from research.data.formats import keypoints  # noqa: E402
 from research.data.synthetic import hht as synthetic_hht  # noqa: E402
 from research.data.synthetic import keypoints as synthetic_keypoints  # noqa: E402
@@ -127,7 +127,7 @@ def main(argv=None) -> int:
       files.append(work / "hht" / f"BICEPS_half_M_{i:03d}.npz")
       files[-1].parent.mkdir(exist_ok=True)
       np.savez(files[-1], signal=s, fs=1000.0)
-    read = lambda: [loaders.cached_hht_image(p, np.load(p)["signal"], 1000.0, settings, work / "cache") for p in files]
+    read = lambda: [hht_inputs.cached_hht_image(p, np.load(p)["signal"], 1000.0, settings, work / "cache") for p in files]
     read()
     out["hht_cache_hit_s"] = best(read, args.repeat) / len(files)
   finally:

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from research.data import hht
+from research.data import hht_inputs
 from research.data import layouts
 from research.data import loaders
 from research.data.formats import hht_files
@@ -149,15 +150,15 @@ def test_cache_reuses_and_invalidates(tmp_path, monkeypatch):
   np.savez(path, signal=rng.normal(size=512), fs=FS)
   settings = hht.HHTSettings(time_bins=16, freq_bins=16)
   cache = tmp_path / "cache"
-  first = loaders.cached_hht_image(path, np.load(path)["signal"], FS, settings, str(cache))
+  first = hht_inputs.cached_hht_image(path, np.load(path)["signal"], FS, settings, str(cache))
   assert len(list(cache.rglob("*.npz"))) == 1
   calls = []
   monkeypatch.setattr(hht, "hht_image", lambda *a: calls.append(1) or np.zeros((16, 16), np.float32))
-  np.testing.assert_array_equal(loaders.cached_hht_image(path, None, FS, settings, str(cache)), first)
+  np.testing.assert_array_equal(hht_inputs.cached_hht_image(path, None, FS, settings, str(cache)), first)
   assert not calls  # read back, not recomputed
-  loaders.cached_hht_image(path, None, FS, hht.HHTSettings(time_bins=16, freq_bins=8), str(cache))
+  hht_inputs.cached_hht_image(path, None, FS, hht.HHTSettings(time_bins=16, freq_bins=8), str(cache))
   np.savez(path, signal=rng.normal(size=512), fs=FS)  # new contents
-  loaders.cached_hht_image(path, None, FS, settings, str(cache))
+  hht_inputs.cached_hht_image(path, None, FS, settings, str(cache))
   assert len(calls) == 2
 
 

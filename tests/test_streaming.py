@@ -9,7 +9,6 @@ import pytest
 
 from research.data import inputs
 from research.data import layouts
-from research.data.formats import keypoints
 from research.evaluation import streaming
 from research.models import sign_lstm
 from research.tasks import classification

@@ -11,7 +11,7 @@
    its row of cells. Frequencies outside [freq_min, freq_max) are dropped.
 
 The loader keeps one image per (file contents, settings, HHT version) in the data cache
-(research.data.loaders.cached_hht_image).
+(research.data.hht_inputs.cached_hht_image).
 """
 
 from __future__ import annotations

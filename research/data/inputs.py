@@ -13,7 +13,7 @@ import pathlib
 
 import numpy as np
 
-from research.data import loaders
+from research.data import hht_inputs
 from research.data import sequences as seq_lib
 from research.data.errors import DataError, DataNotFoundError
 from research.data.layouts import select_keypoint_groups
@@ -160,6 +160,6 @@ def read_for_prediction(path, data_config, meta: dict) -> tuple[list[str], dict[
   """(names, {'x', maybe 'mask'}) for the files at `path`, prepared as the run's data were."""
   if data_config.name == "hht_files":
     paths = _hht_files(path)  # the HHT needs its own reader (image from signal)
-    return [p.name for p in paths], {"x": loaders.hht_inputs(paths, data_config)}
+    return [p.name for p in paths], {"x": hht_inputs.read_inputs(paths, data_config)}
   named = read_inputs(path)
   return [name for name, _ in named], prepare(named, meta)

@@ -7,8 +7,6 @@ splits them with `config.data.split_seed` (research.data.splits).
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
 import json
 import os
 import pathlib
@@ -16,7 +14,7 @@ import pathlib
 import numpy as np
 
 from research.data import dataset as dataset_lib
-from research.data import hht
+from research.data import hht_inputs
 from research.data import sequences as seq_lib
 from research.data import sources
 from research.data import splits
@@ -28,7 +26,7 @@ from research.data.formats import npz
 from research.data.formats import semg
 from research.data.formats import ts
 from research.data.formats import workout
-from research.data.layouts import (HHT_CLASSES, JOINT_NAMES, NONE_CLASS, ANGLE_CENTER, ANGLE_SCALE,
+from research.data.layouts import (ANGLE_CENTER, ANGLE_SCALE, HHT_CLASSES, JOINT_NAMES, NONE_CLASS,
                                    select_keypoint_groups)
 from research.data.synthetic import mixture
 
@@ -255,61 +253,6 @@ def load_semg(cfg, seed: int) -> dataset_lib.Dataset:
 # ----------------------------------------------------------------------------- HHT files
 
 
-def hht_settings(cfg) -> hht.HHTSettings:
-  return hht.HHTSettings(time_bins=cfg.image_size, freq_bins=cfg.image_size,
-                         freq_min=cfg.freq_min, freq_max=cfg.freq_max, max_imf=cfg.max_imf)
-
-
-def cached_hht_image(path, signal_N, sampling_rate: float, settings: hht.HHTSettings, cache_dir) -> np.ndarray:
-  """`hht.hht_image` of the signal stored in `path`, one entry per file in the data cache.
-
-  The key covers the file's bytes, the sampling rate, the settings and the HHT and EMD versions,
-  so an edited recording is recomputed while the others are read back; an empty cache_dir
-  computes every time.
-  """
-  if not cache_dir:
-    return hht.hht_image(signal_N, sampling_rate, settings)
-  key = {"content": hashlib.sha256(pathlib.Path(path).read_bytes()).hexdigest(), "fs": float(sampling_rate),
-         "settings": dataclasses.asdict(settings), "hht_version": hht.HHT_VERSION, "emd": hht.emd_version()}
-  stored = sources.cached_arrays(cache_dir, "hht_image", key,
-                                 lambda: {"image": hht.hht_image(signal_N, sampling_rate, settings)})
-  return stored["image"]
-
-
-def hht_image(path, cfg) -> np.ndarray:
-  """The (image_size, image_size) HHT image of one file: its `hht`, or the HHT of its `signal`."""
-  stored = hht_files.read_file(path, cfg.image_size, cfg.sampling_rate)
-  if stored.image is not None:
-    return stored.image
-  settings = hht_settings(cfg)
-  try:
-    settings.frequency_range(stored.sampling_rate)
-  except ValueError as error:
-    raise DataError(f"{path}: {error}", "bad_fs") from None
-  return cached_hht_image(path, stored.signal, stored.sampling_rate, settings, cfg.get("cache_dir", ""))
-
-
-def hht_model_input(images_NTF: np.ndarray, log_scale: bool) -> np.ndarray:
-  """Images -> network input (N, T, F, 1): each divided by its mean, then log1p if asked.
-
-  Per-image scaling keeps recordings of different gain comparable; log1p tames the
-  few cells that hold most of the amplitude.
-  """
-  images_NTF = np.asarray(images_NTF, np.float32)
-  mean_N = images_NTF.mean(axis=(1, 2), keepdims=True)
-  x = images_NTF / np.maximum(mean_N, 1e-12)
-  if log_scale:
-    x = np.log1p(x)
-  return x[..., None].astype(np.float32)
-
-
-def hht_inputs(paths, cfg) -> np.ndarray:
-  """Network inputs (N, T, F, 1) for a list of HHT files."""
-  if not paths:
-    return np.zeros((0, cfg.image_size, cfg.image_size, 1), np.float32)
-  return hht_model_input(np.stack([hht_image(p, cfg) for p in paths]), cfg.log_scale)
-
-
 def load_hht_files(cfg, seed: int) -> dataset_lib.Dataset:
   """Stratified train/val split (data.val_fraction, data.split_seed) of the labelled files;
   test = held-out files.
@@ -326,7 +269,7 @@ def load_hht_files(cfg, seed: int) -> dataset_lib.Dataset:
                     "must be named MUSCLE_movement_GENDER_###.npz without 'test'.", "empty")
   files = [p.name for p, _ in labelled]
   labels = np.array([lab.label for _, lab in labelled], np.int32)
-  everything = {"x": hht_inputs([p for p, _ in labelled], cfg), "y": labels,
+  everything = {"x": hht_inputs.read_inputs([p for p, _ in labelled], cfg), "y": labels,
                 "file_index": np.arange(len(labelled), dtype=np.int32)}
   counts = np.bincount(labels, minlength=len(HHT_CLASSES))
   if np.count_nonzero(counts) < 2:
@@ -335,7 +278,7 @@ def load_hht_files(cfg, seed: int) -> dataset_lib.Dataset:
   train, val = splits.stratified_if_possible(everything, cfg.val_fraction, splits.split_seed(cfg, seed),
                                              str(folder), "validation")
   stratify = splits.can_stratify(labels, cfg.val_fraction)
-  test = {"x": hht_inputs(held_out, cfg), "y": np.full(len(held_out), -1, np.int32),
+  test = {"x": hht_inputs.read_inputs(held_out, cfg), "y": np.full(len(held_out), -1, np.int32),
           "file_index": np.arange(len(held_out), dtype=np.int32)}
   meta = {
       "source": f"HHT images from {folder}" + (" (embedded synthetic files)" if source.generated else ""),
