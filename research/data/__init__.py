@@ -7,8 +7,9 @@ with an empty `config.data.path` a loader reads what its generator writes from
 `config.data.synthetic` (research.data.sources).
 Readers raise `DataError` (a ValueError) for input they cannot use.
 
-Layers, bottom up: errors, layouts, sequences, skipped -> formats -> synthetic -> sources,
-windows, splits, transforms -> loaders -> this registry.
+Layers, bottom up: errors, layouts, sequences, skipped, dataset, hht (the transform) ->
+formats -> synthetic -> sources, splits, windows, transforms, hht_inputs -> loaders -> this
+registry; inputs (prediction input) beside the loaders; defaults (config groups) on its own.
 """
 
 from __future__ import annotations
