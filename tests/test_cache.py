@@ -97,29 +97,29 @@ def test_content_digest_sees_bytes_and_names(tmp_path):
 def test_source_is_the_path_as_given():
   cfg = data_defaults.ts_data()
   cfg.path = "/data/X/X_TRAIN.ts"  # need not exist: the reader says what is wrong with it
-  assert sources.source(cfg) == sources.Source("/data/X/X_TRAIN.ts")
-  assert not sources.source(cfg).generated
+  assert sources.source(cfg, cfg.name) == sources.Source("/data/X/X_TRAIN.ts")
+  assert not sources.source(cfg, cfg.name).generated
 
 
 def test_source_generates_the_default_data_once(tmp_path):
   cfg = data_defaults.semg_data()
   cfg.update({"cache_dir": str(tmp_path), "window": 32})
   cfg.synthetic.update({"num_classes": 2, "windows_per_class": 2, "subjects": 1})
-  first = sources.source(cfg)
+  first = sources.source(cfg, cfg.name)
   assert first.generated and first.options["window"] == 32 and first.options["windows_per_class"] == 2
   path = pathlib.Path(first.path)
   assert path.name == "semg.npz" and path.is_file()  # the file the reader takes, not the folder
   stamp = path.stat().st_mtime_ns
-  assert sources.source(cfg) == first and path.stat().st_mtime_ns == stamp  # read back, not rebuilt
+  assert sources.source(cfg, cfg.name) == first and path.stat().st_mtime_ns == stamp  # read back, not rebuilt
   cfg.synthetic.seed = 1
-  assert sources.source(cfg).path != first.path  # other options, other entry
+  assert sources.source(cfg, cfg.name).path != first.path  # other options, other entry
 
 
 def test_source_refuses_options_its_generator_does_not_take(tmp_path):
   cfg = data_defaults.ts_data()
   cfg.update({"name": "npz", "cache_dir": str(tmp_path)})  # ts options under an npz name
   with pytest.raises(DataError, match=r"config\.data\.path is empty.*\['dims'"):
-    sources.source(cfg)
-  mixture = ml_collections.ConfigDict({"name": "mixture", "path": ""})
+    sources.source(cfg, cfg.name)
+  mixture = ml_collections.ConfigDict({"path": ""})
   with pytest.raises(DataError, match="no generated default"):
-    sources.source(mixture)
+    sources.source(mixture, "mixture")

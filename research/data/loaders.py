@@ -51,7 +51,7 @@ def _classification_splits(cfg, seed, examples, meta, test, where) -> dataset_li
 
 def load_ts(cfg, seed: int) -> dataset_lib.Dataset:
   """UEA/UCR `.ts` data: TRAIN file (+ TEST file when there is one), padded with a mask."""
-  train_path, test_path = ts.resolve_paths(sources.source(cfg).path, cfg.get("test_path"))
+  train_path, test_path = ts.resolve_paths(sources.source(cfg, "ts").path, cfg.get("test_path"))
   series, labels, header = ts.read_ts(train_path)
   series, missing = seq_lib.clean(series, str(train_path))
   test_series = test_labels = None
@@ -72,7 +72,7 @@ def load_ts(cfg, seed: int) -> dataset_lib.Dataset:
 
 def load_npz(cfg, seed: int) -> dataset_lib.Dataset:
   """Labelled sequences of one `.npz` (research.data.formats.npz), padded with a mask."""
-  path = pathlib.Path(sources.source(cfg).path)
+  path = pathlib.Path(sources.source(cfg, "npz").path)
   stored = npz.read_sequences(path)
   series, missing = seq_lib.clean(stored.series, f"{path}[x]")
   test_series = None
@@ -117,7 +117,7 @@ def read_keypoints_cached(root, actions, frames: int, cache_dir):
 
 def load_keypoints(cfg, seed: int) -> dataset_lib.Dataset:
   """MediaPipe keypoint sequences (the synthetic signs when data.path is empty), padded with a mask."""
-  source = sources.source(cfg)
+  source = sources.source(cfg, "keypoints")
   actions = source.options["actions"] if source.generated else list(cfg.get("actions") or ())
   frames = int(cfg.get("frames", 30))
   sequences, y, class_names, skipped = read_keypoints_cached(source.path, actions, frames, cfg.get("cache_dir", ""))
@@ -144,7 +144,7 @@ def load_workout(cfg, seed: int) -> dataset_lib.Dataset:
   if NONE_CLASS not in class_names:
     raise ValueError(f"config.data.class_names must include {NONE_CLASS!r} (frames outside sets); "
                      f"found {list(class_names)}")
-  source = sources.source(cfg)
+  source = sources.source(cfg, "workout")
   recordings, skipped = workout.read_folder(source.path, class_names, cfg.fps, cfg.window)
   assignment = splits.by_recording(list(recordings), cfg.val_fraction, cfg.test_fraction,
                                    splits.split_seed(cfg, seed))
@@ -205,7 +205,7 @@ def load_semg(cfg, seed: int) -> dataset_lib.Dataset:
   domain (stratified) and test is the target domain (transfer); otherwise a stratified test
   split, then a stratified validation split (`cfg.split_seed`)."""
   split_seed = splits.split_seed(cfg, seed)
-  source = sources.source(cfg)
+  source = sources.source(cfg, "semg")
   arrays = read_semg(cfg, source.path)
   x = arrays["x"]
   where = "the synthetic sEMG windows" if source.generated else source.path
@@ -260,7 +260,7 @@ def load_hht_files(cfg, seed: int) -> dataset_lib.Dataset:
   Splits carry `file_index` into meta['files'] (train/val) or meta['test_files'] (test);
   test labels are -1 (unknown).
   """
-  source = sources.source(cfg)
+  source = sources.source(cfg, "hht_files")
   folder = pathlib.Path(source.path)
   labelled, held_out, skipped = hht_files.scan(folder)
   if not labelled:

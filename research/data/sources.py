@@ -1,7 +1,7 @@
 """Where a loader's data come from: `config.data.path`, or default data generated once into the
-data cache (`source(data_config)`), and the one cache for expensive data preparation.
+data cache (`source(data_config, name)`), and the one cache for expensive data preparation.
 
-    source(cfg)                     # cfg.path, else the generator of cfg.name run with cfg.synthetic
+    source(cfg, "workout")          # cfg.path, else the workout generator run with cfg.synthetic
     folder = cached_folder(cache_dir, "workout_synthetic", settings, build)   # build(folder) writes files
     arrays = cached_arrays(cache_dir, "keypoint_arrays", settings, build)     # build() -> {name: array}
 
@@ -183,13 +183,12 @@ def _as_dict(value) -> dict:
   return value.to_dict() if hasattr(value, "to_dict") else dict(value)
 
 
-def source(cfg) -> Source:
-  """`config.data.path` as given, or the default data of `config.data.name`: its generator
+def source(cfg, name: str) -> Source:
+  """`config.data.path` as given, or the default data of the data `name`: its generator
   (research.data.synthetic) run with the options of `config.data.synthetic` once into
   `config.data.cache_dir`, keyed by the generator, its version and the options."""
   if cfg.get("path"):
     return Source(str(cfg.path))
-  name = cfg.name
   default = DEFAULTS.get(name)
   synthetic = cfg.get("synthetic")
   accepted = set(inspect.signature(default.generator).parameters) - {"out_dir"} if default else set()
