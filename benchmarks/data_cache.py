@@ -27,7 +27,8 @@ import numpy as np
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
 from research import config_file  # noqa: E402
-from research.data import cache, hht, keypoints, sequences, workout  # noqa: E402
+from research.data import hht, hht_inputs, layouts, loaders, sequences, sources  # noqa: E402
+from research.data.formats import keypoints  # noqa: E402
 from research.data.synthetic import hht as synthetic_hht  # noqa: E402
 from research.data.synthetic import keypoints as synthetic_keypoints  # noqa: E402
 from research.data.synthetic import workout as synthetic_workout  # noqa: E402
@@ -91,14 +92,14 @@ def main(argv=None) -> int:
   try:
     kp = work / "keypoints"
     out["keypoints_generate_s"] = best(lambda: synthetic_keypoints.generate(kp), 1)
-    out["keypoints_read_folder_s"] = best(lambda: keypoints.read_folder(kp, keypoints.DEFAULT_ACTIONS, 30),
+    out["keypoints_read_folder_s"] = best(lambda: keypoints.read_folder(kp, layouts.SIGN_ACTIONS, 30),
                                           args.repeat)
-    paths = lambda: [p for a in keypoints.DEFAULT_ACTIONS for p in sorted((kp / a).rglob("*"))]
-    out["keypoints_digest_s"] = best(lambda: cache.content_digest(paths(), kp), args.repeat)
-    keypoints.read_folder_cached(kp, keypoints.DEFAULT_ACTIONS, 30, work / "cache")
+    paths = lambda: [p for a in layouts.SIGN_ACTIONS for p in sorted((kp / a).rglob("*"))]
+    out["keypoints_digest_s"] = best(lambda: sources.content_digest(paths(), kp), args.repeat)
+    loaders.read_keypoints_cached(kp, layouts.SIGN_ACTIONS, 30, work / "cache")
     out["keypoints_cache_hit_s"] = best(
-        lambda: keypoints.read_folder_cached(kp, keypoints.DEFAULT_ACTIONS, 30, work / "cache"), args.repeat)
-    sequences_list, y, _, _ = keypoints.read_folder(kp, keypoints.DEFAULT_ACTIONS, 30)
+        lambda: loaders.read_keypoints_cached(kp, layouts.SIGN_ACTIONS, 30, work / "cache"), args.repeat)
+    sequences_list, y, _, _ = keypoints.read_folder(kp, layouts.SIGN_ACTIONS, 30)
     x, _ = sequences.pad(sequences_list)
     out["keypoints_array_MB"] = x.nbytes / 1e6
     record = array_record_round_trip({"train": {"x": x, "y": y}}, work / "tfds_kp", args.repeat)
@@ -106,11 +107,11 @@ def main(argv=None) -> int:
       out.update({f"keypoints_array_record_{k}": v for k, v in record.items()})
 
     config = config_file.load(ROOT / "configs" / "tcn.py")
-    options = config.data.generator.to_dict()
+    options = config.data.synthetic.to_dict()
     out["workout_generate_s"] = best(lambda: synthetic_workout.generate(str(work / "workout"), **options), 1)
     config.data.path = str(work / "workout")
-    dataset = workout.load(config.data, 0)
-    out["workout_windows_s"] = best(lambda: workout.load(config.data, 0), args.repeat)
+    dataset = loaders.load_workout(config.data, 0)
+    out["workout_windows_s"] = best(lambda: loaders.load_workout(config.data, 0), args.repeat)
     splits = {name: {k: v for k, v in dataset.split(name).items()} for name in ("train", "val", "test")}
     out["workout_windows_MB"] = sum(v.nbytes for s in splits.values() for v in s.values()) / 1e6
     record = array_record_round_trip(splits, work / "tfds_workout", args.repeat)
@@ -126,7 +127,7 @@ def main(argv=None) -> int:
       files.append(work / "hht" / f"BICEPS_half_M_{i:03d}.npz")
       files[-1].parent.mkdir(exist_ok=True)
       np.savez(files[-1], signal=s, fs=1000.0)
-    read = lambda: [hht.cached_hht_image(p, np.load(p)["signal"], 1000.0, settings, work / "cache") for p in files]
+    read = lambda: [hht_inputs.cached_hht_image(p, np.load(p)["signal"], 1000.0, settings, work / "cache") for p in files]
     read()
     out["hht_cache_hit_s"] = best(read, args.repeat) / len(files)
   finally:

@@ -32,14 +32,14 @@ Smoke: --config configs/inception_time.py:smoke (2 small members, 2 epochs).
 import ml_collections
 
 from research import config_defaults
-from research.data import ts_format
+from research.data import defaults as data_defaults
 
 
 def get_config(arg=None):
   config = ml_collections.ConfigDict()
   config.seed = 0  # member m starts from seed + m
 
-  config.data = ts_format.data_config()
+  config.data = data_defaults.ts_data()
   config.data.normalize = "zscore"
 
   config.model = ml_collections.ConfigDict()

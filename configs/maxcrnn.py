@@ -52,14 +52,14 @@ import ml_collections
 
 from research import config_defaults
 
-from research.data import semg
+from research.data import defaults as data_defaults
 
 
 def get_config(arg=None):
   config = ml_collections.ConfigDict()
   config.seed = 1738  # init, shuffling, dropout, augmentation (the seed's random_state)
 
-  config.data = semg.data_config()
+  config.data = data_defaults.semg_data()
 
   config.model = ml_collections.ConfigDict()
   config.model.name = "maxcrnn"
@@ -108,8 +108,8 @@ def get_config(arg=None):
   if arg == "smoke":
     config.data.window = 256
     config.data.stride = 256
-    config.data.windows_per_class = 8
-    config.data.subjects = 2
+    config.data.synthetic.windows_per_class = 8
+    config.data.synthetic.subjects = 2
     config.model.conv_features = (4, 8)
     config.model.kernel_sizes = (5, 3)
     config.model.pool_sizes = (4, 4)

@@ -30,7 +30,7 @@ Smoke: --config configs/minirocket.py:smoke (12 + 8 short series, 840 features).
 import ml_collections
 
 from research import config_defaults
-from research.data import ts_format
+from research.data import defaults as data_defaults
 from research.heads import ridge
 
 
@@ -38,7 +38,7 @@ def get_config(arg=None):
   config = ml_collections.ConfigDict()
   config.seed = 0  # kernels' channel combinations and the examples the biases come from
 
-  config.data = ts_format.data_config()
+  config.data = data_defaults.ts_data()
   config.data.val_fraction = 0.0  # none: the ridge chooses its alpha by leave-one-out
 
   config.model = ml_collections.ConfigDict()

@@ -23,14 +23,14 @@ Smoke: --config configs/random_forest.py:smoke (tiny data, 2-cell grid).
 import ml_collections
 
 from research import config_defaults
-from research.data import semg
+from research.data import defaults as data_defaults
 
 
 def get_config(arg=None):
   config = ml_collections.ConfigDict()
   config.seed = 1738  # the forest's random_state
 
-  config.data = semg.data_config()
+  config.data = data_defaults.semg_data()
 
   config.model = ml_collections.ConfigDict()
   config.model.name = "none"  # no network: the head is fitted on hand-made features
@@ -73,8 +73,8 @@ def get_config(arg=None):
 
   if arg == "smoke":
     config.data.window = 256
-    config.data.windows_per_class = 8
-    config.data.subjects = 2
+    config.data.synthetic.windows_per_class = 8
+    config.data.synthetic.subjects = 2
     config.head.forest.n_estimators = 10
     config.head.forest.grid.n_estimators = (5, 10)
     config.head.forest.grid.max_depth = (0,)

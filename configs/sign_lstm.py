@@ -62,7 +62,7 @@ import ml_collections
 
 from research import config_defaults
 
-from research.data import keypoints
+from research.data import layouts
 
 
 def get_config(arg=None):
@@ -73,7 +73,7 @@ def get_config(arg=None):
   config.data.name = "keypoints"  # keypoints | npz | ts
   config.data.path = ""  # keypoints folder, .npz file or *_TRAIN.ts; empty: synthetic keypoints
   config.data.test_path = ""  # .ts only: TEST file when it is not <name>_TEST.ts beside the TRAIN file
-  config.data.actions = keypoints.DEFAULT_ACTIONS  # class order; () = the folder names, sorted
+  config.data.actions = layouts.SIGN_ACTIONS  # class order; () = the folder names, sorted
   config.data.frames = 30  # frames per sequence folder; 0 = any length (padded + masked)
   config.data.keypoint_groups = ("pose", "face", "left_hand", "right_hand")  # any subset
   config.data.test_fraction = 0.1  # of all sequences, stratified (ignored with a predefined test split)
@@ -111,7 +111,7 @@ def get_config(arg=None):
   config.eval.split = "test"
 
   if arg in ("smoke", "noise_smoke"):
-    config.data.actions = keypoints.DEFAULT_ACTIONS[:3]
+    config.data.actions = layouts.SIGN_ACTIONS[:3]
     config.data.frames = 10
     config.data.synthetic.sequences = 8
     config.model.lstm_sizes = (8, 8, 8)

@@ -44,7 +44,7 @@ import ml_collections
 
 from research import config_defaults
 
-from research.data import workout
+from research.data import layouts
 
 
 def get_config(arg=None):
@@ -55,7 +55,7 @@ def get_config(arg=None):
   config.data.name = "workout"
   config.data.path = ""  # folder of recording .npz files; empty: embedded synthetic sessions
   config.data.cache_dir = "data_cache"  # where the synthetic sessions are generated once; "" = every time
-  config.data.class_names = workout.CLASS_NAMES  # must include "none"
+  config.data.class_names = layouts.WORKOUT_CLASSES  # must include "none"
   config.data.fps = 30.0  # recordings at another rate are refused (resample them first)
   config.data.window = 30  # frames per window
   config.data.stride = 10  # frames between train/validation window starts
@@ -66,14 +66,14 @@ def get_config(arg=None):
   config.data.val_fraction = 0.15  # of the recordings
   config.data.test_fraction = 0.3  # of the recordings (more held-out sets for counting)
   config.data.split_seed = 0  # recording assignment (the model's seed never moves data between splits)
-  config.data.generator = ml_collections.ConfigDict()  # launch/make_data.py workout options
-  config.data.generator.sessions = 14
-  config.data.generator.seed = 0
-  config.data.generator.fps = 30.0
-  config.data.generator.sets_per_exercise = 1
-  config.data.generator.min_reps = 4
-  config.data.generator.max_reps = 10
-  config.data.generator.noise_std = 1.5  # degrees
+  config.data.synthetic = ml_collections.ConfigDict()  # launch/make_data.py workout options (data.path empty)
+  config.data.synthetic.sessions = 14
+  config.data.synthetic.seed = 0
+  config.data.synthetic.fps = 30.0
+  config.data.synthetic.sets_per_exercise = 1
+  config.data.synthetic.min_reps = 4
+  config.data.synthetic.max_reps = 10
+  config.data.synthetic.noise_std = 1.5  # degrees
 
   config.model = ml_collections.ConfigDict()
   config.model.name = "tcn"
@@ -114,9 +114,9 @@ def get_config(arg=None):
   config.eval.counting.max_gap = 90  # frames; a shorter 'none' pause inside one exercise is bridged
 
   if arg == "full":
-    config.data.generator.sessions = 36
-    config.data.generator.sets_per_exercise = 2
-    config.data.generator.max_reps = 12
+    config.data.synthetic.sessions = 36
+    config.data.synthetic.sets_per_exercise = 2
+    config.data.synthetic.max_reps = 12
     config.data.stride = 4
     config.data.test_fraction = 0.2
     config.train.epochs = 250
@@ -124,9 +124,9 @@ def get_config(arg=None):
     config.model.causal = True
     config.data.target_delay = 10  # a start is marked 1/3 s late, once the movement is visible
   elif arg == "smoke":
-    config.data.generator.sessions = 3
-    config.data.generator.min_reps = 2
-    config.data.generator.max_reps = 3
+    config.data.synthetic.sessions = 3
+    config.data.synthetic.min_reps = 2
+    config.data.synthetic.max_reps = 3
     config.data.stride = 15
     config.data.eval_stride = 10
     config.model.features = 16

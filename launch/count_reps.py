@@ -38,7 +38,7 @@ _PLOT_DIR = flags.DEFINE_string("plot_dir", None, "Where reps_<name>.png goes; d
 def main(argv):
   del argv
   logging.set_verbosity(logging.WARNING)
-  from research.data import workout
+  from research.data.formats import workout
   from research import workdir as workdir_lib
   from research.errors import ResearchError
   from research.evaluation import count_recording, counting_plots

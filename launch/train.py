@@ -22,14 +22,14 @@ def main(argv):
   del argv
   logging.set_verbosity(logging.WARNING)
   from research import distributed
-  from research.data import augment, load_dataset
+  from research.data import load_dataset, transforms
   from research.errors import ResearchError
   from research.train import fit
 
   config = _CONFIG.value
   workdir = cli.workdir()
   try:
-    report = fit(config, augment.prepare_dataset(config, load_dataset(config)), workdir)
+    report = fit(config, transforms.prepare_dataset(config, load_dataset(config)), workdir)
   except (ResearchError, ValueError, FileNotFoundError) as error:
     print(f"error: {error}", file=sys.stderr)
     return 1

@@ -4,7 +4,7 @@ import jax
 import ml_collections
 import numpy as np
 
-from research.data import augment
+from research.data import transforms
 
 
 def test_jitter_on_selected_channels_only():
@@ -14,6 +14,6 @@ def test_jitter_on_selected_channels_only():
       "scale": {"enabled": False, "low": 1.0, "high": 1.0},
       "shift": {"enabled": False, "max": 0}})
   x = np.tile(np.array([0.0, 1.0, 0.0], np.float32), (64, 200, 1))  # (B, T, F): signal + one-hot
-  out = np.asarray(augment.build_augment(cfg)(jax.random.PRNGKey(0), x))
+  out = np.asarray(transforms.build_augment(cfg)(jax.random.PRNGKey(0), x))
   np.testing.assert_array_equal(out[..., 1:], x[..., 1:])
   assert abs(out[..., 0].std() - 0.5) < 0.01

@@ -26,7 +26,11 @@ import pytest
 from research import config_file
 from research import data as data_lib
 from research.data import DataError, DataNotFoundError
-from research.data import hht_files, inputs, keypoints, semg, workout
+from research.data import defaults as data_defaults
+from research.data import inputs
+from research.data import layouts
+from research.data import loaders
+from research.data.formats import hht_files, keypoints, semg, workout
 from research.data.synthetic import workout as synthetic_workout
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -165,7 +169,7 @@ TS_CASES = [
 
 # --------------------------------------------------------------------------- MediaPipe folders
 
-def _sequence(folder: pathlib.Path, frames=4, shape=(keypoints.NUM_FEATURES,)):
+def _sequence(folder: pathlib.Path, frames=4, shape=(layouts.NUM_KEYPOINT_FEATURES,)):
   folder.mkdir(parents=True, exist_ok=True)
   for t in range(frames):
     np.save(folder / f"{t}.npy", np.full(shape, 0.1 * t))
@@ -177,7 +181,7 @@ def _kp_case(layout: dict[str, list[int]] | None, actions=("Hello", "Yes"), **da
     root = folder / "MP_Data"
     for action, sequences in (layout or {}).items():
       for i, frames in enumerate(sequences):
-        _sequence(root / action / str(i), frames or 4, shape=(100,) if frames == 0 else (keypoints.NUM_FEATURES,))
+        _sequence(root / action / str(i), frames or 4, shape=(100,) if frames == 0 else (layouts.NUM_KEYPOINT_FEATURES,))
     return _load(_config("sign_lstm.py:smoke", path=str(root), actions=tuple(actions), frames=4, cache_dir="",
                          **data))
   return make
@@ -338,9 +342,9 @@ def _semg_npz_case(**arrays):
   def make(folder):
     if arrays:
       np.savez(folder / "w.npz", **arrays)
-    cfg = semg.data_config()
+    cfg = data_defaults.semg_data()
     cfg.update({"path": str(folder / "w.npz"), "target_domain": ""})
-    return lambda: semg.load(cfg, 0)
+    return lambda: loaders.load_semg(cfg, 0)
   return make
 
 
@@ -361,9 +365,9 @@ def _manifest_case(rows, files=None, signal=None, **data):
       with open(root / "manifest.csv", "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerows([["file", "label", "start", "end"]] + [[str(v).format(folder=folder) for v in r] for r in rows])
-    cfg = semg.data_config()
+    cfg = data_defaults.semg_data()
     cfg.update({"path": str(root), "window": 50, "stride": 50, "target_domain": "", **data})
-    return lambda: semg.load(cfg, 0)
+    return lambda: loaders.load_semg(cfg, 0)
   return make
 
 

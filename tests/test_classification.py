@@ -11,6 +11,7 @@ import pytest
 from scipy import stats as scipy_stats
 from sklearn import metrics as sk_metrics
 
+from research.data import loaders
 from research.data import skipped as skipped_lib
 from research.evaluation import REPORTS
 from research.evaluation import classification as report_lib
@@ -172,7 +173,7 @@ def test_report_after_skipped_workout_recordings(tmp_path):
   """A folder with bad recordings (24 joints, no fps, rep_starts out of range or unsorted, unknown
   label) loads with those skipped, and the report lists them per reason instead of failing."""
   from research import config_file
-  from research.data import workout
+  from research.data.formats import workout
   from research.data.synthetic import workout as synthetic_workout
   synthetic_workout.generate(str(tmp_path / "data"), sessions=3, seed=2, sets_per_exercise=1, min_reps=2,
                              max_reps=2)
@@ -187,7 +188,7 @@ def test_report_after_skipped_workout_recordings(tmp_path):
     np.savez(tmp_path / "data" / f"{name}.npz", **arrays)
   config = config_file.load(pathlib.Path(__file__).resolve().parents[1] / "configs" / "tcn.py:smoke")
   config.data.path = str(tmp_path / "data")
-  data = workout.load(config.data, seed=0)
+  data = loaders.load_workout(config.data, seed=0)
   reasons = {s["item"]: s["reason"] for s in data.meta["skipped"]}
   assert reasons == {"joints24.npz": "wrong_shape", "nofps.npz": "missing_fps",
                      "range.npz": "rep_starts_out_of_range", "unsorted.npz": "rep_starts_unsorted",

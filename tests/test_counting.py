@@ -16,6 +16,8 @@ from research.evaluation import REPORTS
 from research.evaluation import counting
 
 _ROOT = pathlib.Path(__file__).resolve().parents[1]
+from research.data import layouts
+from research.data import windows
 from research.evaluation import classify_and_segment as cs_report
 
 
@@ -201,7 +203,7 @@ def test_counting_settings_come_from_the_config_and_are_checked():
 def test_count_recording_with_a_predict_function(tmp_path):
   """An oracle predict function (true labels, Gaussian bumps at the true starts) counts every set
   right; count_recording needs no training code, only the function."""
-  from research.data import workout
+  from research.data.formats import workout
   from research.data.synthetic import workout as synthetic_workout
   from research.evaluation import count_recording
 
@@ -209,15 +211,15 @@ def test_count_recording_with_a_predict_function(tmp_path):
                                        max_reps=5)
   recording = workout.read_recording(path)
   window, stride, frames = 30, 5, len(recording.angles)
-  target_T = workout.rep_start_target(frames, recording.rep_starts, 4.0)
-  x_NWF, starts = workout.input_windows(recording.angles, window, stride)
+  target_T = windows.rep_start_target(frames, recording.rep_starts, 4.0)
+  x_NWF, starts = windows.input_windows(recording.angles, window, stride)
 
   def oracle(split):
     np.testing.assert_allclose(split["x"], x_NWF)  # the recording's windows, in order
     centre = starts + window // 2
     return {"probs": np.eye(5)[recording.exercise[centre]], "seg_prob": target_T[starts[:, None] + np.arange(window)]}
 
-  meta = {"window": window, "sampling_rate": 30.0, "class_names": list(workout.CLASS_NAMES), "none_class": "none"}
+  meta = {"window": window, "sampling_rate": 30.0, "class_names": list(layouts.WORKOUT_CLASSES), "none_class": "none"}
   result, traces = count_recording.count_recording(oracle, meta, recording, stride=stride,
                                                    counting_config=EVAL["counting"])
   truth = [t["true_count"] for t in result["truth"]]

@@ -17,7 +17,11 @@ from hypothesis.extra import numpy as hnp
 
 from research import config_file
 from research import data as data_lib
-from research.data import DataError, hht_files, keypoints, semg, workout
+from research.data import DataError
+from research.data import defaults as data_defaults
+from research.data import layouts
+from research.data import loaders
+from research.data.formats import hht_files, keypoints, semg, workout
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 FUZZ = settings(max_examples=40, deadline=None, derandomize=True, database=None,
@@ -136,9 +140,9 @@ def test_semg_npz_loader_loads_or_raises_data_error(arrays):
   with tempfile.TemporaryDirectory() as folder:
     path = pathlib.Path(folder) / "w.npz"
     np.savez(path, **arrays)
-    cfg = semg.data_config()
+    cfg = data_defaults.semg_data()
     cfg.update({"path": str(path), "target_domain": "L4" if "domain" in arrays else ""})
-    dataset = _loads_or_data_error(lambda: semg.load(cfg, 0))
+    dataset = _loads_or_data_error(lambda: loaders.load_semg(cfg, 0))
     if dataset is not None:
       assert np.isfinite(dataset.train["x"]).all() and dataset.train["x"].ndim == 3
       assert set(dataset.test["y"].tolist()) <= set(dataset.train["y"].tolist())
@@ -196,15 +200,15 @@ FRAME_KINDS = st.sampled_from(["good"] * 40 + ["short", "nan", "garbage", "text"
 
 def _write_frame(path: pathlib.Path, kind: str, value: float):
   if kind == "good":
-    np.save(path, np.full(keypoints.NUM_FEATURES, value))
+    np.save(path, np.full(layouts.NUM_KEYPOINT_FEATURES, value))
   elif kind == "short":
     np.save(path, np.zeros(7))
   elif kind == "nan":
-    np.save(path, np.full(keypoints.NUM_FEATURES, np.nan))
+    np.save(path, np.full(layouts.NUM_KEYPOINT_FEATURES, np.nan))
   elif kind == "garbage":
     path.write_bytes(b"\x93NUMPY garbage")
   elif kind == "text":
-    np.save(path, np.array(["a"] * keypoints.NUM_FEATURES))
+    np.save(path, np.array(["a"] * layouts.NUM_KEYPOINT_FEATURES))
 
 
 @st.composite
@@ -233,7 +237,7 @@ def test_mediapipe_folder_loader_loads_or_raises_data_error(tree, frames, named_
     config.data.actions = tuple(tree) if named_actions else ()
     dataset = _loads_or_data_error(lambda: data_lib.load_dataset(config))
     if dataset is not None:
-      assert dataset.train["x"].shape[2] == keypoints.NUM_FEATURES and np.isfinite(dataset.train["x"]).all()
+      assert dataset.train["x"].shape[2] == layouts.NUM_KEYPOINT_FEATURES and np.isfinite(dataset.train["x"]).all()
 
 
 # --------------------------------------------------------------------------- workout recordings
@@ -253,7 +257,7 @@ def recording_arrays(draw):
           st.lists(st.integers(0, max(t - 1, 0)), max_size=5, unique=True).map(lambda v: np.array(sorted(v))),
           _arrays(max_dims=2))),
       "class_names": draw(st.one_of(st.just(np.array(["none", "squat", "dip"])), _arrays(max_dims=2))),
-      "joint_names": draw(st.one_of(st.just(np.asarray(workout.JOINT_NAMES)), _arrays(max_dims=1))),
+      "joint_names": draw(st.one_of(st.just(np.asarray(layouts.JOINT_NAMES)), _arrays(max_dims=1))),
   }
   for key in draw(st.lists(st.sampled_from(sorted(arrays)), max_size=3, unique=True)):
     del arrays[key]
@@ -296,7 +300,7 @@ def hht_names(draw):
 def test_hht_file_names_parse_or_raise_data_error(name):
   label = _loads_or_data_error(lambda: hht_files.parse_name(name))
   if label is not None:
-    assert name.lower().endswith(".npz") and label.class_name in hht_files.CLASS_NAMES and label.number >= 0
+    assert name.lower().endswith(".npz") and label.class_name in layouts.HHT_CLASSES and label.number >= 0
 
 
 VALID_HHT = [f"B_{m}_{g}_{i:03d}.npz" for i, (m, g) in enumerate(

@@ -6,7 +6,10 @@ import numpy as np
 import pytest
 
 from research.data import hht
-from research.data import hht_files
+from research.data import hht_inputs
+from research.data import layouts
+from research.data import loaders
+from research.data.formats import hht_files
 from research.data.synthetic import hht as synthetic_hht
 
 FS = 1000.0
@@ -27,12 +30,12 @@ FS = 1000.0
 def test_parse_name_documented_cases(name, muscle, class_name, label, number):
   parsed = hht_files.parse_name(name)
   assert (parsed.muscle, parsed.class_name, parsed.label, parsed.number) == (muscle, class_name, label, number)
-  assert hht_files.CLASS_NAMES[parsed.label] == class_name
+  assert layouts.HHT_CLASSES[parsed.label] == class_name
   assert not hht_files.is_test_file(name)
 
 
 def test_class_table_is_the_seeds():
-  assert hht_files.CLASS_NAMES == ("M_full", "M_half", "M_invalid", "F_full", "F_half", "F_invalid")
+  assert layouts.HHT_CLASSES == ("M_full", "M_half", "M_invalid", "F_full", "F_half", "F_invalid")
 
 
 @pytest.mark.parametrize("name, reason", [
@@ -83,11 +86,11 @@ def test_scan_sorts_files_into_training_test_skipped(tmp_path):
 def test_the_seeds_two_errors(tmp_path):
   cfg = _data_config(tmp_path, image_size=8)
   with pytest.raises(FileNotFoundError, match=hht_files.NO_FILES):
-    hht_files.load(cfg, seed=0)
+    loaders.load_hht_files(cfg, seed=0)
   _write(tmp_path, "BICEPS_test_001.npz", hht=np.ones((8, 8), np.float32))
   _write(tmp_path, "BICEPS_walk_M_001.npz", hht=np.ones((8, 8), np.float32))
   with pytest.raises(ValueError, match=hht_files.NO_TRAINING_FILES):
-    hht_files.load(cfg, seed=0)
+    loaders.load_hht_files(cfg, seed=0)
 
 
 # --- The transform ---------------------------------------------------------------------------
@@ -147,15 +150,15 @@ def test_cache_reuses_and_invalidates(tmp_path, monkeypatch):
   np.savez(path, signal=rng.normal(size=512), fs=FS)
   settings = hht.HHTSettings(time_bins=16, freq_bins=16)
   cache = tmp_path / "cache"
-  first = hht.cached_hht_image(path, np.load(path)["signal"], FS, settings, str(cache))
+  first = hht_inputs.cached_hht_image(path, np.load(path)["signal"], FS, settings, str(cache))
   assert len(list(cache.rglob("*.npz"))) == 1
   calls = []
   monkeypatch.setattr(hht, "hht_image", lambda *a: calls.append(1) or np.zeros((16, 16), np.float32))
-  np.testing.assert_array_equal(hht.cached_hht_image(path, None, FS, settings, str(cache)), first)
+  np.testing.assert_array_equal(hht_inputs.cached_hht_image(path, None, FS, settings, str(cache)), first)
   assert not calls  # read back, not recomputed
-  hht.cached_hht_image(path, None, FS, hht.HHTSettings(time_bins=16, freq_bins=8), str(cache))
+  hht_inputs.cached_hht_image(path, None, FS, hht.HHTSettings(time_bins=16, freq_bins=8), str(cache))
   np.savez(path, signal=rng.normal(size=512), fs=FS)  # new contents
-  hht.cached_hht_image(path, None, FS, settings, str(cache))
+  hht_inputs.cached_hht_image(path, None, FS, settings, str(cache))
   assert len(calls) == 2
 
 
@@ -179,7 +182,7 @@ def test_loader_reads_signals_and_images_and_splits(tmp_path):
            hht=rng.uniform(size=(16, 16)).astype(np.float32))
   _write(tmp_path, "BICEPS_test_001.npz", hht=np.ones((16, 16), np.float32))
   _write(tmp_path, "BICEPS_bad_M_001.npz", hht=np.ones((16, 16), np.float32))
-  data = hht_files.load(_data_config(tmp_path), seed=0)
+  data = loaders.load_hht_files(_data_config(tmp_path), seed=0)
   assert data.sizes() == {"train": 24, "val": 6, "test": 1}
   assert data.train["x"].shape == (24, 16, 16, 1) and data.train["x"].dtype == np.float32
   assert data.meta["skipped"][0]["item"] == "BICEPS_bad_M_001.npz"
@@ -196,7 +199,7 @@ def test_loader_reads_signals_and_images_and_splits(tmp_path):
 def test_loader_refuses_wrong_image_size(tmp_path):
   _write(tmp_path, "BICEPS_half_M_001.npz", hht=np.ones((8, 8), np.float32))
   with pytest.raises(ValueError, match="image_size"):
-    hht_files.load(_data_config(tmp_path, image_size=16), seed=0)
+    loaders.load_hht_files(_data_config(tmp_path, image_size=16), seed=0)
 
 
 def test_generator_writes_named_files_through_the_hht(tmp_path):

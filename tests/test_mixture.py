@@ -7,7 +7,8 @@ import ml_collections
 import numpy as np
 
 from research import config_file
-from research.data import build_redraw, load_dataset, mixture
+from research.data import build_redraw, load_dataset
+from research.data.synthetic import mixture
 
 LSTM_FILTER = str(pathlib.Path(__file__).resolve().parents[1] / "configs" / "lstm_filter.py")
 

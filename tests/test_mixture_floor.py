@@ -3,7 +3,7 @@
 import numpy as np
 from scipy import stats
 
-from research.data import mixture
+from research.data.synthetic import mixture
 from research.evaluation import mixture_floor
 from test_mixture import data_config
 

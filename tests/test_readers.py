@@ -11,12 +11,14 @@ import pytest
 from sklearn import model_selection
 
 from research import data as data_lib
-from research.data import keypoints
-from research.data import npz
+from research.data import layouts
+from research.data import loaders
 from research.data import sequences as seq_lib
-from research.data import ts_format
+from research.data import splits
+from research.data.formats import keypoints
+from research.data.formats import ts as ts_format
 
-F = keypoints.NUM_FEATURES
+F = layouts.NUM_KEYPOINT_FEATURES
 
 
 def _write_sequence(folder: pathlib.Path, frames: int, value: float = 0.5, shape=(F,)):
@@ -36,7 +38,7 @@ def _data_config(**fields):
 # ---- MediaPipe folders ---------------------------------------------------------------------------
 
 def test_layout_is_1662_in_mediapipe_order():
-  slices = keypoints.group_slices()
+  slices = layouts.keypoint_slices()
   assert F == 1662
   assert (slices["pose"], slices["face"]) == (slice(0, 132), slice(132, 1536))
   assert (slices["left_hand"], slices["right_hand"]) == (slice(1536, 1599), slice(1599, 1662))
@@ -89,13 +91,13 @@ def test_reader_actions_from_folders_and_variable_length(tmp_path):
 
 
 def test_group_selection_keeps_mediapipe_order():
-  index, layout = keypoints.select_groups(["right_hand", "pose", "left_hand"])
+  index, layout = layouts.select_keypoint_groups(["right_hand", "pose", "left_hand"])
   expected = np.r_[0:132, 1536:1662]
   np.testing.assert_array_equal(index, expected)
   assert layout["num_features"] == 258
   assert [g["name"] for g in layout["groups"]] == ["pose", "left_hand", "right_hand"]
   with pytest.raises(ValueError, match="unknown groups"):
-    keypoints.select_groups(["hands"])
+    layouts.select_keypoint_groups(["hands"])
 
 
 def test_generator_and_loader(tmp_path):
@@ -103,7 +105,7 @@ def test_generator_and_loader(tmp_path):
   assert sorted(p.name for p in tmp_path.iterdir() if p.is_dir()) == ["Hello", "Help", "Thank_You"]
   frame = np.load(tmp_path / "Help" / "9" / "5.npy")
   assert frame.shape == (F,)
-  assert np.all(frame[keypoints.group_slices()["face"]] > -0.5)
+  assert np.all(frame[layouts.keypoint_slices()["face"]] > -0.5)
   cfg = _data_config(name="keypoints", path=str(tmp_path), actions=("Hello", "Thank_You", "Help"),
                      frames=6, keypoint_groups=("pose", "left_hand", "right_hand"))
   ds = data_lib.LOADERS["keypoints"](cfg, 0)
@@ -148,7 +150,7 @@ def test_ts_parsing_unequal_lengths_missing_values_string_labels(tmp_path):
   assert header["class_names"] == ["walk", "run"]
   assert [s.shape for s in series] == [(4, 2), (3, 2), (2, 2), (5, 2)]
   assert np.isnan(series[1][1, 0]) and series[1][1, 1] == 5
-  cleaned, counts = ts_format.clean(series, "x")
+  cleaned, counts = seq_lib.clean(series, "x")
   np.testing.assert_allclose(cleaned[1][:, 0], [1, 2, 3])  # interpolated
   assert cleaned[3].shape == (3, 2)  # trailing all-missing frames become padding
   assert counts == {"trailing_missing_frames": 2, "interpolated_values": 1}
@@ -196,12 +198,12 @@ def test_npz_string_labels_and_predefined_test(tmp_path):
 def test_npz_int_labels_with_names_and_errors(tmp_path):
   path = tmp_path / "d.npz"
   np.savez(path, x=np.zeros((30, 4)), y=np.arange(30) % 3, class_names=np.array(["a", "b", "c"]))
-  ds = npz.load(_data_config(path=str(path)), 0)
+  ds = loaders.load_npz(_data_config(path=str(path)), 0)
   assert ds.train["x"].shape[1:] == (4, 1) and ds.meta["class_names"] == ["a", "b", "c"]
   assert ds.sizes()["test"] == 3 and sorted(ds.test["y"]) == [0, 1, 2]
   np.savez(path, x=np.zeros((30, 4)), labels=np.zeros(30))
   with pytest.raises(ValueError, match="missing key 'y'"):
-    npz.load(_data_config(path=str(path)), 0)
+    loaders.load_npz(_data_config(path=str(path)), 0)
 
 
 # ---- helpers -------------------------------------------------------------------------------------
@@ -225,7 +227,7 @@ def test_stratified_splits_match_sklearn():
   y = np.repeat(np.arange(10), 30)
   examples = {"x": np.arange(300, dtype=np.float32)[:, None, None], "y": y.astype(np.int32),
               "mask": np.ones((300, 1), bool)}
-  ds = seq_lib.classification_splits(examples, {"class_names": [str(i) for i in range(10)]}, test=None,
+  ds = splits.classification_splits(examples, {"class_names": [str(i) for i in range(10)]}, test=None,
                                      test_fraction=0.1, val_fraction=0.15, seed=42)
   assert ds.sizes() == {"train": 229, "val": 41, "test": 30}
   assert collections.Counter(ds.test["y"].tolist()) == {c: 3 for c in range(10)}
@@ -233,7 +235,7 @@ def test_stratified_splits_match_sklearn():
   _, ref_test = model_selection.train_test_split(np.arange(300), test_size=0.1, random_state=42, stratify=y)
   np.testing.assert_array_equal(ds.test["x"][:, 0, 0], np.sort(ref_test))
   with pytest.raises(ValueError, match="at least 2 examples per class"):
-    seq_lib.classification_splits({"x": np.zeros((5, 1, 1)), "y": np.array([0, 0, 1, 1, 2]),
+    splits.classification_splits({"x": np.zeros((5, 1, 1)), "y": np.array([0, 0, 1, 1, 2]),
                                    "mask": np.ones((5, 1), bool)}, {"class_names": ["a", "b", "c"]},
                                   test=None, test_fraction=0.5, val_fraction=0.15, seed=0)
 
@@ -246,13 +248,13 @@ def test_standardize_uses_training_frames_only():
   mask[:, 2] = False
   x[:, 2] = 1000.0  # padding values must not enter the statistics
   examples = {"x": x, "y": (np.arange(30) % 2).astype(np.int32), "mask": mask}
-  ds = seq_lib.classification_splits(examples, {"class_names": ["a", "b"]}, test=None, test_fraction=0.2,
+  ds = splits.classification_splits(examples, {"class_names": ["a", "b"]}, test=None, test_fraction=0.2,
                                      val_fraction=0.25, seed=0, normalize="zscore")
   assert np.allclose(ds.train["x"][:, :2, 0].mean(), 0, atol=1e-5)
   assert np.allclose(ds.train["x"][:, :2, 0].std(), 1, atol=1e-4)
   assert np.all(ds.train["x"][:, 2] == 0) and np.all(ds.test["x"][:, 2] == 0)
   assert ds.meta["standardize"]["std"][1] == pytest.approx(1e-6)  # constant feature: floored std
-  centred = seq_lib.classification_splits(examples, {"class_names": ["a", "b"]}, test=None, test_fraction=0.2,
+  centred = splits.classification_splits(examples, {"class_names": ["a", "b"]}, test=None, test_fraction=0.2,
                                           val_fraction=0.25, seed=0, normalize="center")
   np.testing.assert_allclose(centred.train["x"][:, :2, 1], 0.0, atol=1e-6)  # 7 - mean 7
   np.testing.assert_allclose(centred.train["x"][:, :2, 0].std(), ds.meta["standardize"]["std"][0], rtol=1e-4)

@@ -11,8 +11,11 @@ import numpy as np
 import pytest
 from sklearn import ensemble, model_selection
 
-from research.data import augment
-from research.data import semg
+from research.data import defaults as data_defaults
+from research.data import loaders
+from research.data import sequences as seq_lib
+from research.data import transforms
+from research.data.formats import semg
 from research.data.synthetic import semg as synthetic_semg
 from research.heads import features
 from research.heads import forest
@@ -20,11 +23,11 @@ from research.models import crnn
 
 
 def _data_config(**overrides):
-  cfg = semg.data_config()
+  cfg = data_defaults.semg_data()
   cfg.window = 128
   cfg.stride = 128
-  cfg.windows_per_class = 6
-  cfg.subjects = 2
+  cfg.synthetic.windows_per_class = 6
+  cfg.synthetic.subjects = 2
   cfg.update(overrides)
   return cfg
 
@@ -48,17 +51,17 @@ def test_synthesize_shapes_balance_and_determinism():
 
 def test_npz_reader_with_domain_tag_and_transfer_split(tmp_path):
   synthetic_semg.generate(str(tmp_path), layout="npz", num_classes=3, windows_per_class=6, window=128, seed=1)
-  arrays = semg.read_npz(str(tmp_path / "semg.npz"))
+  arrays = semg.read_windows(str(tmp_path / "semg.npz"))
   assert arrays["domain_names"] == ["L3", "L4"]
   assert arrays["class_names"] == ["rest", "grip", "tap"]
-  ds = semg.load(_data_config(path=str(tmp_path / "semg.npz"), normalize="none"), seed=0)
+  ds = loaders.load_semg(_data_config(path=str(tmp_path / "semg.npz"), normalize="none"), seed=0)
   assert ds.meta["split"] == "transfer"
   assert (ds.train["domain"] == 0).all() and (ds.val["domain"] == 0).all()
   assert (ds.test["domain"] == 1).all() and len(ds.test["y"]) == 18
   assert len(ds.train["y"]) + len(ds.val["y"]) == 18
   assert set(ds.val["y"].tolist()) == {0, 1, 2}  # stratified
   # Without a target domain: one stratified test split of the source domain.
-  ds = semg.load(_data_config(path=str(tmp_path / "semg.npz"), target_domain=""), seed=0)
+  ds = loaders.load_semg(_data_config(path=str(tmp_path / "semg.npz"), target_domain=""), seed=0)
   assert ds.meta["split"] == "stratified"
   assert sum(ds.sizes().values()) == 18
 
@@ -66,15 +69,15 @@ def test_npz_reader_with_domain_tag_and_transfer_split(tmp_path):
 def test_npz_reader_univariate_2d_and_errors(tmp_path):
   path = tmp_path / "w.npz"
   np.savez(path, x=np.zeros((4, 50), np.float32), y=np.array(["a", "b", "a", "b"]))
-  arrays = semg.read_npz(str(path))
+  arrays = semg.read_windows(str(path))
   assert arrays["x"].shape == (4, 50, 1) and arrays["class_names"] == ["a", "b"]
   np.savez(path, x=np.zeros((4, 50)), y=np.zeros(3))
   with pytest.raises(ValueError, match=r"4 windows but 'y' has shape \(3,\)"):
-    semg.read_npz(str(path))
+    semg.read_windows(str(path))
   ds_path = tmp_path / "d.npz"
   np.savez(ds_path, x=np.zeros((4, 50)), y=np.array([0, 1, 0, 1]), domain=np.array(["A"] * 4))
   with pytest.raises(ValueError, match="domain 'L3' not in"):
-    semg.load(_data_config(path=str(ds_path)), seed=0)
+    loaders.load_semg(_data_config(path=str(ds_path)), seed=0)
 
 
 def test_recordings_reader_recovers_windows_and_normalises(tmp_path):
@@ -116,11 +119,11 @@ def test_recordings_manifest_spans_skips_and_errors(tmp_path):
 
 def test_normalize_windows_matches_numpy():
   x = np.random.default_rng(0).normal(3, 2, (4, 50, 2)).astype(np.float32)
-  out = semg.normalize_windows(x, "window")
+  out = seq_lib.normalize_windows(x, "window")
   ref = (x - x.mean(1, keepdims=True)) / x.std(1, keepdims=True)
   np.testing.assert_allclose(out, ref, rtol=1e-5, atol=1e-5)
   with pytest.raises(ValueError, match="needs recording ids"):
-    semg.normalize_windows(x, "recording")
+    seq_lib.normalize_windows(x, "recording")
 
 
 # --------------------------------------------------------------------------- augmentation
@@ -135,14 +138,14 @@ def _augment_config(jitter=False, scale=False, shift=False, mode="online"):
 
 
 def test_jitter_statistics():
-  fn = augment.build_augment(_augment_config(jitter=True))
+  fn = transforms.build_augment(_augment_config(jitter=True))
   out = np.asarray(fn(jax.random.PRNGKey(0), jnp.zeros((64, 500, 1))))
   assert abs(out.std() - 0.05) < 0.002 and abs(out.mean()) < 0.001
   assert not np.allclose(out[0], out[1])  # each example gets its own noise
 
 
 def test_scale_range_and_spread():
-  fn = augment.build_augment(_augment_config(scale=True))
+  fn = transforms.build_augment(_augment_config(scale=True))
   out = np.asarray(fn(jax.random.PRNGKey(1), jnp.ones((2000, 10, 1))))
   factors = out[:, 0, 0]
   np.testing.assert_allclose(out, np.broadcast_to(factors[:, None, None], out.shape), rtol=1e-6)
@@ -151,7 +154,7 @@ def test_scale_range_and_spread():
 
 
 def test_shift_is_circular_exact_and_within_range():
-  fn = augment.build_augment(_augment_config(shift=True))
+  fn = transforms.build_augment(_augment_config(shift=True))
   x = np.tile(np.arange(300, dtype=np.float32)[None, :, None], (500, 1, 1))
   out = np.asarray(fn(jax.random.PRNGKey(2), jnp.asarray(x)))
   shifts = []
@@ -168,19 +171,19 @@ def test_shift_is_circular_exact_and_within_range():
 def test_build_augment_none_when_off_and_static_copies():
   off = _augment_config(jitter=True)
   off.enabled = False
-  assert augment.build_augment(off) is None
-  assert augment.build_augment(_augment_config()) is None  # every transform off
+  assert transforms.build_augment(off) is None
+  assert transforms.build_augment(_augment_config()) is None  # every transform off
   static = _augment_config(jitter=True, mode="static")
-  assert augment.build_augment(static) is None
+  assert transforms.build_augment(static) is None
   split = {"x": np.zeros((5, 40, 1), np.float32), "y": np.arange(5, dtype=np.int32)}
-  out = augment.augment_static(static, split, seed=0)
+  out = transforms.augment_static(static, split, seed=0)
   assert out["x"].shape == (15, 40, 1)
   np.testing.assert_array_equal(out["y"], np.tile(np.arange(5), 3))
   np.testing.assert_array_equal(out["x"][:5], 0)  # the originals come first, unchanged
   assert abs(out["x"][5:].std() - 0.05) < 0.01 and not np.allclose(out["x"][5:10], out["x"][10:])
   bad = _augment_config(mode="sometimes")
   with pytest.raises(ValueError, match="augment.mode"):
-    augment.build_augment(bad)
+    transforms.build_augment(bad)
 
 
 # --------------------------------------------------------------------------- features

@@ -45,8 +45,8 @@ def test_studies_write_reports_and_say_chance_in_words(tmp_path):
   assert gap["gap"] == pytest.approx(gap["source_val_accuracy"] - gap["target_test_accuracy"])
 
   noise = _config("random_forest")  # labels carry no information: the report must say so
-  noise.data.separation = 0.0
-  noise.data.windows_per_class = 30
+  noise.data.synthetic.separation = 0.0
+  noise.data.synthetic.windows_per_class = 30
   noise.head.forest.grid_search = False
   result = ablation.run_ablation(noise, ["features.names=mav/rms/wl/zc,mav/wl"], tmp_path / "ab", seeds=2,
                                  log=None)

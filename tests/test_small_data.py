@@ -13,8 +13,9 @@ import numpy as np
 import pytest
 
 from research import config_file
+from research.data import defaults as data_defaults
 from research.data import load_dataset
-from research.data import ts_format
+from research.data.formats import ts as ts_format
 from research.data.synthetic import ts as synthetic_ts
 from research.train import fit
 from research.train import run as run_lib
@@ -175,7 +176,7 @@ def test_benchmark_cli_reports_a_failed_cell_and_exits_non_zero(tmp_path):
 def test_ts_data_config_reads_what_the_generator_wrote(tmp_path):
   """The shared `.ts` data group: the synthetic set's sizes, channels and lengths as asked."""
   config = config_file.load(CONFIGS / "minirocket.py")
-  assert config.data.to_dict() == {**ts_format.data_config().to_dict(), "val_fraction": 0.0}
+  assert config.data.to_dict() == {**data_defaults.ts_data().to_dict(), "val_fraction": 0.0}
   config.data.cache_dir = str(tmp_path)
   dataset = load_dataset(config)
   assert (len(dataset.train["y"]), len(dataset.val["y"]), len(dataset.test["y"])) == (40, 0, 40)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from research.data import inputs
-from research.data import keypoints
+from research.data import layouts
 from research.evaluation import streaming
 from research.models import sign_lstm
 from research.tasks import classification
@@ -46,7 +46,7 @@ def test_stride_predicts_every_k_frames():
 def test_from_run_matches_batch_prediction():
   """The stream's raw probabilities at frame T equal the model's on that window, and the full
   1662-value frame is reduced to the groups the model was trained on."""
-  _, layout = keypoints.select_groups(["left_hand", "right_hand"])
+  _, layout = layouts.select_keypoint_groups(["left_hand", "right_hand"])
   model = sign_lstm.SignLSTM(num_classes=3, lstm_sizes=(4, 4, 4), dense_sizes=(4,), dropout=0.0)
   variables = model.init({"params": jax.random.PRNGKey(0)}, np.zeros((1, 5, 126), np.float32), train=False)
   config = ml_collections.ConfigDict({"train": {"eval_batch_size": 4}})
@@ -78,7 +78,7 @@ def test_read_inputs_layouts(tmp_path):
 
 
 def test_wrong_feature_count_names_the_layout():
-  _, layout = keypoints.select_groups(None)
+  _, layout = layouts.select_keypoint_groups(None)
   meta = {"num_features": 1662, "feature_layout": layout}
   with pytest.raises(ValueError, match=r"clip.npy: 258 values per frame, but this model expects 1662 "
                                        r"values per frame \(pose 33x4, face 468x3"):

@@ -8,7 +8,8 @@ import pathlib
 import numpy as np
 
 from research import config_file
-from research.data import load_dataset, workout
+from research.data import load_dataset
+from research.data.formats import workout
 from research.evaluation import count_recording
 from research.train import fit, load_run
 

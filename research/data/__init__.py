@@ -1,21 +1,20 @@
-"""Dataset loaders and synthetic-data generators, by name.
+"""The data registry: every data name, how it loads, how its default data are made.
 
 `LOADERS[name](data_config, seed) -> Dataset` for `config.data.name` (splits use
-`data_config.split_seed` where the config has one);
+`data_config.split_seed` where the config has one); `load_dataset(config)` calls it.
 `GENERATORS[name](out_dir, **options)` for `launch/make_data.py NAME` (research.data.synthetic);
-`REDRAWS[name](data_config)` for datasets that can redraw their training noise on device.
+with an empty `config.data.path` a loader reads what its generator writes from
+`config.data.synthetic` (research.data.sources).
 Readers raise `DataError` (a ValueError) for input they cannot use.
+
+Layers, bottom up: errors, layouts, sequences, skipped, dataset, hht (the transform) ->
+formats -> synthetic -> sources, splits, windows, transforms, hht_inputs -> loaders -> this
+registry; inputs (prediction input) beside the loaders; defaults (config groups) on its own.
 """
 
 from __future__ import annotations
 
-from research.data import hht_files
-from research.data import keypoints
-from research.data import mixture
-from research.data import npz
-from research.data import semg
-from research.data import ts_format
-from research.data import workout
+from research.data import loaders
 from research.data.dataset import Dataset
 from research.data.errors import DataError, DataNotFoundError
 from research.data.synthetic import hht as synthetic_hht
@@ -24,15 +23,16 @@ from research.data.synthetic import npz as synthetic_npz
 from research.data.synthetic import semg as synthetic_semg
 from research.data.synthetic import ts as synthetic_ts
 from research.data.synthetic import workout as synthetic_workout
+from research.data.transforms import build_redraw
 
 LOADERS = {
-    "hht_files": hht_files.load,
-    "keypoints": keypoints.load,
-    "npz": npz.load,
-    "ts": ts_format.load,
-    "semg": semg.load,
-    "mixture": mixture.load,
-    "workout": workout.load,
+    "hht_files": loaders.load_hht_files,
+    "keypoints": loaders.load_keypoints,
+    "npz": loaders.load_npz,
+    "ts": loaders.load_ts,
+    "semg": loaders.load_semg,
+    "mixture": loaders.load_mixture,
+    "workout": loaders.load_workout,
 }
 
 GENERATORS = {
@@ -44,16 +44,7 @@ GENERATORS = {
     "workout": synthetic_workout.generate,
 }
 
-
-REDRAWS = {
-    "mixture": mixture.build_redraw,
-}
-
-
-def build_redraw(data_config):
-  """`fn(key, batch) -> batch` drawing fresh noise for a training batch, or None."""
-  builder = REDRAWS.get(data_config.name)
-  return builder(data_config) if builder else None
+__all__ = ["Dataset", "DataError", "DataNotFoundError", "GENERATORS", "LOADERS", "build_redraw", "load_dataset"]
 
 
 def load_dataset(config) -> Dataset:

@@ -1,16 +1,12 @@
-"""The in-memory `Dataset` every loader returns, and the splits that make one."""
+"""The in-memory `Dataset` every loader returns, its fingerprint, and taking examples from a split."""
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
-import math
 from typing import Any
 
 import numpy as np
-from sklearn import model_selection
-
-from research.data.errors import DataError
 
 Split = dict[str, np.ndarray]
 SPLITS = ("train", "val", "test")
@@ -70,52 +66,3 @@ def take(split: Split, index: np.ndarray) -> Split:
 
 def concatenate(*splits: Split) -> Split:
   return {key: np.concatenate([s[key] for s in splits]) for key in splits[0]}
-
-
-def random_split(split: Split, fraction: float, seed: int,
-                 stratify: bool = False) -> tuple[Split, Split]:
-  """Splits off `fraction` of the examples (stratified by `y` when asked).
-
-  Returns (rest, held_out). Uses scikit-learn's train_test_split so that the
-  stratified split matches what researchers get from the same call elsewhere.
-  """
-  index = np.arange(len(split["y"]))
-  rest, held = model_selection.train_test_split(
-      index, test_size=fraction, random_state=seed,
-      stratify=split["y"] if stratify else None)
-  return take(split, np.sort(rest)), take(split, np.sort(held))
-
-
-def can_stratify(y, fraction: float) -> bool:
-  """Whether scikit-learn can split off `fraction` stratified by `y`: every class twice, and both
-  parts at least as large as the number of classes."""
-  n = len(y)
-  held = math.ceil(fraction * n)
-  counts = np.bincount(np.asarray(y).astype(np.int64)) if n else np.zeros(0, np.int64)
-  present = counts[counts > 0]
-  return bool(len(present) > 1 and present.min() >= 2 and min(held, n - held) >= len(present))
-
-
-def stratified_if_possible(split: Split, fraction: float, seed: int, where: str = "data",
-                           what: str = "held-out") -> tuple[Split, Split]:
-  """`random_split`, stratified by `y` whenever `can_stratify`; DataError when a part would be empty."""
-  n = len(split["y"])
-  held = math.ceil(fraction * n)
-  if not 0 < fraction < 1 or held < 1 or n - held < 1:
-    raise DataError(f"{where}: {n} examples are too few for a {fraction:.0%} {what} split (both parts need "
-                    "an example); add data or change the fraction", "too_few_examples")
-  return random_split(split, fraction, seed, stratify=can_stratify(split["y"], fraction))
-
-
-def split_seed(data_config, seed: int) -> int:
-  """The seed that splits the data: `data_config.split_seed` when the config has one, else `seed`.
-
-  Splits have their own seed so that changing the model's seed never moves examples between
-  train, validation and test.
-  """
-  value = data_config.get("split_seed", None) if hasattr(data_config, "get") else None
-  if value is None:
-    return int(seed)
-  if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-    raise ValueError(f"config.data.split_seed must be an integer; found {value!r}")
-  return int(value)

@@ -24,13 +24,3 @@ class DataNotFoundError(DataError, FileNotFoundError):
   def __init__(self, message: str, reason: str = "not_found"):
     super().__init__(message, reason)
 
-
-def read_npz(path, how_to_save: str) -> dict:
-  """Every array of the `.npz` at `path` (no pickles); an unreadable file is a DataError that ends
-  with `how_to_save` (e.g. "save with numpy.savez(path, x=..., y=...)")."""
-  import numpy as np
-  try:
-    with np.load(path, allow_pickle=False) as stored:
-      return {key: stored[key] for key in stored.files}
-  except Exception as error:  # noqa: BLE001 - any unreadable file gets the same message
-    raise DataError(f"{path}: cannot read as .npz ({error}); {how_to_save}", "unreadable") from error

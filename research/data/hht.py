@@ -10,20 +10,17 @@
    so a cell holds mean amplitude and a pure tone of amplitude A puts about A in
    its row of cells. Frequencies outside [freq_min, freq_max) are dropped.
 
-`cached_hht_image` keeps one entry per (file contents, settings, HHT version) in the data cache.
+The loader keeps one image per (file contents, settings, HHT version) in the data cache
+(research.data.hht_inputs.cached_hht_image).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import pathlib
 from importlib import metadata
 
 import numpy as np
 from scipy import signal as scipy_signal
-
-from research.data import cache
 
 # Bump when the image computation changes, so stale cache entries are never read.
 HHT_VERSION = 1
@@ -104,28 +101,9 @@ def hht_image(signal_N: np.ndarray, sampling_rate: float, settings: HHTSettings)
   return hilbert_image(amplitude_KN, frequency_KN, sampling_rate, settings)
 
 
-def _emd_version() -> str:
+def emd_version() -> str:
+  """The installed EMD-signal version (part of a cached image's key)."""
   try:
     return metadata.version("EMD-signal")
   except metadata.PackageNotFoundError:
     return "unknown"
-
-
-def cache_settings(content: bytes, sampling_rate: float, settings: HHTSettings) -> dict:
-  """What an image depends on: the file's bytes (SHA-256), sampling rate, settings, HHT and EMD versions."""
-  return {"content": hashlib.sha256(content).hexdigest(), "fs": float(sampling_rate),
-          "settings": dataclasses.asdict(settings), "hht_version": HHT_VERSION, "emd": _emd_version()}
-
-
-def cached_hht_image(path, signal_N, sampling_rate: float, settings: HHTSettings, cache_dir) -> np.ndarray:
-  """`hht_image` of the signal stored in `path`, one entry per file in the data cache.
-
-  The key covers the file's bytes, so an edited recording is recomputed while the others
-  are read back; an empty cache_dir computes every time.
-  """
-  if not cache_dir:
-    return hht_image(signal_N, sampling_rate, settings)
-  key = cache_settings(pathlib.Path(path).read_bytes(), sampling_rate, settings)
-  stored = cache.cached_arrays(cache_dir, "hht_image", key,
-                               lambda: {"image": hht_image(signal_N, sampling_rate, settings)})
-  return stored["image"]

@@ -13,8 +13,10 @@ import pathlib
 
 import numpy as np
 
+from research.data import hht_inputs
 from research.data import sequences as seq_lib
 from research.data.errors import DataError, DataNotFoundError
+from research.data.layouts import select_keypoint_groups
 
 ARRAY_SUFFIXES = (".npy", ".npz")
 
@@ -120,8 +122,7 @@ def prepare_sequence(x_TF: np.ndarray, meta: dict, name: str = "input") -> np.nd
   expected = int(meta.get("num_features") or layout.get("num_features") or meta["input_shape"][-1])
   found = x_TF.shape[1]
   if layout.get("format") == "mediapipe_holistic" and found == layout["source_num_features"] != expected:
-    from research.data import keypoints  # Select the groups the model was trained on.
-    index, _ = keypoints.select_groups(layout["keypoint_groups"])
+    index, _ = select_keypoint_groups(layout["keypoint_groups"])  # the groups the model was trained on
     x_TF = x_TF[:, index]
   elif found != expected:
     raise DataError(f"{name}: {found} values per frame, but this model expects {layout_text(meta)}. "
@@ -158,8 +159,7 @@ def _hht_files(path) -> list[tuple[str, dict]]:
 def read_for_prediction(path, data_config, meta: dict) -> tuple[list[str], dict[str, np.ndarray]]:
   """(names, {'x', maybe 'mask'}) for the files at `path`, prepared as the run's data were."""
   if data_config.name == "hht_files":
-    from research.data import hht_files  # The HHT needs its own reader (image from signal).
-    paths = _hht_files(path)
-    return [p.name for p in paths], {"x": hht_files.read_inputs(paths, data_config)}
+    paths = _hht_files(path)  # the HHT needs its own reader (image from signal)
+    return [p.name for p in paths], {"x": hht_inputs.read_inputs(paths, data_config)}
   named = read_inputs(path)
   return [name for name, _ in named], prepare(named, meta)

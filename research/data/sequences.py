@@ -1,16 +1,15 @@
-"""Helpers for labelled sequence datasets: padding with a mask, missing values,
-label encoding, standardisation, and the stratified test/validation splits.
+"""Helpers for arrays of sequences: missing values, padding with a mask, label encoding,
+standardisation (per feature from a training split, per window, per recording).
 
-Shared by the keypoint-folder, `.npz` and UEA/UCR `.ts` readers.
+Shared by the loaders, the sEMG recordings reader and prediction inputs.
 """
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Sequence
 
 import numpy as np
 
-from research.data import dataset as dataset_lib
 from research.data.errors import DataError
 
 
@@ -48,6 +47,20 @@ def fill_missing(x_TF: np.ndarray, where: str = "sequence") -> tuple[np.ndarray,
     else:
       x_TF[:, f] = 0.0
   return x_TF, cut, filled
+
+
+def clean(series: list[np.ndarray], where: str) -> tuple[list[np.ndarray], dict]:
+  """`fill_missing` for every case: returns (cases, {'trailing_missing_frames', 'interpolated_values'}).
+  A case with no value at all is a DataError naming it."""
+  out, cut, filled = [], 0, 0
+  for i, x_TD in enumerate(series):
+    x_TD, c, f = fill_missing(x_TD, f"{where} case {i}")
+    if len(x_TD) == 0:
+      raise DataError(f"{where}: case {i} has no values at all; remove it or fill in its values", "empty")
+    out.append(x_TD)
+    cut += c
+    filled += f
+  return out, {"trailing_missing_frames": cut, "interpolated_values": filled}
 
 
 def pad(sequences: Sequence[np.ndarray], length: int | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -150,65 +163,29 @@ def standardize(x_NTF: np.ndarray, mask_NT: np.ndarray | None, stats: dict) -> n
   return out.astype(np.float32)
 
 
-def _check_stratifiable(y, fraction, what, class_names, where):
-  counts = np.bincount(y)
-  small = np.nonzero((counts > 0) & (counts < 2))[0]
-  if small.size:
-    raise DataError(f"{where}: a stratified split ({what}) needs at least 2 examples per class; classes "
-                    f"{[class_names[c] for c in small.tolist()]} have 1. Add data for them",
-                    "too_few_examples")
-  needed = int(np.ceil(fraction * len(y)))
-  if needed < np.count_nonzero(counts):
-    raise DataError(f"{where}: a {fraction:.0%} split ({what}) of {len(y)} examples gives {needed} examples, "
-                    f"fewer than the {np.count_nonzero(counts)} classes; raise the fraction or add data",
-                    "too_few_examples")
+WINDOW_NORMALIZE = ("none", "recording", "window")
 
 
-def classification_splits(examples: dict[str, np.ndarray], meta: dict[str, Any], *,
-                          test: dict[str, np.ndarray] | None, test_fraction: float,
-                          val_fraction: float, seed: int, normalize: str = "none", where: str = "data"
-                          ) -> dataset_lib.Dataset:
-  """Stratified test split (unless `test` is given), then a stratified validation split.
+def zscore(x, axis):
+  """(x - mean) / std along `axis` (std floored at 1e-8), float32."""
+  mean = x.mean(axis=axis, keepdims=True)
+  std = x.std(axis=axis, keepdims=True)
+  return ((x - mean) / np.maximum(std, 1e-8)).astype(np.float32)
 
-  `test_fraction` is of all examples, `val_fraction` of those left for training, both
-  drawn with scikit-learn's train_test_split(random_state=seed, stratify=y).
-  normalize: 'none'; 'center' subtracts each feature's training-split mean; 'zscore'
-  also divides by its std. The statistics go to meta['standardize'] for prediction.
-  DataError (naming `where`) when the examples hold fewer than two classes or a class of
-  the given test split has no example to train on.
-  """
-  if normalize not in NORMALIZE:
-    raise ValueError(f"config.data.normalize={normalize!r}; valid: {NORMALIZE}")
-  class_names = list(meta["class_names"])
-  present = sorted(set(np.asarray(examples["y"]).tolist()))
-  if len(present) < 2:
-    found = class_names[present[0]] if present else "none"
-    raise DataError(f"{where}: the training examples hold {len(present)} class ({found!r}); a classifier "
-                    "needs examples of at least two classes", "single_class")
-  meta = dict(meta)
-  if test is None:
-    _check_stratifiable(examples["y"], test_fraction, "config.data.test_fraction", class_names, where)
-    rest, test = dataset_lib.random_split(examples, test_fraction, seed, stratify=True)
-    meta["test_split"] = f"stratified {test_fraction:g} of the data (seed {seed})"
-  else:
-    only_test = sorted(set(np.asarray(test["y"]).tolist()) - set(present))
-    if only_test:
-      raise DataError(f"{where}: labels {[class_names[c] for c in only_test]} appear only in the test split, "
-                      "so no example teaches them; add training examples or drop those test cases",
-                      "class_only_in_test")
-    rest = examples
-    meta["test_split"] = "predefined by the dataset"
-  if val_fraction > 0:
-    _check_stratifiable(rest["y"], val_fraction, "config.data.val_fraction", class_names, where)
-    train, val = dataset_lib.random_split(rest, val_fraction, seed, stratify=True)
-  else:  # No validation split (config.train.validation none or small decides what that means).
-    train, val = rest, {k: v[:0] for k, v in rest.items()}
-  if normalize != "none":
-    stats = standardize_stats(train["x"], train["mask"], normalize)
-    for split in (train, val, test):
-      split["x"] = standardize(split["x"], split["mask"], stats)
-    meta["standardize"] = stats
-  meta["split_sizes"] = {"train": len(train["y"]), "val": len(val["y"]), "test": len(test["y"])}
-  meta["class_counts"] = {name: np.bincount(s["y"], minlength=len(meta["class_names"])).tolist()
-                          for name, s in (("train", train), ("val", val), ("test", test))}
-  return dataset_lib.Dataset(train=train, val=val, test=test, meta=meta)
+
+def normalize_windows(x, mode: str, recording=None, where: str = "config.data.normalize"):
+  """Z-scores (N, T, C) windows per window, per recording (ids in `recording`), or leaves `x` alone."""
+  if mode not in WINDOW_NORMALIZE:
+    raise ValueError(f"{where}: expected one of {WINDOW_NORMALIZE}; found {mode!r}")
+  if mode == "window":
+    return zscore(x, 1)
+  if mode == "recording":
+    if recording is None:
+      raise ValueError(f"{where}='recording' needs recording ids (an npz 'recording' array); "
+                       f"none found: use 'window' or add them")
+    out = np.empty_like(x)
+    for r in np.unique(recording):
+      pick = recording == r
+      out[pick] = zscore(x[pick].reshape(-1, x.shape[-1]), 0).reshape(x[pick].shape)
+    return out
+  return x

@@ -16,7 +16,8 @@ from typing import Callable
 
 import numpy as np
 
-from research.data import workout
+from research.data import windows
+from research.data.formats import workout
 from research.data.errors import DataError
 from research.evaluation import counting
 
@@ -41,7 +42,7 @@ def count_recording(predict_fn: Callable[[dict], dict], meta: dict, recording: w
   if len(recording.angles) < window:
     raise DataError(f"{recording.path}: {len(recording.angles)} frames, fewer than one window of {window}; "
                     "record a longer session", "too_short")
-  x_NWF, starts = workout.input_windows(recording.angles, window, stride)
+  x_NWF, starts = windows.input_windows(recording.angles, window, stride)
   predictions = {k: np.asarray(v) for k, v in predict_fn({"x": x_NWF}).items()}
   num_frames = len(recording.angles)
   class_names = list(meta["class_names"])
@@ -59,7 +60,7 @@ def count_recording(predict_fn: Callable[[dict], dict], meta: dict, recording: w
                     "count": s["count"], "rep_start_frames": s["rep_starts"]} for s in found["segments"]],
   }
   if recording.exercise is not None:
-    true_sets = workout.sets_of(recording.exercise, recording.rep_starts, none_index)
+    true_sets = windows.sets_of(recording.exercise, recording.rep_starts, none_index)
     counted = counting.count_in_sets(found["peaks"], true_sets, params["tolerance"])
     result["truth"] = [{"exercise": class_names[s["label"]], "start_frame": s["start"], "end_frame": s["end"],
                         "true_count": s["count"], "counted": len(c)} for s, c in zip(true_sets, counted)]

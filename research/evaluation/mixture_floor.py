@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 
-from research.data import mixture
+from research.data.synthetic import mixture
 
 
 def period_samples(cfg) -> int | None:

@@ -3,7 +3,7 @@
 A dataset is a UEA/UCR `*_TRAIN.ts` file (its `*_TEST.ts` beside it), a folder holding one, or
 the name of a problem a pip package ships (aeon's bundled UCR/UEA sets, read from the installed
 package: `bundled_datasets()`). A config's own data group is replaced by the `.ts` reader's
-(research.data.ts_format.data_config) unless it already reads `.ts` files; series are z-scored
+(research.data.defaults.ts_data) unless it already reads `.ts` files; series are z-scored
 per channel from the training split there, as the README's own-data overrides do.
 
 Every cell trains into <workdir>/<config>/<dataset> through the engine (`research.train.fit`),
@@ -20,7 +20,8 @@ import time
 
 from research import config_file
 from research import workdir as workdir_lib
-from research.data import ts_format
+from research.data import defaults as data_defaults
+from research.data.formats import ts as ts_format
 from research.studies import common
 from research.studies import published
 
@@ -62,7 +63,7 @@ def config_for(config_path: str, train_file: pathlib.Path, overrides: dict[str, 
     config.data.path = str(train_file)
     config.data.test_path = ""
   else:
-    config.data = ts_format.data_config()
+    config.data = data_defaults.ts_data()
     config.data.path = str(train_file)
     config.data.normalize = "zscore"
   for key, text in overrides.items():
@@ -95,7 +96,7 @@ class Cell:
 def run_cell(config_path: str, dataset: str, train_file: pathlib.Path, workdir: pathlib.Path,
              overrides: dict[str, str]) -> Cell:
   """Trains (or reads the finished) cell in `workdir`."""
-  from research.data import augment, load_dataset
+  from research.data import load_dataset, transforms
   from research.errors import ResearchError
   from research.train import fit
 
@@ -105,7 +106,7 @@ def run_cell(config_path: str, dataset: str, train_file: pathlib.Path, workdir: 
   cell = Cell(config=label(config_path), dataset=dataset, published=published.accuracy(label(config_path), dataset))
   try:
     config = config_for(config_path, train_file, overrides)
-    data = augment.prepare_dataset(config, load_dataset(config))
+    data = transforms.prepare_dataset(config, load_dataset(config))
     start = time.perf_counter()
     report = fit(config, data, workdir)
     seconds = time.perf_counter() - start

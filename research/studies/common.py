@@ -30,11 +30,11 @@ def fit_predict(config, meta: dict, specs: list, evaluate: list[dict[str, dict]]
   Returns (trained runs, per spec {split name: outputs}). Static augmentation
   (config.augment.mode == "static") multiplies each spec's training split first.
   """
-  from research.data import augment  # jax-only; imported where used
+  from research.data import transforms  # jax-only; imported where used
   augmented = {}  # One augmented copy per distinct training split: seeds keep sharing theirs.
   for s in specs:
     if id(s.train) not in augmented:
-      augmented[id(s.train)] = augment.static_train_split(config, s.train)
+      augmented[id(s.train)] = transforms.static_train_split(config, s.train)
   specs = [dataclasses.replace(s, train=augmented[id(s.train)]) for s in specs]
   trained = train_runs(config, meta, specs, checkpoint_dir=checkpoint_dir, extra_eval=extra_eval, log=log)
   outputs = [{name: t.best.predict(split) for name, split in splits.items()}

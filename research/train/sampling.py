@@ -81,13 +81,12 @@ def from_config(config):
 def augment_from_config(config):
   """`fn(key, batch) -> batch` for every training batch, or None.
 
-  The dataset's fresh noise draw (`research.data.build_redraw`) first, then
+  The dataset's fresh noise draw (`research.data.transforms.build_redraw`) first, then
   the window augmentation of `config.augment`.
   """
-  from research import data  # Imported here: the data package pulls in every reader.
-  from research.data import augment
-  redraw = data.build_redraw(config.data)
-  window_augment = augment.build_augment(config.get("augment"))
+  from research.data import transforms
+  redraw = transforms.build_redraw(config.data)
+  window_augment = transforms.build_augment(config.get("augment"))
   if redraw is None and window_augment is None:
     return None
 

@@ -1,4 +1,4 @@
-"""Synthetic sEMG recordings in the `MUSCLE_movement_GENDER_###.npz` layout `research.data.hht_files`
+"""Synthetic sEMG recordings in the `MUSCLE_movement_GENDER_###.npz` layout `research.data.formats.hht_files`
 reads (`launch/make_data.py hht`), stored as HHT images or as raw signals."""
 
 from __future__ import annotations
@@ -10,9 +10,12 @@ import numpy as np
 
 from research.data import hht
 from research.data.errors import DataError
-from research.data.hht_files import CLASS_NAMES, MOVEMENTS
+from research.data.formats.hht_files import write_image, write_signal
+from research.data.layouts import HHT_CLASSES, MOVEMENTS
 
-VERSION = 1  # bump when the generated data change, so cached folders are made again
+# Bump when the generated data change, so cached folders are made again; stored images also
+# change with the transform's version.
+VERSION = (1, hht.HHT_VERSION)
 
 _MUSCLES = ("BICEPS", "TRICEPS", "FOREARM", "DELTOID")
 
@@ -26,7 +29,7 @@ def synthetic_signal(label: int, rng: np.random.Generator, sampling_rate: float 
   ~25% (fatigue), half = one contraction over about half the record, invalid = a few
   short irregular bursts over broadband noise.
   """
-  gender, movement = CLASS_NAMES[label].split("_")
+  gender, movement = HHT_CLASSES[label].split("_")
   t = np.arange(num_samples) / sampling_rate
   duration = num_samples / sampling_rate
   centre = rng.normal(80.0 if gender == "M" else 115.0, 10.0)
@@ -73,12 +76,12 @@ def generate(out_dir: str, n_samples: int = 30, n_test: int = 8, sampling_rate: 
   def write(name, label):
     signal_N = synthetic_signal(label, rng, sampling_rate, num_samples)
     if store == "hht":
-      np.savez(out / name, hht=hht.hht_image(signal_N, sampling_rate, settings))
+      write_image(out / name, hht.hht_image(signal_N, sampling_rate, settings))
     else:
-      np.savez(out / name, signal=signal_N, fs=np.float64(sampling_rate))
+      write_signal(out / name, signal_N, sampling_rate)
 
   number = 0
-  for label, class_name in enumerate(CLASS_NAMES):
+  for label, class_name in enumerate(HHT_CLASSES):
     gender, movement = class_name.split("_")
     word = {v: k for k, v in MOVEMENTS.items()}[movement]
     for _ in range(n_samples):
@@ -86,9 +89,9 @@ def generate(out_dir: str, n_samples: int = 30, n_test: int = 8, sampling_rate: 
       write(f"{_MUSCLES[number % len(_MUSCLES)]}_{word}_{gender}_{number:03d}.npz", label)
   truth = {}
   for index in range(1, n_test + 1):
-    label = int(rng.integers(len(CLASS_NAMES)))
+    label = int(rng.integers(len(HHT_CLASSES)))
     name = f"{_MUSCLES[index % len(_MUSCLES)]}_test_{index:03d}.npz"
     write(name, label)
-    truth[name] = CLASS_NAMES[label]
+    truth[name] = HHT_CLASSES[label]
   (out / "test_labels.json").write_text(json.dumps(truth, indent=2, sort_keys=True) + "\n")
   return out

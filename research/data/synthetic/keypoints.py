@@ -1,4 +1,4 @@
-"""Synthetic sign-language takes in the MediaPipe Holistic folder layout `research.data.keypoints` reads.
+"""Synthetic sign-language takes in the MediaPipe Holistic folder layout `research.data.formats.keypoints` reads.
 
 `generate` writes `<out>/<Action>/<sequence>/<frame>.npy` (`launch/make_data.py keypoints`):
 each sign is a fixed smooth trajectory of both hands, each take a performance of it by one of
@@ -13,7 +13,8 @@ import pathlib
 import numpy as np
 
 from research.data.errors import DataError
-from research.data.keypoints import DEFAULT_ACTIONS, LAYOUT_TEXT, NUM_FEATURES, group_slices
+from research.data.formats.keypoints import write_sequence
+from research.data.layouts import KEYPOINT_LAYOUT_TEXT, NUM_KEYPOINT_FEATURES, SIGN_ACTIONS, keypoint_slices
 
 VERSION = 1  # bump when the generated data change, so cached folders are made again
 
@@ -58,8 +59,8 @@ def _render(program, frames, rng, subject):
   gain = rng.uniform(0.85, 1.15)
   centre = subject["centre"] + rng.normal(0, 0.01, 2)
   scale = subject["scale"]
-  out = np.zeros((frames, NUM_FEATURES), np.float32)
-  sl = group_slices()
+  out = np.zeros((frames, NUM_KEYPOINT_FEATURES), np.float32)
+  sl = keypoint_slices()
   # Pose: a body template moved with the subject, wrists/elbows following the hands.
   pose = np.tile(subject["pose"], (frames, 1, 1)).copy()  # (T, 33, 4)
   pose[:, :, :2] = centre + scale * (pose[:, :, :2] - 0.5)
@@ -124,7 +125,7 @@ def generate(out_dir, actions=10, sequences: int = 30, frames: int = 30, seed: i
   if isinstance(actions, str):
     actions = [a for a in actions.split(",") if a]
   if isinstance(actions, int) and actions > 0:
-    actions = [DEFAULT_ACTIONS[i] if i < len(DEFAULT_ACTIONS) else f"Sign_{i + 1}" for i in range(actions)]
+    actions = [SIGN_ACTIONS[i] if i < len(SIGN_ACTIONS) else f"Sign_{i + 1}" for i in range(actions)]
   if isinstance(actions, int) and actions <= 0:
     actions = []
   actions = [str(a) for a in actions]
@@ -144,13 +145,10 @@ def generate(out_dir, actions=10, sequences: int = 30, frames: int = 30, seed: i
     for s in range(sequences):
       program = _sign_program(rng) if noise_only else programs[a]
       x_TF = _render(program, frames, rng, people[(a + s) % subjects])
-      folder = out / action / str(s)
-      folder.mkdir(parents=True, exist_ok=True)
-      for t in range(frames):
-        np.save(folder / f"{t}.npy", x_TF[t])
+      write_sequence(out / action / str(s), x_TF)
   info = {"generator": "research.data.synthetic.keypoints.generate", "actions": list(actions),
           "sequences": sequences, "frames": frames, "seed": seed, "subjects": subjects,
-          "noise_only": int(noise_only), "layout": LAYOUT_TEXT}
+          "noise_only": int(noise_only), "layout": KEYPOINT_LAYOUT_TEXT}
   (out / "synthetic.json").write_text(json.dumps(info, indent=2) + "\n")
   return out
 

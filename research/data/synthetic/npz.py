@@ -1,4 +1,4 @@
-"""A synthetic labelled-sequence `.npz` in the layout `research.data.npz` reads (`launch/make_data.py npz`)."""
+"""A synthetic labelled-sequence `.npz` in the layout `research.data.formats.npz` reads (`launch/make_data.py npz`)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,9 @@ import pathlib
 import numpy as np
 
 from research.data.errors import DataError
+from research.data.formats.npz import write_sequences
+
+VERSION = 1  # bump when the generated data change, so cached files are made again
 
 
 def generate(out_dir, classes: int = 4, examples: int = 120, frames: int = 40, features: int = 6,
@@ -32,7 +35,4 @@ def generate(out_dir, classes: int = 4, examples: int = 120, frames: int = 40, f
     t = np.linspace(0, 1, length)[:, None] * rng.uniform(0.8, 1.2)
     x[i, :length] = (t * direction[c] + 0.5 * np.sin(2 * np.pi * freq[c] * t) + rng.normal(0, 0.5, features)
                      + rng.normal(0, 0.2, (length, features)))
-  out = pathlib.Path(out_dir)
-  out.mkdir(parents=True, exist_ok=True)
-  np.savez(out / name, x=x, y=y)
-  return out / name
+  return write_sequences(pathlib.Path(out_dir) / name, x, y)

@@ -1,17 +1,17 @@
 """Synthetic sEMG windows: band-limited 20-450 Hz noise bursts with class-dependent envelopes
 and spectra, subject variation and a source -> target domain shift (gain, noise floor,
 electrode shift). `synthesize` returns arrays; `generate` writes them in the layouts
-`research.data.semg` reads (`launch/make_data.py semg`).
+`research.data.formats.semg` reads (`launch/make_data.py semg`).
 """
 
 from __future__ import annotations
 
-import csv
 import pathlib
 
 import numpy as np
 
 from research.data.errors import DataError
+from research.data.formats.semg import write_recordings, write_windows
 
 # Class prototypes: envelope family and spectral centre (Hz).
 GESTURES = (
@@ -23,7 +23,7 @@ GESTURES = (
     ("flex", "decay", 80.0),
 )
 BAND = (20.0, 450.0)  # Hz, the sEMG band the generator fills
-
+VERSION = 1  # bump when the generated data change, so cached files are made again
 
 
 def _envelopes(kind: str, t, rng):
@@ -150,28 +150,13 @@ def generate(out_dir: str, layout: str = "npz", num_classes: int = 4, windows_pe
   out = pathlib.Path(out_dir)
   out.mkdir(parents=True, exist_ok=True)
   if layout == "npz":
-    np.savez_compressed(out / "semg.npz", x=data["x"], y=data["y"],
-                        domain=data["domain_names"][data["domain"]], subject=data["subject"],
-                        class_names=data["class_names"])
-    return out / "semg.npz"
-  rows = []
+    return write_windows(out / "semg.npz", data["x"], data["y"], data["domain_names"][data["domain"]],
+                         data["subject"], data["class_names"])
+  recordings = []
   keys = sorted(set(zip(data["domain"].tolist(), data["subject"].tolist(), data["y"].tolist())))
   for i, (d, s, c) in enumerate(keys):
     pick = (data["domain"] == d) & (data["subject"] == s) & (data["y"] == c)
-    recording = data["x"][pick].reshape(-1, data["x"].shape[-1])
-    name = f"{data['domain_names'][d]}_s{s}_{data['class_names'][c]}"
-    if i % 3 == 2:
-      name += ".csv"
-      header = ",".join(f"ch{k}" for k in range(recording.shape[1]))
-      np.savetxt(out / name, recording, delimiter=",", header=header, comments="", fmt="%.6g")
-    else:
-      name += ".npy"
-      np.save(out / name, recording)
-    rows.append({"file": name, "label": data["class_names"][c], "domain": data["domain_names"][d],
-                 "subject": s})
-  with open(out / "manifest.csv", "w", newline="") as f:
-    writer = csv.DictWriter(f, fieldnames=["file", "label", "domain", "subject"])
-    writer.writeheader()
-    writer.writerows(rows)
-  return out / "manifest.csv"
-
+    name = f"{data['domain_names'][d]}_s{s}_{data['class_names'][c]}" + (".csv" if i % 3 == 2 else ".npy")
+    recordings.append((name, data["x"][pick].reshape(-1, data["x"].shape[-1]),
+                       {"label": data["class_names"][c], "domain": data["domain_names"][d], "subject": s}))
+  return write_recordings(out, recordings)

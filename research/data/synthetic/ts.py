@@ -1,4 +1,5 @@
-"""A synthetic multivariate `.ts` dataset as the UEA/UCR archive ships one (`launch/make_data.py ts`)."""
+"""A synthetic multivariate `.ts` dataset as the UEA/UCR archive ships one, in the format of
+`research.data.formats.ts` (`launch/make_data.py ts`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ import pathlib
 import numpy as np
 
 from research.data.errors import DataError
-from research.data.ts_format import write_ts
+from research.data.formats.ts import write_ts
+
+VERSION = 1  # bump when the generated data change, so cached sets are made again
 
 
 def generate(out_dir, classes: int = 4, train: int = 100, test: int = 100, dims: int = 3,

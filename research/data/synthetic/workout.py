@@ -1,4 +1,4 @@
-"""Synthetic workout sessions in the recording format `research.data.workout` reads.
+"""Synthetic workout sessions in the recording format `research.data.formats.workout` reads.
 
 `generate` writes `session_000.npz`, ... (`launch/make_data.py workout`); each session holds
 sets of every exercise with per-subject and per-repetition variation, separated by `none`
@@ -13,7 +13,8 @@ import pathlib
 import numpy as np
 
 from research.data.errors import DataError
-from research.data.workout import CLASS_NAMES, JOINT_NAMES, NONE_CLASS
+from research.data.formats.workout import write_recording
+from research.data.layouts import JOINT_NAMES, NONE_CLASS, WORKOUT_CLASSES
 
 VERSION = 1  # bump when the generated data change, so cached sessions are made again
 
@@ -76,7 +77,7 @@ def _transition(start: np.ndarray, end: np.ndarray, num_frames: int) -> np.ndarr
 
 
 def synthesize_session(rng, *, fps: float = 30.0, sets_per_exercise: int = 2, min_reps: int = 4,
-                       max_reps: int = 10, noise_std: float = 1.5, exercises=CLASS_NAMES[:4]):
+                       max_reps: int = 10, noise_std: float = 1.5, exercises=WORKOUT_CLASSES[:4]):
   """One session: (angles (T, 25), exercise names (T,), rep_starts (R,)).
 
   Sets of every exercise in random order, separated by `none` stretches (standing, walking,
@@ -158,9 +159,6 @@ def generate(out_dir: str, sessions: int = 12, seed: int = 0, fps: float = 30.0,
     angles, exercise, rep_starts = synthesize_session(
         rng, fps=float(fps), sets_per_exercise=int(sets_per_exercise), min_reps=int(min_reps),
         max_reps=int(max_reps), noise_std=float(noise_std))
-    path = out / f"session_{index:03d}.npz"
-    np.savez(path, angles=angles, fps=np.float32(fps), exercise=exercise.astype("U16"),
-             class_names=np.asarray(CLASS_NAMES), rep_starts=rep_starts,
-             joint_names=np.asarray(JOINT_NAMES))
+    path = write_recording(out / f"session_{index:03d}.npz", angles, fps, exercise.astype("U16"), rep_starts)
     paths.append(str(path))
   return paths

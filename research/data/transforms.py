@@ -1,6 +1,6 @@
-"""Window augmentation: jitter, amplitude scaling, circular time shift.
+"""What changes the data during a run: window augmentation and per-epoch redraws of noise.
 
-Two modes (`config.augment.mode`):
+Augmentation: jitter, amplitude scaling, circular time shift. Two modes (`config.augment.mode`):
   * "online": `build_augment(config.augment)` returns `fn(key, x_B...) -> x_B...`,
     one independent draw per example (vmapped over the batch), applied on device
     inside the compiled epoch, so every epoch sees fresh copies.
@@ -12,6 +12,9 @@ Per example: x + N(0, jitter.std) noise, times a U(scale.low, scale.high)
 factor, rolled by an integer shift uniform in [-shift.max, shift.max] along
 time (axis 0 of an example). Order as in the seed: jitter, scale, shift.
 Circular shifts assume no time padding (sEMG windows have none).
+
+Redraws (`build_redraw(config.data)`): datasets made in memory from a known clean signal
+draw fresh noise for every training batch on device (the mixture's `fresh_noise`).
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from typing import Callable
 import jax
 import jax.numpy as jnp
 import numpy as np
+
+from research.data.synthetic.mixture import clean_angles
 
 MODES = ("online", "static")
 
@@ -105,3 +110,38 @@ def prepare_dataset(config, dataset):
   Call this between loading and training; online augmentation needs nothing here.
   """
   return dataclasses.replace(dataset, train=static_train_split(config, dataset.train))
+
+
+def mixture_redraw(cfg):
+  """`fn(key, batch) -> batch` that redraws the mixture channel's noise, or None.
+
+  With `cfg.fresh_noise`, every training step sees the same clean signal under
+  a new draw of the configured noise, so the model cannot memorise the one
+  training signal's noise (validation windows overlap training windows, so
+  memorising would flatter validation and not test).
+  """
+  if not cfg.get("fresh_noise", False):
+    return None
+  a, p = cfg.amplitude_jitter, cfg.phase_jitter
+
+  def redraw(key, batch):
+    n = batch["start"][:, None] + jnp.arange(batch["x"].shape[1])[None, :]  # (B, W)
+    angles = clean_angles(cfg, (n / cfg.sampling_rate).astype(jnp.float32), jnp)  # (K, B, W)
+    amp_key, phase_key, noise_key = jax.random.split(key, 3)
+    amplitude = jax.random.uniform(amp_key, angles.shape, minval=1 - a, maxval=1 + a)
+    phase_noise = jax.random.uniform(phase_key, angles.shape, minval=-p, maxval=p)
+    mixture = (amplitude * jnp.sin(angles + phase_noise)).mean(0)
+    mixture = mixture + cfg.noise_std * jax.random.normal(noise_key, mixture.shape)
+    x = jnp.asarray(batch["x"])
+    return {**batch, "x": x.at[:, :, 0].set(mixture.astype(x.dtype))}
+
+  return redraw
+
+
+REDRAWS = {"mixture": mixture_redraw}
+
+
+def build_redraw(data_config):
+  """`fn(key, batch) -> batch` drawing fresh noise for a training batch, or None."""
+  builder = REDRAWS.get(data_config.name)
+  return builder(data_config) if builder else None

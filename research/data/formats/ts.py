@@ -1,4 +1,4 @@
-"""The UEA/UCR `.ts` time-series format (sktime's text format), and the loader built on it.
+"""The UEA/UCR `.ts` time-series format (sktime's text format): read, find the TEST file, write.
 
     # comment
     @problemName Example
@@ -18,14 +18,10 @@ between dimensions of a case: the shorter ones are padded with missing values).
 
 from __future__ import annotations
 
-import inspect
 import pathlib
 
-import ml_collections
 import numpy as np
 
-from research.data import dataset as dataset_lib
-from research.data import sequences as seq_lib
 from research.data.errors import DataError, DataNotFoundError
 
 
@@ -135,66 +131,6 @@ def resolve_paths(path, test_path=None) -> tuple[pathlib.Path, pathlib.Path | No
   return path, find_test_file(path)
 
 
-def clean(series: list[np.ndarray], where: str) -> tuple[list[np.ndarray], dict]:
-  """Missing values (NaN): trailing all-missing frames become padding, the rest are interpolated.
-  +-Inf is a DataError naming the case."""
-  out, cut, filled = [], 0, 0
-  for i, x_TD in enumerate(series):
-    x_TD, c, f = seq_lib.fill_missing(x_TD, f"{where} case {i}")
-    if len(x_TD) == 0:
-      raise DataError(f"{where}: case {i} has no values at all; remove it or fill in its values", "empty")
-    out.append(x_TD)
-    cut += c
-    filled += f
-  return out, {"trailing_missing_frames": cut, "interpolated_values": filled}
-
-
-def _synthetic(cfg) -> str:
-  """With no data.path: the TRAIN file of the synthetic `.ts` set of data.synthetic, made once into the cache."""
-  from research.data.synthetic import ts as synthetic_ts
-  synthetic = cfg.get("synthetic")
-  accepted = inspect.signature(synthetic_ts.generate).parameters
-  if synthetic is None or not set(synthetic.keys()) <= set(accepted):  # e.g. another reader's options
-    raise DataError("config.data.path is empty; give the *_TRAIN.ts file (or its folder), e.g. "
-                    "--config.data.name=ts --config.data.path=/data/BasicMotions/BasicMotions_TRAIN.ts",
-                    "missing_path")
-  from research.data import cache
-  options = synthetic.to_dict()
-  folder = cache.cached_folder(cfg.get("cache_dir", ""), "ts_synthetic", {"generator": "ts", "options": options},
-                               lambda out: synthetic_ts.generate(out, **options))
-  return str(next(pathlib.Path(folder).glob("*_TRAIN.ts")))
-
-
-def load(cfg, seed: int) -> dataset_lib.Dataset:
-  """UEA/UCR `.ts` data: TRAIN file (+ TEST file when there is one), padded with a mask."""
-  path = cfg.get("path") or _synthetic(cfg)
-  train_path, test_path = resolve_paths(path, cfg.get("test_path"))
-  series, labels, header = read_ts(train_path)
-  series, missing = clean(series, str(train_path))
-  test_series = test_labels = None
-  if test_path is not None:
-    test_series, test_labels, _ = read_ts(test_path)
-    test_series, test_missing = clean(test_series, str(test_path))
-    missing = {k: missing[k] + test_missing[k] for k in missing}
-  names = header.get("class_names") or None
-  all_labels = labels + (test_labels or [])
-  y_all, class_names = seq_lib.encode_labels(np.asarray(all_labels, dtype=str), names, str(train_path))
-  where = f"{train_path}" + (f" + {test_path}" if test_path else "")
-  examples, test, length = seq_lib.padded_splits(series, test_series, y_all, where)
-  lengths = [len(s) for s in series + (test_series or [])]
-  meta = {"source": f"{train_path}" + (f" + {test_path}" if test_path else ""),
-          "problem": header.get("problemname", train_path.stem),
-          "class_names": class_names,
-          "feature_layout": {"format": "array", "num_features": int(examples["x"].shape[2])},
-          "num_features": int(examples["x"].shape[2]), "max_length": int(length),
-          "length_range": [int(min(lengths)), int(max(lengths))],
-          "missing_values": missing, "skipped": []}
-  return seq_lib.classification_splits(
-      examples, meta, test=test, test_fraction=cfg.get("test_fraction", 0.1),
-      val_fraction=cfg.get("val_fraction", 0.15), seed=dataset_lib.split_seed(cfg, seed),
-      normalize=cfg.get("normalize", "none"), where=where)
-
-
 def _value(v) -> str:
   return "?" if not np.isfinite(v) else f"{v:.6g}"
 
@@ -217,20 +153,3 @@ def write_ts(path, series: list[np.ndarray], labels: list[str], class_names: lis
     lines.append(":".join(",".join(_value(v) for v in x_TD[:, d]) for d in range(dims)) + f":{label}")
   path.write_text("\n".join(lines) + "\n")
   return path
-
-
-def data_config(**synthetic) -> ml_collections.ConfigDict:
-  """A `.ts` dataset group; with path empty, the synthetic set `synthetic` describes."""
-  data = ml_collections.ConfigDict()
-  data.name = "ts"  # ts | npz
-  data.path = ""  # *_TRAIN.ts (its *_TEST.ts beside it is the test split) or .npz; empty: synthetic
-  data.test_path = ""  # TEST file when it is not <name>_TEST.ts beside the TRAIN file
-  data.test_fraction = 0.2  # only without a predefined test split, stratified
-  data.val_fraction = 0.15  # of the training split, stratified; 0 = none
-  data.split_seed = 0
-  data.normalize = "none"  # none | center | zscore, per channel, from the training split
-  data.cache_dir = "data_cache"
-  data.synthetic = ml_collections.ConfigDict(
-      {"classes": 4, "train": 40, "test": 40, "dims": 6, "min_length": 100, "max_length": 100,
-       "missing_rate": 0.0, "seed": 0, "problem": "SyntheticMotions", **synthetic})
-  return data

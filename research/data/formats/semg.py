@@ -1,7 +1,5 @@
-"""Single-channel (or multichannel) sEMG windows: readers, normalisation, splits.
-
-Three sources make the same `Dataset` (x (N, T, C) float32, y (N,) int32, plus
-`domain` and `subject` int32 when known):
+"""sEMG windows on disk, in two layouts (both read into x (N, T, C) float32, y (N,) int32,
+plus `domain` and `subject` int32 when known):
   * `.npz` arrays: `x` (N, T) or (N, T, C), `y` (N,) ints or strings; optional
     `domain` (N,) names or ints (e.g. the seed's "L3"/"L4"), `subject`,
     `recording` (ids for per-recording normalisation), `class_names`,
@@ -11,14 +9,9 @@ Three sources make the same `Dataset` (x (N, T, C) float32, y (N,) int32, plus
     with columns `file,label` and optional `domain`, `subject`, `start`, `end`
     (samples; a row labels that part of the recording), cut into windows of
     `window` samples every `stride` samples.
-  * the embedded generator (no path), `research.data.synthetic.semg`.
 
 Manifest files must lie inside the folder (`config.data.allow_outside_paths` allows
 others); NaN/Inf samples are an error (sEMG has no repair for missing samples).
-
-Splits: with a domain tag and `target_domain` set, train/val come from the
-source domain (stratified) and test is the target domain (transfer); otherwise a
-stratified test split, then a stratified validation split.
 """
 
 from __future__ import annotations
@@ -29,15 +22,19 @@ import pathlib
 
 import numpy as np
 
-from research.data import dataset as dataset_lib
+from research.data import sequences as seq_lib
 from research.data import skipped as skipped_lib
-from research.data import errors as errors_lib
 from research.data.errors import DataError, DataNotFoundError
+from research.data.formats.npz import read_npz
 
-NORMALIZE = ("none", "recording", "window")
 
-
-# --------------------------------------------------------------------------- readers
+def _strings(values, what: str, where: str) -> np.ndarray:
+  """`values` as str; bytes that are not ASCII text are a DataError (numpy decodes bytes as ASCII)."""
+  try:
+    return values.astype(str)
+  except UnicodeDecodeError as error:
+    raise DataError(f"{where}: {what} hold bytes that are not ASCII text ({error}); save them as "
+                    "str arrays (np.asarray([...], str))", f"bad_{what}") from None
 
 
 def _codes(values, names=None, what="labels", where=""):
@@ -69,7 +66,7 @@ def _codes(values, names=None, what="labels", where=""):
   if values.dtype.kind not in "US":
     raise DataError(f"{where}: {what} must be integers or strings; found dtype {values.dtype}",
                     f"bad_{what}")
-  strings = values.astype(str)
+  strings = _strings(values, what, where)
   if names is None:
     names = sorted(set(strings.tolist()))
   names = [str(n) for n in names]
@@ -93,7 +90,7 @@ def _ids(values, what: str, where: str) -> np.ndarray:
                       f"{values.min()}..{values.max()}. Renumber them", f"bad_{what}")
     return values.astype(np.int32)
   if values.dtype.kind in "US":
-    return np.unique(values.astype(str), return_inverse=True)[1].astype(np.int32)
+    return np.unique(_strings(values, what, where), return_inverse=True)[1].astype(np.int32)
   raise DataError(f"{where}: {what} must hold integer or string ids; found dtype {values.dtype}",
                   f"bad_{what}")
 
@@ -105,7 +102,7 @@ def _names(arrays, key, where) -> list[str] | None:
   if names.ndim != 1 or names.dtype.kind not in "USiu":
     raise DataError(f"{where}: {key!r} must be a 1-D array of names; found dtype {names.dtype}, shape "
                     f"{names.shape}", f"bad_{key}")
-  return names.astype(str).tolist()
+  return _strings(names, key, where).tolist()
 
 
 def check_finite(x, where: str, what: str = "window") -> None:
@@ -118,12 +115,12 @@ def check_finite(x, where: str, what: str = "window") -> None:
                     "before saving", "non_finite")
 
 
-def read_npz(path: str) -> dict:
+def read_windows(path: str) -> dict:
   """Reads an `.npz` of windows; returns arrays plus class_names/domain_names."""
   if not os.path.isfile(path):
     raise DataNotFoundError(f"semg npz {path!r} (config.data.path) does not exist; "
                             f"make one with `python launch/make_data.py semg --out DIR`")
-  arrays = errors_lib.read_npz(
+  arrays = read_npz(
       path, "save windows with numpy.savez(path, x=..., y=...) and plain numeric or string arrays")
   for key in ("x", "y"):
     if key not in arrays:
@@ -187,12 +184,6 @@ def _read_recording(path: pathlib.Path) -> np.ndarray:
     raise DataError(f"recording {path}: {int(bad.sum())} NaN/Inf samples (the first at sample "
                     f"{int(np.argwhere(bad)[0][0])}); fill or cut the gaps before windowing", "non_finite")
   return signal
-
-
-def _zscore(x, axis):
-  mean = x.mean(axis=axis, keepdims=True)
-  std = x.std(axis=axis, keepdims=True)
-  return ((x - mean) / np.maximum(std, 1e-8)).astype(np.float32)
 
 
 def _manifest_file(root: pathlib.Path, name: str, where: str, allow_outside: bool) -> pathlib.Path:
@@ -264,7 +255,7 @@ def read_recordings(folder: str, window: int, stride: int, manifest: str = "mani
     if name not in cache:
       path = _manifest_file(root, name, where, allow_outside_paths)
       signal = _read_recording(path)
-      cache[name] = _zscore(signal, 0) if normalize == "recording" else signal
+      cache[name] = seq_lib.zscore(signal, 0) if normalize == "recording" else signal
     signal = cache[name]
     start = _offset(row, "start", 0, where)
     end = _offset(row, "end", len(signal), where)
@@ -300,124 +291,27 @@ def read_recordings(folder: str, window: int, stride: int, manifest: str = "mani
   return out
 
 
-def normalize_windows(x, mode: str, recording=None, where: str = "config.data.normalize"):
-  """Z-scores per window, per recording (ids in `recording`), or leaves `x` alone."""
-  if mode not in NORMALIZE:
-    raise ValueError(f"{where}: expected one of {NORMALIZE}; found {mode!r}")
-  if mode == "window":
-    return _zscore(x, 1)
-  if mode == "recording":
-    if recording is None:
-      raise ValueError(f"{where}='recording' needs recording ids (an npz 'recording' array); "
-                       f"none found: use 'window' or add them")
-    out = np.empty_like(x)
-    for r in np.unique(recording):
-      pick = recording == r
-      out[pick] = _zscore(x[pick].reshape(-1, x.shape[-1]), 0).reshape(x[pick].shape)
-    return out
-  return x
+def write_windows(path, x, y, domain, subject, class_names) -> pathlib.Path:
+  """Writes windows as a compressed `.npz` (domain as names)."""
+  path = pathlib.Path(path)
+  np.savez_compressed(path, x=x, y=y, domain=domain, subject=subject, class_names=class_names)
+  return path
 
 
-# --------------------------------------------------------------------------- loader
-
-
-def arrays_from_config(cfg) -> dict:
-  """The windows `config.data` points at (npz, recordings folder) or synthesizes."""
-  path = cfg.path
-  if not path:
-    from research.data.synthetic import semg as synthetic  # Only the embedded data need it.
-    return synthetic.synthesize(
-        num_classes=cfg.num_classes, windows_per_class=cfg.windows_per_class, subjects=cfg.subjects,
-        window=cfg.window, sampling_rate=cfg.sampling_rate, channels=cfg.channels,
-        separation=cfg.separation, domain_shift=cfg.domain_shift, seed=cfg.synthetic_seed)
-  fmt = cfg.format
-  if fmt == "auto":
-    fmt = "recordings" if os.path.isdir(path) else "npz"
-  if fmt == "npz":
-    return read_npz(path)
-  if fmt == "recordings":
-    return read_recordings(path, cfg.window, cfg.stride, cfg.manifest,
-                           "recording" if cfg.normalize == "recording" else "none",
-                           bool(cfg.get("allow_outside_paths", False)))
-  raise ValueError(f"config.data.format must be auto, npz or recordings; found {fmt!r}")
-
-
-def load(cfg, seed: int) -> dataset_lib.Dataset:
-  """The sEMG `Dataset` of `config.data` (splits from `cfg.split_seed`)."""
-  split_seed = dataset_lib.split_seed(cfg, seed)
-  arrays = arrays_from_config(cfg)
-  x = arrays["x"]
-  where = cfg.path or "the synthetic sEMG windows"
-  if len(set(arrays["y"].tolist())) < 2:
-    raise DataError(f"{where}: every window has the same label {arrays['class_names'][arrays['y'][0]]!r}; "
-                    "a classifier needs windows of at least two classes", "single_class")
-  if not arrays.get("normalized"):  # the folder reader z-scores whole recordings itself
-    x = normalize_windows(x, cfg.normalize, arrays.get("recording"))
-  pool = {"x": x, "y": arrays["y"]}
-  for key in ("domain", "subject"):
-    if key in arrays:
-      pool[key] = np.asarray(arrays[key], np.int32)
-  domain_names = [str(n) for n in arrays.get("domain_names", [])]
-  meta = {
-      "source": cfg.path or "synthetic sEMG (research.data.synthetic.semg.synthesize)",
-      "class_names": [str(n) for n in arrays["class_names"]],
-      "sampling_rate": float(cfg.sampling_rate),
-      "feature_layout": [f"emg_{c}" for c in range(x.shape[-1])],
-      "window": int(x.shape[1]),
-      "normalize": cfg.normalize,
-      "skipped": arrays.get("skipped", []),
-      "domain_names": domain_names,
-      "chance": 1.0 / len(arrays["class_names"]),
-  }
-  if cfg.target_domain and "domain" in pool:
-    for name in (cfg.source_domain, cfg.target_domain):
-      if name not in domain_names:
-        raise ValueError(f"config.data: domain {name!r} not in the data's domains {domain_names}; "
-                         f"set data.source_domain/target_domain, or target_domain='' for no transfer split")
-    source = dataset_lib.take(pool, pool["domain"] == domain_names.index(cfg.source_domain))
-    test = dataset_lib.take(pool, pool["domain"] == domain_names.index(cfg.target_domain))
-    train, val = dataset_lib.stratified_if_possible(source, cfg.val_fraction, split_seed, where, "validation")
-    meta.update(split="transfer", source_domain=cfg.source_domain, target_domain=cfg.target_domain)
-  else:
-    if cfg.source_domain and "domain" in pool and cfg.source_domain in domain_names:
-      pool = dataset_lib.take(pool, pool["domain"] == domain_names.index(cfg.source_domain))
-      meta["source_domain"] = cfg.source_domain
-    rest, test = dataset_lib.stratified_if_possible(pool, cfg.test_fraction, split_seed, where, "test")
-    train, val = dataset_lib.stratified_if_possible(rest, cfg.val_fraction, split_seed, where, "validation")
-    meta["split"] = "stratified"
-  only_test = sorted(set(test["y"].tolist()) - set(train["y"].tolist()))
-  if only_test:
-    names = [meta["class_names"][c] for c in only_test]
-    raise DataError(f"{where}: classes {names} have test windows but no training window "
-                    f"({meta.get('split')} split); add training data for them or leave them out",
-                    "class_only_in_test")
-  return dataset_lib.Dataset(train=train, val=val, test=test, meta=meta)
-
-
-def data_config():
-  """`config.data` for the sEMG configs (defaults: the embedded synthetic set)."""
-  import ml_collections  # Only configs need it.
-  cfg = ml_collections.ConfigDict()
-  cfg.name = "semg"
-  cfg.path = ""  # .npz file or recordings folder; "" = embedded synthetic data
-  cfg.format = "auto"  # auto | npz | recordings
-  cfg.manifest = "manifest.csv"  # recordings: CSV file,label[,domain,subject,start,end]
-  cfg.window = 3000  # samples per window (recordings; and the synthetic window length)
-  cfg.stride = 3000  # samples between window starts (recordings)
-  cfg.sampling_rate = 1000.0  # Hz
-  cfg.normalize = "window"  # none | recording | window: z-score per recording or per window
-  cfg.source_domain = "L3"  # train/val domain when the data carry a domain tag
-  cfg.target_domain = "L4"  # test domain; "" = stratified test split instead
-  cfg.test_fraction = 0.2  # without a target domain
-  cfg.val_fraction = 0.2  # of the training pool, stratified
-  cfg.split_seed = 42  # train/val/test assignment (the model's seed never moves data between splits)
-  cfg.allow_outside_paths = False  # recordings: manifest files outside the folder (../x.npy, /abs) allowed
-  # Embedded generator (used when path is "").
-  cfg.num_classes = 4
-  cfg.windows_per_class = 50  # per domain: 200 source windows, as the seed's ~200
-  cfg.subjects = 5
-  cfg.channels = 1
-  cfg.separation = 0.5  # class envelopes/spectra blended halfway to a common one; 0 = no information
-  cfg.domain_shift = 0.5  # strength of the L3 -> L4 shift (1 = gain x0.6, floor +0.25, -25 Hz)
-  cfg.synthetic_seed = 0
-  return cfg
+def write_recordings(folder, recordings: list[tuple[str, np.ndarray, dict]]) -> pathlib.Path:
+  """Writes (name, (T, C) signal, manifest row) recordings and their `manifest.csv`: a name ending
+  in `.csv` is written as CSV (one column per channel, a header row), any other with numpy.save."""
+  folder = pathlib.Path(folder)
+  rows = []
+  for name, recording, row in recordings:
+    if name.endswith(".csv"):
+      header = ",".join(f"ch{k}" for k in range(recording.shape[1]))
+      np.savetxt(folder / name, recording, delimiter=",", header=header, comments="", fmt="%.6g")
+    else:
+      np.save(folder / name, recording)
+    rows.append({"file": name, **row})
+  with open(folder / "manifest.csv", "w", newline="") as f:
+    writer = csv.DictWriter(f, fieldnames=["file", "label", "domain", "subject"])
+    writer.writeheader()
+    writer.writerows(rows)
+  return folder / "manifest.csv"

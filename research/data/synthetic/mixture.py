@@ -1,4 +1,4 @@
-"""The frequency-filter task: pick one sinusoid out of a noisy mixture of several.
+"""The frequency-filter task's data, made in memory: pick one sinusoid out of a noisy mixture.
 
 Input per step: (mixture sample, one-hot selector over the frequencies).
 Target per step: the clean unit sinusoid sin(2 pi f t + phase_f) of the selected
@@ -8,11 +8,7 @@ noise ~ U(-p, p); the mixture is their mean plus Gaussian noise (std `noise_std`
 
 from __future__ import annotations
 
-import jax
-import jax.numpy as jnp
 import numpy as np
-
-from research.data import dataset as dataset_lib
 
 
 def clean_angles(cfg, times, xp=np):
@@ -57,48 +53,7 @@ def windows(mixture, targets, window, stride):
           "start": np.repeat(starts, num_freqs).astype(np.int32)}
 
 
-def build_redraw(cfg):
-  """`fn(key, batch) -> batch` that redraws the mixture channel's noise, or None.
-
-  With `cfg.fresh_noise`, every training step sees the same clean signal under
-  a new draw of the configured noise, so the model cannot memorise the one
-  training signal's noise (validation windows overlap training windows, so
-  memorising would flatter validation and not test).
-  """
-  if not cfg.get("fresh_noise", False):
-    return None
-  a, p = cfg.amplitude_jitter, cfg.phase_jitter
-
-  def redraw(key, batch):
-    n = batch["start"][:, None] + jnp.arange(batch["x"].shape[1])[None, :]  # (B, W)
-    angles = clean_angles(cfg, (n / cfg.sampling_rate).astype(jnp.float32), jnp)  # (K, B, W)
-    amp_key, phase_key, noise_key = jax.random.split(key, 3)
-    amplitude = jax.random.uniform(amp_key, angles.shape, minval=1 - a, maxval=1 + a)
-    phase_noise = jax.random.uniform(phase_key, angles.shape, minval=-p, maxval=p)
-    mixture = (amplitude * jnp.sin(angles + phase_noise)).mean(0)
-    mixture = mixture + cfg.noise_std * jax.random.normal(noise_key, mixture.shape)
-    x = jnp.asarray(batch["x"])
-    return {**batch, "x": x.at[:, :, 0].set(mixture.astype(x.dtype))}
-
-  return redraw
-
-
-def _signal_split(cfg, noise_seed):
+def signal_windows(cfg, noise_seed):
+  """`windows` of the mixture drawn with `noise_seed`, at the config's window and stride."""
   _, mixture, targets = mixture_signal(cfg, noise_seed)
   return windows(mixture, targets, cfg.window, cfg.stride)
-
-
-def load(cfg, seed: int) -> dataset_lib.Dataset:
-  """Train/val from one signal (random split by `cfg.split_seed`), test from a second signal."""
-  train, val = dataset_lib.random_split(_signal_split(cfg, cfg.train_seed), cfg.val_fraction,
-                                        dataset_lib.split_seed(cfg, seed))
-  test = _signal_split(cfg, cfg.test_seed)
-  names = [f"{f:g}Hz" for f in cfg.frequencies]
-  meta = {
-      "source": "synthetic mixture of sinusoids",
-      "frequencies": list(cfg.frequencies),
-      "frequency_names": names,
-      "sampling_rate": cfg.sampling_rate,
-      "feature_layout": ["mixture"] + [f"select_{n}" for n in names],
-  }
-  return dataset_lib.Dataset(train=train, val=val, test=test, meta=meta)

@@ -1,5 +1,7 @@
-"""The one cache for expensive data preparation, keyed by a fingerprint of its settings.
+"""Where a loader's data come from: `config.data.path`, or default data generated once into the
+data cache (`source(data_config, name)`), and the one cache for expensive data preparation.
 
+    source(cfg, "workout")          # cfg.path, else the workout generator run with cfg.synthetic
     folder = cached_folder(cache_dir, "workout_synthetic", settings, build)   # build(folder) writes files
     arrays = cached_arrays(cache_dir, "keypoint_arrays", settings, build)     # build() -> {name: array}
 
@@ -22,7 +24,9 @@ image takes 0.4 s, a hit 6 ms, and a new or edited file recomputes only itself.
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import hashlib
+import inspect
 import json
 import os
 import pathlib
@@ -32,6 +36,15 @@ import zipfile
 from typing import Callable, Iterable
 
 import numpy as np
+
+from research.data.errors import DataError
+from research.data.layouts import SIGN_ACTIONS
+from research.data.synthetic import hht as synthetic_hht
+from research.data.synthetic import keypoints as synthetic_keypoints
+from research.data.synthetic import npz as synthetic_npz
+from research.data.synthetic import semg as synthetic_semg
+from research.data.synthetic import ts as synthetic_ts
+from research.data.synthetic import workout as synthetic_workout
 
 _SETTINGS_FILE = "settings.json"
 _temporary_root: pathlib.Path | None = None
@@ -121,3 +134,72 @@ def cached_arrays(cache_dir, kind: str, settings: dict, build: Callable[[], dict
   finally:
     pathlib.Path(tmp).unlink(missing_ok=True)
   return arrays
+
+
+# ----------------------------------------------------------------------------- default data
+
+
+@dataclasses.dataclass(frozen=True)
+class _Default:
+  """How a data name makes its default data: `generator(folder, **options)` writes them; `shared`
+  gives the options the data config holds for its reader too (frames, window, image size...);
+  `entry(folder, options)` is what the reader takes (the folder itself, or a file in it)."""
+  generator: Callable
+  version: object
+  shared: Callable = lambda cfg: {}
+  entry: Callable = lambda folder, options: folder
+
+
+DEFAULTS = {
+    "ts": _Default(synthetic_ts.generate, synthetic_ts.VERSION),
+    "npz": _Default(synthetic_npz.generate, synthetic_npz.VERSION,
+                    entry=lambda folder, options: folder / options.get("name", "sequences.npz")),
+    "keypoints": _Default(synthetic_keypoints.generate, synthetic_keypoints.VERSION,
+                          shared=lambda cfg: {"actions": list(cfg.get("actions") or SIGN_ACTIONS),
+                                              "frames": int(cfg.get("frames", 30)) or 30}),
+    "workout": _Default(synthetic_workout.generate, synthetic_workout.VERSION),
+    "semg": _Default(synthetic_semg.generate, synthetic_semg.VERSION,
+                     shared=lambda cfg: {"layout": "npz", "window": int(cfg.window),
+                                         "sampling_rate": float(cfg.sampling_rate)},
+                     entry=lambda folder, options: folder / "semg.npz"),
+    "hht_files": _Default(synthetic_hht.generate, synthetic_hht.VERSION,
+                          shared=lambda cfg: {"image_size": int(cfg.image_size)}),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Source:
+  """The data a loader reads: `path`, and the generator `options` when the data were generated
+  (None for the user's own `config.data.path`)."""
+  path: str
+  options: dict | None = None
+
+  @property
+  def generated(self) -> bool:
+    return self.options is not None
+
+
+def _as_dict(value) -> dict:
+  return value.to_dict() if hasattr(value, "to_dict") else dict(value)
+
+
+def source(cfg, name: str) -> Source:
+  """`config.data.path` as given, or the default data of the data `name`: its generator
+  (research.data.synthetic) run with the options of `config.data.synthetic` once into
+  `config.data.cache_dir`, keyed by the generator, its version and the options."""
+  if cfg.get("path"):
+    return Source(str(cfg.path))
+  default = DEFAULTS.get(name)
+  synthetic = cfg.get("synthetic")
+  accepted = set(inspect.signature(default.generator).parameters) - {"out_dir"} if default else set()
+  unknown = sorted(set(synthetic.keys()) - accepted) if synthetic is not None else []
+  if default is None or synthetic is None or unknown:
+    why = (f"config.data.synthetic holds options the {name} generator does not take ({unknown})" if unknown
+           else f"the {name} data have no generated default (config.data.synthetic)")
+    raise DataError(f"config.data.path is empty and {why}; point --config.data.path at your data "
+                    f"(e.g. --config.data.name=ts --config.data.path=/data/X/X_TRAIN.ts)", "missing_path")
+  options = {**_as_dict(synthetic), **default.shared(cfg)}
+  settings = {"generator": name, "version": default.version, "options": options}
+  folder = cached_folder(cfg.get("cache_dir", ""), f"{name}_synthetic", settings,
+                         lambda out: default.generator(str(out), **options))
+  return Source(str(default.entry(pathlib.Path(folder), options)), options)

@@ -1,22 +1,41 @@
-"""Labelled sequences from one `.npz` file.
+"""`.npz` files: reading any of them safely, and the labelled-sequence layout.
 
-Keys: `x` (N, T, F) or (N, T) float; `y` (N,) ints or strings; optional `class_names`;
-optional `mask` (N, T) bool; optional predefined test split `x_test`, `y_test`
-(`mask_test`). NaN values are missing: trailing all-NaN frames become padding, others
-are interpolated (as for `.ts` files; meta['missing_values'] counts them and the report
-says so); +-Inf is an error.
+The labelled-sequence layout: `x` (N, T, F) or (N, T) float; `y` (N,) ints or strings;
+optional `class_names`; optional `mask` (N, T) bool; optional predefined test split
+`x_test`, `y_test` (`mask_test`). NaN values are missing (the loader cuts trailing all-NaN
+frames and interpolates the rest); +-Inf is an error.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import pathlib
 
 import numpy as np
 
-from research.data import dataset as dataset_lib
-from research.data import sequences as seq_lib
-from research.data import ts_format
-from research.data.errors import DataError, DataNotFoundError, read_npz
+from research.data.errors import DataError, DataNotFoundError
+
+HOW_TO_SAVE = "save with np.savez(path, x=x_NTF, y=labels_N) and plain numeric or string arrays"
+
+
+def read_npz(path, how_to_save: str) -> dict:
+  """Every array of the `.npz` at `path` (no pickles); an unreadable file is a DataError that ends
+  with `how_to_save` (e.g. "save with numpy.savez(path, x=..., y=...)")."""
+  try:
+    with np.load(path, allow_pickle=False) as stored:
+      return {key: stored[key] for key in stored.files}
+  except Exception as error:  # noqa: BLE001 - any unreadable file gets the same message
+    raise DataError(f"{path}: cannot read as .npz ({error}); {how_to_save}", "unreadable") from error
+
+
+@dataclasses.dataclass
+class Sequences:
+  """What a labelled-sequence `.npz` holds: (T_i, F) float32 series with NaN for missing values."""
+  series: list[np.ndarray]
+  labels: np.ndarray  # (N,) ints or strings
+  test_series: list[np.ndarray] | None
+  test_labels: np.ndarray | None
+  class_names: list[str] | None
 
 
 def _sequences(x, mask, where):
@@ -47,13 +66,13 @@ def _labels(arrays, key, count, path) -> np.ndarray:
   return y
 
 
-def load(cfg, seed: int) -> dataset_lib.Dataset:
-  """Labelled sequences of one `.npz`, split with `config.data.split_seed`."""
-  path = pathlib.Path(cfg.get("path") or "")
+def read_sequences(path) -> Sequences:
+  """Reads and checks a labelled-sequence `.npz` (see the module docstring)."""
+  path = pathlib.Path(path)
   if not path.is_file():
     raise DataNotFoundError(f"config.data.path={str(path)!r} is not a file; expected an .npz with "
                             f"x (N, T, F) and y (N,)")
-  arrays = read_npz(path, "save with np.savez(path, x=x_NTF, y=labels_N) and plain numeric or string arrays")
+  arrays = read_npz(path, HOW_TO_SAVE)
   for key in ("x", "y"):
     if key not in arrays:
       raise DataError(f"{path}: missing key {key!r}; found {sorted(arrays)}. Save with "
@@ -65,15 +84,12 @@ def load(cfg, seed: int) -> dataset_lib.Dataset:
   if not series:
     raise DataError(f"{path}: x holds no example; save at least one sequence per class", "empty")
   y = _labels(arrays, "y", len(series), path)
-  series, missing = ts_format.clean(series, f"{path}[x]")
-  test_series, test_raw = None, None
+  test_series, test_labels = None, None
   if "x_test" in arrays:
     test_series = _sequences(arrays["x_test"], arrays.get("mask_test"), f"{path}[x_test]")
-    test_raw = _labels(arrays, "y_test", len(test_series), path)
+    test_labels = _labels(arrays, "y_test", len(test_series), path)
     if not test_series:
       raise DataError(f"{path}: x_test holds no example; drop x_test/y_test or add test sequences", "empty")
-    test_series, test_missing = ts_format.clean(test_series, f"{path}[x_test]")
-    missing = {k: missing[k] + test_missing[k] for k in missing}
   names = None
   if "class_names" in arrays:
     names = np.asarray(arrays["class_names"])
@@ -81,17 +97,15 @@ def load(cfg, seed: int) -> dataset_lib.Dataset:
       raise DataError(f"{path}: class_names must be a 1-D array of names; found shape {names.shape}, "
                       f"dtype {names.dtype}", "bad_labels")
     names = [str(n) for n in names.tolist()]
-  if test_raw is not None and (y.dtype.kind in "US") != (test_raw.dtype.kind in "US"):
-    raise DataError(f"{path}: y holds {y.dtype} labels and y_test {test_raw.dtype}; give both as "
+  if test_labels is not None and (y.dtype.kind in "US") != (test_labels.dtype.kind in "US"):
+    raise DataError(f"{path}: y holds {y.dtype} labels and y_test {test_labels.dtype}; give both as "
                     "strings or both as integers", "bad_labels")
-  raw = y if test_raw is None else np.concatenate([y, test_raw])
-  y_all, class_names = seq_lib.encode_labels(raw, names, f"{path}[y]")
-  examples, test, length = seq_lib.padded_splits(series, test_series, y_all, str(path))
-  meta = {"source": str(path), "class_names": class_names,
-          "feature_layout": {"format": "array", "num_features": int(examples["x"].shape[2])},
-          "num_features": int(examples["x"].shape[2]), "max_length": int(length),
-          "missing_values": missing, "skipped": []}
-  return seq_lib.classification_splits(
-      examples, meta, test=test, test_fraction=cfg.get("test_fraction", 0.1),
-      val_fraction=cfg.get("val_fraction", 0.15), seed=dataset_lib.split_seed(cfg, seed),
-      normalize=cfg.get("normalize", "none"), where=str(path))
+  return Sequences(series, y, test_series, test_labels, names)
+
+
+def write_sequences(path, x, y) -> pathlib.Path:
+  """Writes x (N, T, F) (NaN-padded shorter sequences) and labels y (N,) as a labelled-sequence `.npz`."""
+  path = pathlib.Path(path)
+  path.parent.mkdir(parents=True, exist_ok=True)
+  np.savez(path, x=x, y=y)
+  return path
