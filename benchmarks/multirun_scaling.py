@@ -38,7 +38,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from research import config_file  # noqa: E402
-from research.train import multirun  # noqa: E402
+from research.train import loop as multirun  # noqa: E402
 
 # family: (config, training examples, validation examples, example shape, classes; 0 = regression)
 SIZES = {

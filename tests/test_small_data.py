@@ -17,7 +17,7 @@ from research.data import load_dataset
 from research.data import ts_format
 from research.data.synthetic import ts as synthetic_ts
 from research.train import fit
-from research.train import run as run_lib
+from research.train import trained as run_lib
 from research.train import validation
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]

@@ -20,8 +20,8 @@ from research import workdir as workdir_lib
 from research.export import forest_c
 from research.export import parity as parity_lib
 from research.export import tflite as tflite_lib
-from research.train import run as run_lib
-from research.train.run import NotExportableError, load_run
+from research.train import trained as run_lib
+from research.train.trained import NotExportableError, load_run
 
 # What each task.predict output means, and how parity judges it.
 OUTPUTS = {
