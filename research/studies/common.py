@@ -4,9 +4,10 @@ tests, plots, overrides.
 Every study checks its configs once where it starts (`check`), before any data is
 read or file written, then trains through `research.train.train_runs` (network
 and/or head, any config; static augmentation happens there) with checkpoints under
-its own workdir, so a study killed at any epoch resumes with the same command. Scores follow the task: accuracy for models that
-predict class probabilities (classifiers, and the workout model's exercise
-class), mean squared error for regression.
+its own workdir, so a study killed at any epoch resumes with the same command.
+Scores follow the task: accuracy for models that predict class probabilities
+(classifiers, and the workout model's exercise class), mean squared error for
+regression.
 """
 
 from __future__ import annotations

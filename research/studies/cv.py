@@ -15,7 +15,8 @@ validation examples per fold: larger folds are trimmed at random to the
 smallest (`trimmed` in the report). A network-free head (the forest) fits on the
 fold's train + val examples, since it stops nothing early.
 
-Configs without a `cv` group use folds 5, seed config.seed, val_fraction 0.15, group_by auto.
+Every config's base (research.config_defaults.base) has a `cv` group: folds 5, seed config.seed,
+val_fraction 0.15, group_by auto unless it says otherwise.
 Training checkpoints live in workdir/<model>/checkpoints: a CV killed at any
 epoch and started again with the same command gives the same cv_report.json.
 """
@@ -28,23 +29,21 @@ import ml_collections
 import numpy as np
 from sklearn import model_selection
 
+from research import config_defaults
 from research import workdir as workdir_lib
 from research.data import dataset as dataset_lib
 from research.studies import common
 from research.train import RunSpec
 from research.train import trained as trained_lib
 
-DEFAULTS = {"folds": 5, "val_fraction": 0.15, "group_by": "auto"}
 # group_by "auto": windows cut from one recording overlap, so a recording never straddles a fold.
 AUTO_GROUP_KEYS = ("recording",)
 
 
 def settings(config) -> ml_collections.ConfigDict:
-  """config.cv, or the defaults (seed: config.seed) for configs without one."""
+  """config.cv, or the shared defaults (research.config_defaults.cv_group, seed config.seed)."""
   cv = config.get("cv")
-  if cv is not None:
-    return cv
-  return ml_collections.ConfigDict({**DEFAULTS, "seed": int(config.seed)})
+  return cv if cv is not None else config_defaults.cv_group(int(config.seed))
 
 
 def _labelled(split: dict) -> dict:
