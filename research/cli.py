@@ -2,7 +2,7 @@
 
 `run(main)` replaces `absl.app.run(main)`; `main(argv)` calls one library function
 and returns the exit status (None: 0). Errors become `error: ...` on stderr (no
-traceback) and an exit status here, and only here (`EXIT_CODES`, first match wins):
+traceback) and an exit status here, and only here (`exit_codes`, first match wins):
 
   flags: a missing config file, unknown variant, misspelt --config.key, wrong type  2
   ConfigError (a field out of range, research.config_check)                          2
