@@ -103,6 +103,32 @@ def predict_inputs(workdir, path, batch_size: int) -> list[dict]:
   return rows
 
 
+def count_repetitions(workdir, recording_path, *, stride: int | None = None, counting: dict | None = None,
+                      plot_dir=None) -> dict:
+  """Counts the repetitions of one recording with the workout run in `workdir` (launch/count_reps.py).
+
+  `counting` overrides the run's config.eval.counting; `stride` defaults to the run's test
+  stride. Draws <plot_dir or workdir/plots>/reps_<name>.png; returns the segments and counts.
+  """
+  from research.data import workout
+  from research.evaluation import count_recording, counting_plots
+  run = run_lib.load_run(workdir)
+  meta = run.meta
+  settings = {**run.config.eval.counting.to_dict(), **(counting or {})}
+  recording = workout.read_recording(recording_path, meta["class_names"], len(meta["feature_layout"]),
+                                     require_labels=False)
+  stride = stride or int(meta.get("stride", {}).get("test", 5))
+  result, traces = count_recording.count_recording(run.predict, meta, recording, stride=stride,
+                                                   counting_config=settings)
+  plot_dir = pathlib.Path(plot_dir) if plot_dir else pathlib.Path(workdir) / "plots"
+  plot = counting_plots.reps_plot(
+      plot_dir / f"reps_{recording.name}.png", angles_TF=recording.angles, joint_names=meta["feature_layout"],
+      seg_prob_T=traces["seg_prob"], peaks=traces["peaks"], segments=traces["segments"],
+      class_names=meta["class_names"], fps=recording.fps, true_starts=recording.rep_starts,
+      height=result["counting"]["height"])
+  return {**result, "plot": str(plot)}
+
+
 def prediction_text(rows: list[dict]) -> str:
   """How predict.py prints predictions: every class probability for one input, one line per input else."""
   if len(rows) == 1:
