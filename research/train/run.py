@@ -3,9 +3,11 @@
   fit(config, dataset, workdir)   one run into a workdir (launch/train.py, the benchmark):
                                   check -> load the data if not given -> train_runs -> heads -> report
   train_runs(config, meta, specs) many runs of one config (the studies, and fit with one spec):
-                                  validation policy -> static augmentation -> model, task and
+                                  static augmentation -> validation policy -> model, task and
                                   optimizer built once -> the host loop (research.train.loop)
                                   -> the heads fitted on each run's features
+Both start from a config checked once (`check_config`): `fit` checks it, a study checks its
+configs where it starts (research.studies.common.check) and then calls `train_runs`.
 
 A run is optional network -> optional head -> report, whatever its config: the
 network trains in the host loop (one run is one of many; its checkpoints resume
@@ -115,7 +117,8 @@ def _same_weights(config, results) -> bool:
 def train_runs(config, meta: dict, specs: list[RunSpec], *, checkpoint_dir=None, extra_eval=None,
                on_epoch=None, log=print) -> list[Trained]:
   """Trains every spec's network (all members of all specs as one program, or in groups of
-  `config.train.runs_per_program` runs), then fits its head. `config` is checked (check_config).
+  `config.train.runs_per_program` runs), then fits its head. The caller has checked `config`
+  (check_config) before reading data or writing files.
 
   Member m of a spec trains from seed spec.seed + m. `config.train.validation`
   decides whether the validation split is used (research.train.validation). The
