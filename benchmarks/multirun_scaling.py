@@ -4,7 +4,7 @@
                                         [--runs 1,5,20] [--epochs 4] [--repeat 1] [--group-size 0]
 
 Each family's full-size model (its config) on small random data (SIZES below), early
-stopping off, no checkpoints. Vmapped: one `research.train.multirun.train_many` call with R
+stopping off, no checkpoints. Vmapped: one `research.train.loop.train_many` call with R
 RunSpecs (seeds 0..R-1, shared data), or with `--group-size G` one `train_in_groups` call
 (consecutive groups of G runs, one program each, as config.train.runs_per_program). One by
 one: R calls with one RunSpec each. Every
@@ -38,7 +38,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from research import config_file  # noqa: E402
-from research.train import multirun  # noqa: E402
+from research.train import loop as multirun  # noqa: E402
 
 # family: (config, training examples, validation examples, example shape, classes; 0 = regression)
 SIZES = {

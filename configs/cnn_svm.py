@@ -1,35 +1,16 @@
-"""sEMG Hilbert-Huang images -> CNN encoder -> StandardScaler + SVM (RBF, C=10).
+"""sEMG Hilbert-Huang images -> CNN encoder (trained with a softmax head, then frozen) -> SVM (RBF, C=10).
 
-Data: a folder of MUSCLE_movement_GENDER_###.npz files (key `hht`, 256 x 256, or
-`signal` + `fs`, turned into the HHT image and cached); six classes M/F x
-full/half/invalid; files with 'test' in the name are predicted after training. With
-data.path empty, the synthetic files of `launch/make_data.py hht` (data.synthetic) are
-generated once into data_cache/ at data.image_size.
-The encoder (3 x Conv2D stride 2, 1->64->128->256, InstanceNorm + LeakyReLU, global
-average pool) is trained with a softmax head (cross-entropy) on the stratified 80%
-train split, then frozen; the SVM is fitted on its 256-d features of the train split
-and reported on the 20% validation split.
+Six classes (M/F x full/half/invalid) from MUSCLE_movement_GENDER_###.npz files (`hht` or `signal` +
+`fs`); files named 'test' are predicted after training. Synthetic files when data.path is empty.
+The SVM is fitted on the encoder's 256-d features of the train split, reported on validation.
 
 Run:   python launch/train.py --config configs/cnn_svm.py --workdir runs/cnn_svm
-Own:   --config.data.path=data/hht (e.g. python launch/make_data.py hht --out data/hht)
-       python launch/predict.py --workdir runs/cnn_svm --input data/hht/BICEPS_test_001.npz
-Time:  the synthetic files once, ~12 s CPU (188 files through the real HHT; 51 s wall measured on a
-       shared 2-core machine at load 9, then 1.4 s per load from the cache). The random-encoder run
-       (--config.train.epochs=0: the head on the untrained encoder) takes ~30 s CPU at 256 x 256. Training the
-       encoder at 256 x 256: ~350 s per epoch on an idle 2-core CPU (python benchmarks/run.py --only
-       second_start: epoch 1 346 s compiling, 350 s with the program from the cache); at --config.data.image_size=64 an
-       epoch takes ~25 s CPU, 40 epochs ~17 min CPU.
-Reach: measured on the synthetic set (36 validation files, chance 1/6): SVM on the
-       random 256 x 256 encoder 0.72 [0.56, 0.84]; SVM on the encoder trained 40
-       epochs at 64 x 64 0.75 [0.59, 0.86] (softmax head 0.72). In the trained run
-       every error is a male/female confusion (overlapping spectra by design).
-Smoke: --config configs/cnn_svm.py:smoke (33 synthetic 32 x 32 files, made in ~7 s on that loaded
-       machine; narrow encoder, 2 epochs).
-
-Where the seed was silent: kernel 4 / padding 1 (exact halving), InstanceNorm without
-affine (PyTorch's default), LeakyReLU 0.2; Adam 1e-3; images divided by their mean and
-log1p-compressed; Platt scaling by CalibratedClassifierCV (SVC(probability=True) is
-deprecated in scikit-learn 1.9); train.epochs=0 keeps the random encoder.
+       (--config.train.epochs=0: the SVM on the untrained encoder, about a minute)
+Own:   --config.data.path=data/hht; python launch/predict.py --workdir runs/cnn_svm --input FILE.npz
+Time:  minutes per epoch at 256 x 256 on a 2-core CPU; --config.data.image_size=64 is much faster.
+Reach: about 0.7 validation accuracy on the synthetic set (chance 1/6); errors are male/female mixes.
+Smoke: --config configs/cnn_svm.py:smoke (32 x 32 files, narrow encoder, 2 epochs, seconds).
+Timings: benchmarks/results.md.
 """
 
 import ml_collections
@@ -38,8 +19,7 @@ from research import config_defaults
 
 
 def get_config(arg=None):
-  config = ml_collections.ConfigDict()
-  config.seed = 42  # Decides init, shuffling and the SVM's folds.
+  config = config_defaults.base(seed=42, variant=arg, variants=("smoke",), file=__file__, eval_split="val")
 
   config.data = ml_collections.ConfigDict()
   config.data.name = "hht_files"
@@ -87,8 +67,6 @@ def get_config(arg=None):
   config.head.forest = ml_collections.ConfigDict()
   config.head.forest.n_estimators = 200  # with --config.head.kind=random_forest
 
-  config.eval = ml_collections.ConfigDict()
-  config.eval.split = "val"  # the held-out 'test' files have no labels
 
   if arg == "smoke":
     config.data.image_size = 32
@@ -100,6 +78,4 @@ def get_config(arg=None):
     config.train.batch_size = 8
     config.head.svm.calibration_folds = 2
     config.head.forest.n_estimators = 10
-  elif arg not in (None, ""):
-    raise ValueError(f"Unknown variant {arg!r} of configs/cnn_svm.py; valid: smoke")
   return config

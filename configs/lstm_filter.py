@@ -1,35 +1,15 @@
-"""The LSTM frequency filter: extract one sinusoid from a noisy mixture of four.
+"""The LSTM frequency filter: a 2-layer LSTM(128) extracts one sinusoid from a noisy mixture of four.
 
-A 2-layer LSTM(128) reads 50-step windows of (mixture, one-hot selector) and
-outputs the clean unit sinusoid of the selected frequency at every step.
-
-Data: a 10 s, 1 kHz mixture (the mean) of 1, 3, 5, 7 Hz sinusoids with fixed
-phases (4.0, 1.7, 0.26, 0.1) rad, drawn once from U(0, 2 pi) (NumPy
-default_rng(0), rounded), per-sample amplitude jitter U(0.95, 1.05) and phase
-jitter U(-0.02, 0.02) rad on each component, no additive noise (`noise_std`);
-9,951 windows x 4 selectors = 39,804 sequences, 90/10 train/val; test: a second
-signal with another noise seed. Training redraws the noise of every batch
-(`fresh_noise`): validation windows overlap training windows, so a model fitted
-to one fixed draw memorises it and validation flatters it (zero phases, `noisier`
-jitter, one fixed draw: validation 0.077, test 0.188).
-
-Why this is learnable but not trivial: the zero prediction scores 0.5, and the
-report states the approximate Bayes floor of a causal filter, 0.037 on test
-(research/evaluation/mixture_floor.py): a window's first steps have seen too few
-samples to tell where in the 1 s period it lies (floor ~0.30 at step 1, ~0 by
-step 50). All-zero phases make the mixture symmetric and windows ambiguous to
-the end (floor 0.080 at this jitter, 0.110 at the `noisier` one), which is why
-the seed's 0.08 was out of reach there; across six random phase draws the floor
-ranged 0.060-0.090 at the `noisier` jitter.
+Input: 50-step windows of (mixture of 1/3/5/7 Hz sinusoids, one-hot selector); output: the clean
+sinusoid of the selected frequency. Training redraws the jitter of every batch. The report states
+the zero prediction (MSE 0.5) and the approximate Bayes floor of a causal filter
+(research/evaluation/mixture_floor.py).
 
 Run:   python launch/train.py --config configs/lstm_filter.py
-Time:  19-25 s per epoch on an idle 2-core CPU (benchmarks/lstm_epoch.py --fixed-only, eight runs
-       within twenty minutes); 50 epochs are then 16-21 min (computed; not timed end to end).
-Reach (measured, seed 42, 50 epochs): test MSE 0.052 (1/3/5/7 Hz: 0.061/0.068/
-       0.034/0.047), validation 0.052, floor 0.037, zero prediction 0.500.
-Variant `noisier`: jitter U(0.9, 1.1) and +-0.05 rad: test 0.073 (validation 0.073,
-       floor 0.060), also within the seed's 0.08.
+Time:  about 20 minutes on a 2-core CPU (50 epochs).
+Reach: test MSE about 0.05 (floor 0.037); the seed's target is 0.08. `noisier` (wider jitter): ~0.07.
 Smoke: --config configs/lstm_filter.py:smoke (tiny data, 2 epochs, seconds).
+Timings: benchmarks/results.md.
 """
 
 import ml_collections
@@ -38,8 +18,7 @@ from research import config_defaults
 
 
 def get_config(arg=None):
-  config = ml_collections.ConfigDict()
-  config.seed = 42  # Decides init, shuffling, dropout; the data has its own seeds.
+  config = config_defaults.base(seed=42, variant=arg, variants=("smoke", "noisier"), file=__file__)
 
   config.data = ml_collections.ConfigDict()
   config.data.name = "mixture"
@@ -71,8 +50,6 @@ def get_config(arg=None):
   config.train = config_defaults.train(epochs=50, batch_size=64, eval_batch_size=1024,
                                        early_stopping={"patience": 15})
 
-  config.eval = ml_collections.ConfigDict()
-  config.eval.split = "test"
 
   if arg == "smoke":
     config.data.duration = 0.3
@@ -84,6 +61,4 @@ def get_config(arg=None):
   elif arg == "noisier":
     config.data.amplitude_jitter = 0.1
     config.data.phase_jitter = 0.05
-  elif arg not in (None, ""):
-    raise ValueError(f"Unknown variant {arg!r} of configs/lstm_filter.py; valid: smoke, noisier")
   return config

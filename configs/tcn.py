@@ -1,43 +1,17 @@
-"""The workout tracker: a TCN for exercise recognition and repetition counting (task classify_and_segment).
+"""The workout tracker: a TCN for exercise recognition and repetition counting (classify_and_segment).
 
-Input: windows of 30 frames (1 s at 30 fps) x 25 joint angles. Model: 8 residual blocks of
-two dilated convolutions each (kernel 3, 128 filters, dilation 1, 2, 4, ..., 128; LayerNorm,
-ReLU, dropout .25) -> 4-head self-attention -> two heads: exercise class (average pooling ->
-Dense 128/64/32 -> 5 logits) and per-frame repetition-start probability (Dense 128/64/32 ->
-sigmoid). Loss: focal (gamma 1, alpha .5) + 5 x binary cross-entropy against Gaussian targets
-(1.0 at a start, 0.5 at +-4 frames). Balanced batches: at least 20% of the windows of every
-batch hold a repetition start. Adam 5e-4, batch 32, early stopping on the validation
-segmentation loss (patience 20), reduce-on-plateau (x0.5 after 5 flat epochs).
-
-Data: a folder of recording .npz files (see research/data/workout.py and the README), split
-by recording (15% validation, 30% test, at least one each). With data.path empty, synthetic
-sessions from `launch/make_data.py workout` are generated once into data_cache/. Counting runs
-over the whole test recordings: the test windows (stride 5) are stitched back into per-frame
-probabilities, repetition starts are peaks >= 0.5 at least 15 frames (0.5 s) apart
-(config.eval.counting, also the defaults of launch/count_reps.py).
-
-Choices where the seed is silent: the window label is the majority label of its frames; two
-convolutions per residual block (Bai et al.'s TCN); an attention residual + LayerNorm;
-Gaussian width from "0.5 at +-4 frames" (sigma 3.4; the seed's "~0.1 at +-12" does not fit a
-Gaussian and is not followed); angles scaled as (deg - 90) / 45, no dataset statistics;
-a set's count is the number of peaks inside the true set +-4 frames; the counting baseline
-is the median training-set count.
+Windows of 30 frames x 25 joint angles -> 8 dilated residual blocks -> self-attention -> exercise
+class and per-frame repetition-start probability; counting stitches the test windows back and
+finds peaks (config.eval.counting, also launch/count_reps.py's defaults).
 
 Run:   python launch/train.py --config configs/tcn.py
-Time:  under 5 minutes on a 2-core CPU: 14 short synthetic sessions (8 train / 2 val / 4 test),
-       2,560 training windows, 15 epochs. Measured 4 min 51 s and 5 min 27 s wall (2 min 21 s and
-       2 min 32 s CPU user) on a shared 2-core machine with a load of 10-14; not yet timed idle
-       (expected about 2.5-3 min: roughly the CPU time).
-Reach: measured (seed 42): test exercise accuracy 0.980, segmentation ROC AUC 0.980
-       (precision 0.80, recall 0.61 at 0.5), counting on 16 held-out sets: MAE 0.06 repetitions
-       (0.008 relative), off-by-one 1.00 (baseline: training median, MAE 1.25, off-by-one 0.56).
-Full:  --config configs/tcn.py:full (36 longer sessions, stride 4, up to 250 epochs; hours on CPU).
-Live:  --config configs/tcn.py:causal (causal convolutions and attention; targets lag each start
-       by 10 frames, counting moves peaks back). Measured: accuracy 0.978, ROC AUC 0.985,
-       counting MAE 0.19 repetitions (0.028 relative), off-by-one 0.94 on the same 16 sets.
+Count: python launch/count_reps.py --workdir runs/<run> --input recording.npz
+Time:  about 5 minutes on a 2-core CPU (15 epochs); :full takes hours.
+Reach: exercise accuracy about 0.98, counting MAE under 0.1 repetitions on held-out sets.
+Live:  --config configs/tcn.py:causal (causal model; similar accuracy, counting MAE about 0.2).
 Smoke: --config configs/tcn.py:smoke (tiny model and data, 2 epochs, seconds).
 Own data: --config.data.path=/data/workout_npz
-Count: python launch/count_reps.py --workdir runs/<run> --input recording.npz
+Timings: benchmarks/results.md.
 """
 
 import ml_collections
@@ -48,8 +22,7 @@ from research.data import layouts
 
 
 def get_config(arg=None):
-  config = ml_collections.ConfigDict()
-  config.seed = 42  # init, sampling, dropout
+  config = config_defaults.base(seed=42, variant=arg, variants=("full", "causal", "smoke"), file=__file__)
 
   config.data = ml_collections.ConfigDict()
   config.data.name = "workout"
@@ -104,8 +77,6 @@ def get_config(arg=None):
   config.train.sampler_args.share = 0.2  # windows with a repetition start, per batch, at least
   config.train.sampler_args.positive_key = "has_start"
 
-  config.eval = ml_collections.ConfigDict()
-  config.eval.split = "test"
   config.eval.counting = ml_collections.ConfigDict()  # the one place these settings live
   config.eval.counting.min_spacing = 15  # frames between two repetition starts at least
   config.eval.counting.height = 0.5  # stitched probability a peak must reach
@@ -136,6 +107,4 @@ def get_config(arg=None):
     config.train.epochs = 2
     config.train.batch_size = 8
     config.train.eval_batch_size = 64
-  elif arg not in (None, ""):
-    raise ValueError(f"Unknown variant {arg!r} of configs/tcn.py; valid: full, causal, smoke")
   return config

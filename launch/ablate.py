@@ -10,8 +10,6 @@ plots/ablation.png.
 
 from __future__ import annotations
 
-import sys
-
 from absl import flags
 from ml_collections import config_flags
 
@@ -25,21 +23,11 @@ flags.DEFINE_string("workdir", None, "Output folder; default runs/ablate-<config
 
 def main(argv):
   del argv
-  from research import distributed
-  from research.errors import ResearchError
   from research.studies import ablation
 
-  config = _CONFIG.value
   workdir = cli.workdir("ablate")
-  try:
-    ablation.run_ablation(config, _VARY.value, workdir, seeds=_SEEDS.value)
-  except (ResearchError, ValueError, KeyError, FileNotFoundError) as error:
-    print(f"error: {error}", file=sys.stderr)
-    return 1
-  if distributed.is_writer():
-    print((workdir / "ablation.md").read_text())
-    print(f"Workdir: {workdir}")
-  return 0
+  ablation.run_ablation(_CONFIG.value, _VARY.value, workdir, seeds=_SEEDS.value)
+  return cli.show(workdir / "ablation.md", workdir)
 
 
 if __name__ == "__main__":

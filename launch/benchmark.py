@@ -15,9 +15,8 @@ Re-running the same command resumes; finished cells are read back, failed ones r
 from __future__ import annotations
 
 import pathlib
-import sys
 
-from absl import flags, logging
+from absl import flags
 
 from research import cli
 
@@ -37,25 +36,11 @@ def config_path(text: str) -> str:
 
 def main(argv):
   del argv
-  logging.set_verbosity(logging.WARNING)
-  from research.errors import ResearchError
   from research.studies import benchmark
 
-  overrides = {}
-  for item in _SET.value:
-    key, sep, value = item.partition("=")
-    if not sep:
-      print(f"error: --set {item!r}: expected key=value, e.g. train.epochs=100", file=sys.stderr)
-      return 2
-    overrides[key.strip()] = value.strip()
-  try:
-    cells = benchmark.run([config_path(c) for c in _CONFIGS.value], _DATASETS.value, _WORKDIR.value, overrides)
-  except (ResearchError, ValueError, FileNotFoundError, KeyError) as error:
-    print(f"error: {error}", file=sys.stderr)
-    return 1
-  workdir = pathlib.Path(_WORKDIR.value)
-  print((workdir / "benchmark.md").read_text())
-  print(f"Workdir: {workdir}")
+  overrides = benchmark.parse_overrides(_SET.value)
+  cells = benchmark.run([config_path(c) for c in _CONFIGS.value], _DATASETS.value, _WORKDIR.value, overrides)
+  cli.show(pathlib.Path(_WORKDIR.value) / "benchmark.md", _WORKDIR.value)
   return 1 if any(c.error for c in cells) else 0
 
 

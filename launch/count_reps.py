@@ -15,10 +15,8 @@ Writes the exercise segments with their counts and repetition frames as JSON (st
 from __future__ import annotations
 
 import json
-import pathlib
-import sys
 
-from absl import flags, logging
+from absl import flags
 
 from research import cli
 
@@ -37,33 +35,12 @@ _PLOT_DIR = flags.DEFINE_string("plot_dir", None, "Where reps_<name>.png goes; d
 
 def main(argv):
   del argv
-  logging.set_verbosity(logging.WARNING)
-  from research.data.formats import workout
   from research import workdir as workdir_lib
-  from research.errors import ResearchError
-  from research.evaluation import count_recording, counting_plots
-  from research.train import load_run
+  from research.train import reporting
 
-  try:
-    run = load_run(_WORKDIR.value)
-    meta = run.meta
-    settings = {**run.config.eval.counting.to_dict(),
-                **{key: flag.value for key, flag in _OVERRIDES.items() if flag.value is not None}}
-    recording = workout.read_recording(_INPUT.value, meta["class_names"], len(meta["feature_layout"]),
-                                       require_labels=False)
-    stride = _STRIDE.value or int(meta.get("stride", {}).get("test", 5))
-    result, traces = count_recording.count_recording(
-        run.predict, meta, recording, stride=stride, counting_config=settings)
-  except (ResearchError, ValueError, FileNotFoundError) as error:
-    print(f"error: {error}", file=sys.stderr)
-    return 1
-  plot_dir = pathlib.Path(_PLOT_DIR.value) if _PLOT_DIR.value else pathlib.Path(_WORKDIR.value) / "plots"
-  plot = counting_plots.reps_plot(
-      plot_dir / f"reps_{recording.name}.png", angles_TF=recording.angles, joint_names=meta["feature_layout"],
-      seg_prob_T=traces["seg_prob"], peaks=traces["peaks"], segments=traces["segments"],
-      class_names=meta["class_names"], fps=recording.fps, true_starts=recording.rep_starts,
-      height=result["counting"]["height"])
-  result["plot"] = str(plot)
+  result = reporting.count_repetitions(
+      _WORKDIR.value, _INPUT.value, stride=_STRIDE.value, plot_dir=_PLOT_DIR.value,
+      counting={key: flag.value for key, flag in _OVERRIDES.items() if flag.value is not None})
   if _OUTPUT.value:
     workdir_lib.write_json_atomic(_OUTPUT.value, result)
   print(json.dumps(workdir_lib.jsonable(result), indent=2))

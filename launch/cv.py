@@ -11,9 +11,7 @@ on the same --workdir resumes an interrupted CV.
 
 from __future__ import annotations
 
-import sys
-
-from absl import flags, logging
+from absl import flags
 from ml_collections import config_flags
 
 from research import cli
@@ -28,36 +26,12 @@ flags.DEFINE_string("workdir", None, "Output folder; default runs/cv-<config>-<t
 
 def main(argv):
   del argv
-  logging.set_verbosity(logging.WARNING)
-  from research import distributed
-  from research.data import load_dataset
-  from research.errors import ResearchError
   from research.studies import cv
 
-  config = _CONFIG.value
   workdir = cli.workdir("cv")
-  baseline = _BASELINE.value if _USE_BASELINE.value else None
-  if baseline is not None and config.task.name == "regression":
-    print("note: no baseline for a regression task (the forest is a classifier); the report compares "
-          "with the zero prediction", file=sys.stderr)
-    baseline = None
-  if baseline is not None and baseline.to_json_best_effort() == config.to_json_best_effort():
-    baseline = None  # Cross-validating the baseline itself.
-  if baseline is not None:  # The baseline sees exactly the config's data and folds.
-    with baseline.unlocked():
-      baseline.data = config.data
-      baseline.cv = cv.settings(config)
-      if "mesh" in config:  # One device layout for the whole program.
-        baseline.mesh = config.mesh
-  try:
-    cv.run_cv(config, load_dataset(config), workdir, baseline_config=baseline, folds=_FOLDS.value)
-  except (ResearchError, ValueError, FileNotFoundError, KeyError) as error:
-    print(f"error: {error}", file=sys.stderr)
-    return 1
-  if distributed.is_writer():
-    print((workdir / "cv_report.md").read_text())
-    print(f"Workdir: {workdir}")
-  return 0
+  cv.run_cv(_CONFIG.value, None, workdir, baseline_config=_BASELINE.value if _USE_BASELINE.value else None,
+            folds=_FOLDS.value)
+  return cli.show(workdir / "cv_report.md", workdir)
 
 
 if __name__ == "__main__":

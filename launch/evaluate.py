@@ -5,9 +5,7 @@
 
 from __future__ import annotations
 
-import sys
-
-from absl import flags, logging
+from absl import flags
 
 from research import cli
 
@@ -17,18 +15,10 @@ _SPLIT = flags.DEFINE_enum("split", "test", ["train", "val", "test"], "Split to 
 
 def main(argv):
   del argv
-  logging.set_verbosity(logging.WARNING)
-  from research.errors import ResearchError
   from research.train import report
 
-  try:
-    report(_WORKDIR.value, _SPLIT.value)
-  except (ResearchError, ValueError, FileNotFoundError) as error:
-    print(f"error: {error}", file=sys.stderr)
-    return 1
-  with open(f"{_WORKDIR.value}/report.md") as f:
-    print(f.read())
-  return 0
+  report(_WORKDIR.value, _SPLIT.value)
+  return cli.show(f"{_WORKDIR.value}/report.md")
 
 
 if __name__ == "__main__":

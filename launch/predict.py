@@ -11,9 +11,9 @@ confidence and every class probability, as JSON to --output.
 
 from __future__ import annotations
 
-import sys
+import pathlib
 
-from absl import flags, logging
+from absl import flags
 
 from research import cli
 
@@ -24,46 +24,19 @@ _BATCH = flags.DEFINE_integer("batch_size", 64, "Inputs per forward pass.")
 _CPU = flags.DEFINE_bool("cpu", False, "Run on the CPU even where an accelerator is present.")
 
 
-def _single(row: dict) -> str:
-  lines = [f"Prediction: {row['label']}", f"Confidence: {row['confidence']:.4f}", "", "Class probabilities:"]
-  return "\n".join(lines + [f"  {name}: {p:.4f}" for name, p in row["probs"].items()])
-
-
 def main(argv):
   del argv
-  logging.set_verbosity(logging.WARNING)
   if _CPU.value:
     import os
     os.environ["JAX_PLATFORMS"] = "cpu"  # Before JAX is first imported.
   from research import workdir as workdir_lib
-  from research.data import inputs
-  from research.errors import ResearchError
-  from research.train import load_run
-  from research.train.loop import prediction_row
+  from research.train import reporting
 
-  try:
-    run = load_run(_WORKDIR.value)
-    if not run.meta.get("class_names"):
-      raise ValueError(f"{_WORKDIR.value} is a {run.config.task.name!r} run without class names; "
-                       f"predict.py serves classifiers")
-    names, batch = inputs.read_for_prediction(_INPUT.value, run.config.data, run.meta)
-    outputs = run.predict(batch, _BATCH.value)
-    if "probs" not in outputs:
-      raise ValueError(f"the {run.config.task.name!r} task predicts {sorted(outputs)}, not class 'probs'")
-    rows = [prediction_row(name, p, run.meta["class_names"]) for name, p in zip(names, outputs["probs"])]
-    if "mask" in batch:
-      for row, valid in zip(rows, batch["mask"]):
-        row["frames"] = int(valid.sum())
-    if _OUTPUT.value:
-      workdir_lib.write_json_atomic(_OUTPUT.value, {"workdir": str(run.workdir), "predictions": rows})
-  except (ResearchError, ValueError, OSError) as error:
-    print(f"error: {error}", file=sys.stderr)
-    return 1
-  if len(rows) == 1:
-    print(_single(rows[0]))
-  else:
-    for row in rows:
-      print(f"{row['input']}: {row['label']} ({row['confidence']:.4f})")
+  rows = reporting.predict_inputs(_WORKDIR.value, _INPUT.value, _BATCH.value)
+  if _OUTPUT.value:
+    workdir_lib.write_json_atomic(_OUTPUT.value, {"workdir": str(pathlib.Path(_WORKDIR.value)),
+                                                   "predictions": rows})
+  print(reporting.prediction_text(rows))
   if _OUTPUT.value:
     print(f"Predictions saved to: {_OUTPUT.value}")
   return 0

@@ -11,8 +11,6 @@ the best point, the trivial baselines). Re-running the same command resumes.
 
 from __future__ import annotations
 
-import sys
-
 from absl import flags
 from ml_collections import config_flags
 
@@ -26,21 +24,11 @@ flags.DEFINE_string("workdir", None, "Output folder; default runs/sweep-<config>
 
 def main(argv):
   del argv
-  from research import distributed
-  from research.errors import ResearchError
   from research.studies import sweep
 
-  config = _CONFIG.value
   workdir = cli.workdir("sweep")
-  try:
-    sweep.run_sweep(config, _VARY.value, workdir, seeds=_SEEDS.value)
-  except (ResearchError, ValueError, KeyError, FileNotFoundError) as error:
-    print(f"error: {error}", file=sys.stderr)
-    return 1
-  if distributed.is_writer():
-    print((workdir / "sweep.md").read_text())
-    print(f"Workdir: {workdir}")
-  return 0
+  sweep.run_sweep(_CONFIG.value, _VARY.value, workdir, seeds=_SEEDS.value)
+  return cli.show(workdir / "sweep.md", workdir)
 
 
 if __name__ == "__main__":

@@ -7,9 +7,7 @@ Re-running on an existing workdir resumes it (training fields may change; a head
 
 from __future__ import annotations
 
-import sys
-
-from absl import flags, logging
+from absl import flags
 from ml_collections import config_flags
 
 from research import cli
@@ -20,23 +18,11 @@ flags.DEFINE_string("workdir", None, "Run folder; default runs/<config>-<time>."
 
 def main(argv):
   del argv
-  logging.set_verbosity(logging.WARNING)
-  from research import distributed
-  from research.data import load_dataset, transforms
-  from research.errors import ResearchError
   from research.train import fit
 
-  config = _CONFIG.value
   workdir = cli.workdir()
-  try:
-    report = fit(config, transforms.prepare_dataset(config, load_dataset(config)), workdir)
-  except (ResearchError, ValueError, FileNotFoundError) as error:
-    print(f"error: {error}", file=sys.stderr)
-    return 1
-  if distributed.is_writer():
-    print((workdir / "report.md").read_text())
-    print(f"Workdir: {workdir}")
-  return 0 if report else 1
+  report = fit(_CONFIG.value, workdir=workdir)
+  return cli.show(workdir / "report.md", workdir) if report else 1
 
 
 if __name__ == "__main__":

@@ -9,8 +9,6 @@ epochs), plots/transfer_curves.png and plots/transfer_gap.png.
 
 from __future__ import annotations
 
-import sys
-
 from absl import flags
 from ml_collections import config_flags
 
@@ -25,24 +23,12 @@ flags.DEFINE_string("workdir", None, "Output folder; default runs/transfer-<conf
 
 def main(argv):
   del argv
-  from research.data import load_dataset
-  from research.errors import ResearchError
   from research.studies import transfer
 
-  config = _CONFIG.value
   workdir = cli.workdir("transfer")
-  baseline = _BASELINE.value if _USE_BASELINE.value else None
-  if baseline is not None:
-    with baseline.unlocked():
-      baseline.data = config.data
-  try:
-    transfer.run_transfer(config, load_dataset(config), workdir, baseline_config=baseline)
-  except (ResearchError, ValueError, FileNotFoundError) as error:
-    print(f"error: {error}", file=sys.stderr)
-    return 1
-  print((workdir / "transfer_report.md").read_text())
-  print(f"Workdir: {workdir}")
-  return 0
+  transfer.run_transfer(_CONFIG.value, None, workdir,
+                        baseline_config=_BASELINE.value if _USE_BASELINE.value else None)
+  return cli.show(workdir / "transfer_report.md", workdir)
 
 
 if __name__ == "__main__":

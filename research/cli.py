@@ -1,10 +1,15 @@
-"""What every launch script shares: flag parsing that ends in one line, not a traceback.
+"""What every launch script shares: flags -> one library call; every error -> one line and one exit code.
 
-`run(main)` replaces `absl.app.run(main)`: a missing config file, an unknown
-variant, a misspelt `--config.key`, a value of the wrong type or out of range
-(research.config_check) is reported as `error: ...` on stderr with what to do,
-and the script exits with status 2; `main`'s own errors are the script's to
-report (exit 1).
+`run(main)` replaces `absl.app.run(main)`; `main(argv)` calls one library function
+and returns the exit status (None: 0). Errors become `error: ...` on stderr (no
+traceback) and an exit status here, and only here (`exit_codes`, first match wins):
+
+  flags: a missing config file, unknown variant, misspelt --config.key, wrong type  2
+  ConfigError (a field out of range, research.config_check)                          2
+  MeshError, DistributedError (config.mesh, multi-host settings)                     2
+  ResearchError, DataError, ValueError, OSError (FileNotFoundError...), KeyError     1
+  Interrupted (SIGTERM/SIGINT: the epoch was saved)                                  128 + signal
+  KeyboardInterrupt (a second signal)                                                130
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import re
 import shlex
 import sys
 
-from absl import app, flags
+from absl import app, flags, logging
 
 
 def _config_paths(argv) -> dict[str, str]:
@@ -116,9 +121,6 @@ def parse_flags(argv):
       value = getattr(flags.FLAGS, name) if name in flags.FLAGS else None
       if value is not None:
         getattr(value, "keys")
-    if "config" in flags.FLAGS and flags.FLAGS.config is not None:
-      from research.train.run import check_config  # Training fields, before any data is read.
-      check_config(flags.FLAGS.config)
     return rest
   except (flags.Error, OSError, AttributeError, KeyError, ValueError, TypeError) as error:
     print(f"error: {_explain(error, argv)}", file=sys.stderr)
@@ -153,33 +155,59 @@ def resume_command() -> str:
   return shlex.join(["python", sys.argv[0], *args])
 
 
+def exit_codes():
+  """(exception types, exit status) in the order they are tried: the one table of every launcher."""
+  from research import config_check
+  from research import distributed
+  from research.data.errors import DataError
+  from research.errors import ResearchError
+  return (((config_check.ConfigError, distributed.MeshError, distributed.DistributedError), 2),
+          ((ResearchError, DataError, ValueError, OSError, KeyError), 1))
+
+
+def _message(error: BaseException) -> str:
+  if isinstance(error, KeyError) and error.args:  # str(KeyError) is the repr of its argument
+    return str(error.args[0])
+  return str(error)
+
+
+def show(path, workdir=None) -> int:
+  """Prints a written report (and the workdir) from the process that writes files; returns 0."""
+  from research import distributed
+  if distributed.is_writer():
+    print(pathlib.Path(path).read_text())
+    if workdir is not None:
+      print(f"Workdir: {workdir}")
+  return 0
+
+
 def _guarded(main, argv) -> int:
   from research import distributed
-  from research.errors import ResearchError
   from research.train import interrupt
+  table = exit_codes()
+  logging.set_verbosity(logging.WARNING)
   try:
     distributed.initialize(flags.FLAGS.config if "config" in flags.FLAGS else None)
-  except ResearchError as error:
-    print(f"error: {error}", file=sys.stderr)
-    return 2
-  try:
-    return main(argv)
+    return main(argv) or 0
   except interrupt.Interrupted as error:
     print(f"stopped: {error}\nResume with: {resume_command()}", file=sys.stderr)
     return 128 + error.signal_number
   except KeyboardInterrupt:
     print(f"stopped at once: every checkpoint on disk is whole. Resume with: {resume_command()}", file=sys.stderr)
     return 130
+  except tuple(t for types, _ in table for t in types) as error:
+    print(f"error: {_message(error)}", file=sys.stderr)
+    return next(code for types, code in table if isinstance(error, types))
 
 
 def run(main) -> None:
-  """`app.run(main)` with `parse_flags`; `main(argv)` returns the exit status.
+  """`app.run(main)` with `parse_flags` and the exit-code table; `main(argv)` returns the exit status.
 
   A training interrupted by SIGTERM/SIGINT exits 128 + the signal's number, printing
   the command that resumes it. JAX's persistent compilation cache is on
   (research.compile_cache; RESEARCH_JAX_CACHE=off turns it off). With a coordinator
   configured (config.mesh, $JAX_COORDINATOR_ADDRESS) the process joins the others
-  of a multi-host run first (research.distributed).
+  of a multi-host run first (research.distributed). absl logs warnings and above.
   """
   from research import compile_cache
   compile_cache.enable()

@@ -1,12 +1,18 @@
-"""The optimizer and training groups every config shares, with each field explained.
+"""The groups every config shares, with each field explained; a config states only what differs.
 
-A config states only what differs from these defaults:
+  config = config_defaults.base(seed=42, variant=arg, variants=("smoke", "full"), file=__file__)
   config.optim = config_defaults.optim(lr=5e-4)
   config.train = config_defaults.train(epochs=15, monitor="val_seg_loss",
                                        early_stopping={"patience": 20})
+
+`base` gives seed, eval, cv and mesh (and checks the variant); `train` carries the
+checkpointing fields. Configs are loaded by file path (ml_collections' config_flags),
+so the shared part lives here, in the importable package.
 """
 
 from __future__ import annotations
+
+import pathlib
 
 import ml_collections
 
@@ -39,7 +45,7 @@ def train(*, early_stopping=None, plateau=None, **overrides) -> ml_collections.C
       "mode": "min",  # min | max
       "checkpoint_every": 1,  # epochs between checkpoints (the last epoch is always saved)
       "ensemble": 1,  # networks per run (seeds seed..seed+N-1, trained together; mean probabilities)
-      "runs_per_program": 0,  # a study's runs vmapped together at most (0: all; research.train.multirun)
+      "runs_per_program": 0,  # a study's runs vmapped together at most (0: all; research.train.loop)
       "validation": "split",  # split | small | none (research.train.validation)
       "small_data_threshold": 100,  # training examples below which 'small' trains without validation
   }, overrides, "config.train")
@@ -73,3 +79,34 @@ def mesh(**overrides) -> ml_collections.ConfigDict:
       "num_processes": 0,  # 0 = $JAX_NUM_PROCESSES, else detected
       "process_id": -1,  # -1 = $JAX_PROCESS_ID, else detected
   }, overrides, "config.mesh")
+
+
+
+def cv_group(seed: int, **overrides) -> ml_collections.ConfigDict:
+  """Cross-validation (research.studies.cv); a baseline shares the config's folds."""
+  return _with({
+      "folds": 5,
+      "seed": seed,  # StratifiedKFold(shuffle=True, random_state=...)
+      "val_fraction": 0.15,  # of each training fold, for early stopping
+      "group_by": "auto",  # a data key (e.g. subject) for leave-groups-out; "" for none; auto: recording
+  }, overrides, "config.cv")
+
+
+def check_variant(variant, variants: tuple[str, ...], file) -> None:
+  """Refuses a variant (the `:name` after the config path) the config does not have, naming the valid ones."""
+  if variant not in (None, "", *variants):
+    raise ValueError(f"Unknown variant {variant!r} of configs/{pathlib.Path(file).name}; "
+                     f"valid: {', '.join(variants)}")
+
+
+def base(*, seed: int, variant=None, variants: tuple[str, ...] = (), file="config", eval_split: str = "test",
+         cv: dict | None = None) -> ml_collections.ConfigDict:
+  """A config's shared groups: `seed`, `eval`, `cv` (seeded by `seed`, with `cv`'s overrides) and
+  `mesh`; refuses a `variant` not in `variants` first (check_variant)."""
+  check_variant(variant, variants, file)
+  config = ml_collections.ConfigDict()
+  config.seed = seed  # init, shuffling, dropout, augmentation; the data have their own seeds
+  config.eval = ml_collections.ConfigDict({"split": eval_split})  # the split reports evaluate
+  config.cv = cv_group(seed, **(cv or {}))
+  config.mesh = mesh()
+  return config

@@ -6,6 +6,7 @@ Every process runs the same command. `initialize(config)` joins them with
 and $JAX_PROCESS_ID, or "auto" for JAX's own detection on a TPU slice, SLURM or
 Open MPI); without one the program is a single process, as before. Afterwards
 `jax.devices()` lists every process's devices and research.train.mesh spans them.
+`mesh_settings(config)` reads config.mesh over its defaults (for this module and the mesh).
 
 Files: checkpoints are written by every process together (Orbax); reports,
 plots, JSON and histories by process 0 only (`is_writer`).
@@ -16,13 +17,29 @@ from __future__ import annotations
 import os
 
 import jax
+import ml_collections
 import numpy as np
 
+from research import config_defaults
 from research.errors import ResearchError
 
 
 class DistributedError(ResearchError):
   """A multi-process start that cannot work; the message names the setting and the fix."""
+
+
+class MeshError(ResearchError):
+  """A `config.mesh` no machine here can give; the message names the field and the fix."""
+
+
+def mesh_settings(config) -> ml_collections.ConfigDict:
+  """config.mesh over the defaults (a config need not have the group, nor every field)."""
+  given = config.get("mesh") if config is not None else None
+  given = given.to_dict() if hasattr(given, "to_dict") else dict(given or {})
+  try:
+    return config_defaults.mesh(**given)
+  except ValueError as error:
+    raise MeshError(f"{error}. Remove the unknown field(s) from config.mesh.") from error
 
 
 def _setting(cfg, field: str, env: str, unset):
@@ -45,10 +62,9 @@ def initialize(config=None) -> bool:
 
   Call before anything touches a device. Calling again is harmless.
   """
-  from research.train import mesh  # research.train imports this module
   if jax.distributed.is_initialized():
     return True
-  cfg = mesh.settings(config)
+  cfg = mesh_settings(config)
   coordinator = _setting(cfg, "coordinator", "JAX_COORDINATOR_ADDRESS", "")
   if coordinator is None:
     return False

@@ -26,7 +26,7 @@ from research import config_file  # noqa: E402
 from research import distributed  # noqa: E402
 from research.data import dataset as dataset_lib  # noqa: E402
 from research.data import load_dataset  # noqa: E402
-from research.train import multirun  # noqa: E402
+from research.train import loop  # noqa: E402
 
 LEARNING_RATES = (1e-3, 2e-2, 1e-4)
 HISTORY_KEYS = ("loss", "val_loss", "grad_norm", "lr", "is_best", "stopped")
@@ -52,7 +52,7 @@ def fold_runs(config, count: int) -> tuple[dict, list]:
   meta = {**dataset.meta, "input_shape": list(dataset.train["x"].shape[1:])}
   rng = np.random.default_rng(7)
   n = len(dataset.train["y"])
-  runs = [multirun.RunSpec(seed=10 + r, train=dataset_lib.take(dataset.train, rng.permutation(n)[:100]),
+  runs = [loop.RunSpec(seed=10 + r, train=dataset_lib.take(dataset.train, rng.permutation(n)[:100]),
                            val=dataset.val, lr=LEARNING_RATES[r % len(LEARNING_RATES)]) for r in range(count)]
   return meta, runs
 
@@ -61,7 +61,7 @@ def runs_axis(checkpoint_dir=None, epochs: int = 4, count: int = 3, devices: int
   """`count` runs side by side on the runs axis (3 on 4 devices: one padded run)."""
   config = lstm_config("runs", epochs, devices)
   meta, runs = fold_runs(config, count)
-  return multirun.train_many(config, meta, runs, checkpoint_dir=checkpoint_dir, log=None)
+  return loop.train_many(config, meta, runs, checkpoint_dir=checkpoint_dir, log=None)
 
 
 def data_axis(epochs: int = 3, devices: int = 0):
@@ -73,8 +73,8 @@ def data_axis(epochs: int = 3, devices: int = 0):
     config.mesh = {"axis": "data", "devices": devices}
   dataset = load_dataset(config)
   meta = {**dataset.meta, "input_shape": list(dataset.train["x"].shape[1:])}
-  spec = multirun.RunSpec(seed=3, train=dataset.train, val=dataset.val)
-  return multirun.train_many(config, meta, [spec], log=None)
+  spec = loop.RunSpec(seed=3, train=dataset.train, val=dataset.val)
+  return loop.train_many(config, meta, [spec], log=None)
 
 
 def resumed(folder: pathlib.Path):

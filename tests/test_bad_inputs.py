@@ -30,7 +30,7 @@ from research.data import defaults as data_defaults
 from research.data import inputs
 from research.data import layouts
 from research.data import loaders
-from research.data.formats import hht_files, keypoints, semg, workout
+from research.data.formats import hht_files, workout
 from research.data.synthetic import workout as synthetic_workout
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]

@@ -173,7 +173,6 @@ def test_report_after_skipped_workout_recordings(tmp_path):
   """A folder with bad recordings (24 joints, no fps, rep_starts out of range or unsorted, unknown
   label) loads with those skipped, and the report lists them per reason instead of failing."""
   from research import config_file
-  from research.data.formats import workout
   from research.data.synthetic import workout as synthetic_workout
   synthetic_workout.generate(str(tmp_path / "data"), sessions=3, seed=2, sets_per_exercise=1, min_reps=2,
                              max_reps=2)

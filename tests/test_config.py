@@ -57,3 +57,63 @@ def test_shared_defaults_take_overrides_and_reject_unknown_fields():
     config_defaults.train(early_stopping={"patiense": 3})
   with pytest.raises(ValueError, match="config.optim"):
     config_defaults.optim(learning_rate=0.1)
+
+
+def test_base_supplies_the_shared_groups_and_one_variant_check():
+  from research import config_defaults
+
+  config = config_defaults.base(seed=7, variant="smoke", variants=("smoke",), file="configs/x.py",
+                                eval_split="val", cv={"group_by": ""})
+  assert (config.seed, config.eval.split, config.cv.seed, config.cv.folds, config.cv.group_by) == (7, "val", 7, 5, "")
+  assert config.mesh.to_dict() == config_defaults.mesh().to_dict()
+  with pytest.raises(ValueError, match=r"Unknown variant 'tiny' of configs/x.py; valid: smoke, full"):
+    config_defaults.base(seed=0, variant="tiny", variants=("smoke", "full"), file="configs/x.py")
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "configs").glob("*.py")), ids=lambda p: p.stem)
+def test_every_config_is_built_on_the_base_with_a_short_docstring(path):
+  import ast
+
+  from research import config_file
+
+  config = config_file.load(path)
+  assert {"seed", "eval", "cv", "mesh"} <= set(config.keys()), "build the config on config_defaults.base"
+  doc = ast.get_docstring(ast.parse(path.read_text()))
+  assert "python launch/" in doc and "Reach" in doc and "Time" in doc, "say the command, the reach and a time"
+  assert len(doc.splitlines()) <= 16, "keep measured figures in benchmarks/results.md, not in the config"
+
+
+def test_cli_maps_every_error_to_one_exit_code():
+  from research import cli, config_check, distributed
+  from research.data.errors import DataError
+  from research.errors import ResearchError
+
+  def code(error):
+    return next(c for types, c in cli.exit_codes() if isinstance(error, types))
+
+  assert code(config_check.ConfigError("x")) == 2
+  assert code(distributed.MeshError("x")) == 2
+  assert [code(e) for e in (ResearchError("x"), DataError("x"), ValueError("x"), FileNotFoundError("x"),
+                            KeyError("x"))] == [1] * 5
+
+
+def test_baseline_sees_the_configs_data_folds_and_mesh():
+  from research import config_file
+  from research.studies import common
+
+  config = config_file.load(ROOT / "configs/maxcrnn.py:smoke")
+  forest = config_file.load(ROOT / "configs/random_forest.py")
+  aligned = common.baseline_for(config, forest, log=None)
+  for group in ("data", "cv", "mesh"):
+    assert aligned[group].to_dict() == config[group].to_dict(), group
+  assert forest.cv.folds == 5, "the given baseline is not changed"
+  assert common.baseline_for(config, config, log=None) is None, "a config is not its own baseline"
+
+
+def test_distributed_imports_nothing_from_train():
+  import ast
+
+  tree = ast.parse((ROOT / "research/distributed.py").read_text())
+  imported = [node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module]
+  imported += [a.name for node in ast.walk(tree) if isinstance(node, ast.Import) for a in node.names]
+  assert not [m for m in imported if m.startswith("research.train")], imported

@@ -21,7 +21,7 @@ from research.data import DataError
 from research.data import defaults as data_defaults
 from research.data import layouts
 from research.data import loaders
-from research.data.formats import hht_files, keypoints, semg, workout
+from research.data.formats import hht_files, workout
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 FUZZ = settings(max_examples=40, deadline=None, derandomize=True, database=None,

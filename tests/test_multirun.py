@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from research import config_file
-from research.train import engine, multirun, optim
+from research.train import engine, loop, optim
 from research.models import build_model
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -27,7 +27,7 @@ def test_stacked_initial_state_is_each_seed_initialised_alone():
   model = build_model(config.model, {"class_names": ["a", "b", "c"]})
   optimizer = optim.build_optimizer(config.optim)
   x = np.zeros((1, 10, 1662), np.float32)
-  stacked = multirun.init_states(model, optimizer, x, "max", [3, 7])
+  stacked = loop.init_states(model, optimizer, x, "max", [3, 7])
   for r, seed in enumerate((3, 7)):
     alone = engine.init_state(jax.random.PRNGKey(seed), model, optimizer, x, "max")
     for a, b in zip(jax.tree_util.tree_leaves(alone), jax.tree_util.tree_leaves(stacked)):
@@ -35,7 +35,7 @@ def test_stacked_initial_state_is_each_seed_initialised_alone():
 
 
 def test_group_slices_cut_runs_into_programs_without_splitting_members():
-  spans = lambda *args: [(s.start, s.stop) for s in multirun.group_slices(*args)]
+  spans = lambda *args: [(s.start, s.stop) for s in loop.group_slices(*args)]
   assert spans(7, 0) == [(0, 7)]
   assert spans(7, 3) == [(0, 3), (3, 6), (6, 7)]
   assert spans(8, 5, 2) == [(0, 4), (4, 8)]  # 5 runs would split a spec's pair of members
@@ -51,16 +51,16 @@ def test_runs_in_groups_train_as_in_one_program_and_resume_per_group(tmp_path):
   config = config_file.load(ROOT / "configs" / "sign_lstm.py:smoke")
   meta = {"class_names": ["a", "b", "c"], "input_shape": [10, 1662]}
   train, val = _random_split(16, 0), _random_split(8, 1)
-  runs = [multirun.RunSpec(seed=s, train=train, val=val) for s in range(3)]
-  together = multirun.train_many(config, meta, runs, log=None)
-  grouped = multirun.train_in_groups(config, meta, runs, group_size=2, checkpoint_dir=tmp_path, log=None)
+  runs = [loop.RunSpec(seed=s, train=train, val=val) for s in range(3)]
+  together = loop.train_many(config, meta, runs, log=None)
+  grouped = loop.train_in_groups(config, meta, runs, group_size=2, checkpoint_dir=tmp_path, log=None)
   assert sorted(p.name for p in tmp_path.iterdir()) == ["runs_000-001", "runs_002-002"]
   for a, b in zip(together, grouped):
     assert a.seed == b.seed
     np.testing.assert_allclose([r["loss"] for r in a.history], [r["loss"] for r in b.history], rtol=1e-5)
     for x, y in zip(jax.tree_util.tree_leaves(a.variables), jax.tree_util.tree_leaves(b.variables)):
       np.testing.assert_allclose(np.asarray(x), np.asarray(y), rtol=1e-4, atol=1e-6)
-  resumed = multirun.train_in_groups(config, meta, runs, group_size=2, checkpoint_dir=tmp_path, log=None)
+  resumed = loop.train_in_groups(config, meta, runs, group_size=2, checkpoint_dir=tmp_path, log=None)
   assert [r.history for r in resumed] == [r.history for r in grouped]
 
 
@@ -77,7 +77,7 @@ def test_repeated_multirun_calls_return(tmp_path):
       sys.path.insert(0, {str(ROOT)!r})
       from research import config_file
       from research.data import load_dataset
-      from research.train import multirun
+      from research.train import loop
       config = config_file.load({str(ROOT / "configs" / "sign_lstm.py:smoke")!r})
       with config.unlocked():
         config.model.lstm_sizes = (64, 128, 64)
@@ -86,8 +86,8 @@ def test_repeated_multirun_calls_return(tmp_path):
       ds = load_dataset(config)
       meta = {{**ds.meta, "input_shape": list(ds.train["x"].shape[1:])}}
       for call in range(2):
-        runs = [multirun.RunSpec(seed=s, train=ds.train, val=ds.val) for s in range(5)]
-        multirun.train_many(config, meta, runs, log=None)
+        runs = [loop.RunSpec(seed=s, train=ds.train, val=ds.val) for s in range(5)]
+        loop.train_many(config, meta, runs, log=None)
         print("call", call, "returned", flush=True)
   """)
   done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=900)

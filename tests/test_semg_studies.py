@@ -15,7 +15,7 @@ from research.studies import ablation
 from research.studies import common
 from research.studies import cv
 from research.train import fit
-from research.train import multirun
+from research.train import engine, loop
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -54,8 +54,8 @@ def test_vmapped_folds_equal_each_fold_trained_alone_with_fit(tmp_path):
   pool = cv.cv_pool(dataset)
   folds = cv.make_folds(pool, 2, 1738, 0.25)
   splits = [{k: dataset_lib.take(pool, f[k]) for k in ("train", "val", "test")} for f in folds]
-  runs = [multirun.RunSpec(seed=config.seed, train=s["train"], val=s["val"]) for s in splits]
-  results = multirun.train_many(config, dataset.meta, runs, log=None)
+  runs = [loop.RunSpec(seed=config.seed, train=s["train"], val=s["val"]) for s in splits]
+  results = loop.train_many(config, dataset.meta, runs, log=None)
   for fold in (1,):  # one fit keeps the test fast; fold 1 is the second member of the vmapped batch
     alone = dataset_lib.Dataset(meta=dataset.meta, **splits[fold])
     fit(config, alone, tmp_path / f"fold{fold}")
@@ -66,7 +66,9 @@ def test_vmapped_folds_equal_each_fold_trained_alone_with_fit(tmp_path):
       np.testing.assert_allclose([h[key] for h in ours], [h[key] for h in history], rtol=2e-4, atol=1e-5,
                                  err_msg=f"fold {fold} {key}")
     report = json.loads((tmp_path / f"fold{fold}" / "report.json").read_text())
-    probs = multirun.predict(config, dataset.meta, results[fold].variables, splits[fold]["test"])["probs"]
+    built = loop.components(config, dataset.meta)
+    probs = engine.predict_split(built.model, built.task, results[fold].variables, splits[fold]["test"],
+                                 config.train.eval_batch_size)["probs"]
     assert float((probs.argmax(1) == splits[fold]["test"]["y"]).mean()) == pytest.approx(report["accuracy"])
 
 
@@ -74,9 +76,9 @@ def test_multirun_refuses_unequal_fold_sizes():
   config = _config("maxcrnn")
   a = {"x": np.zeros((4, 256, 1), np.float32), "y": np.zeros(4, np.int32)}
   b = {"x": np.zeros((5, 256, 1), np.float32), "y": np.zeros(5, np.int32)}
-  with pytest.raises(multirun.MultiRunError, match="different sizes"):
-    multirun.train_many(config, {"class_names": ["a", "b"]},
-                        [multirun.RunSpec(0, a, a), multirun.RunSpec(0, b, a)], log=None)
+  with pytest.raises(loop.TrainingError, match="different sizes"):
+    loop.train_many(config, {"class_names": ["a", "b"]},
+                    [loop.RunSpec(0, a, a), loop.RunSpec(0, b, a)], log=None)
 
 
 def test_ablation_vary_parsing_and_conditions():

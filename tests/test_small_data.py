@@ -15,10 +15,9 @@ import pytest
 from research import config_file
 from research.data import defaults as data_defaults
 from research.data import load_dataset
-from research.data.formats import ts as ts_format
 from research.data.synthetic import ts as synthetic_ts
 from research.train import fit
-from research.train import run as run_lib
+from research.train import trained as run_lib
 from research.train import validation
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]

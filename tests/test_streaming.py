@@ -12,7 +12,7 @@ from research.data import layouts
 from research.evaluation import streaming
 from research.models import sign_lstm
 from research.tasks import classification
-from research.train import run as run_lib
+from research.train import trained as run_lib
 
 
 def _probs_of_last_value(x_TF):

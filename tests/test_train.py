@@ -14,7 +14,7 @@ from research import config_file
 from research.data import load_dataset
 from research.tasks import regression
 from research import workdir as workdir_lib
-from research.train import TrainingError, checkpoint, engine, fit, load_run, multirun, optim, sampling
+from research.train import TrainingError, checkpoint, engine, fit, load_run, loop, optim, sampling
 
 LSTM_FILTER = str(pathlib.Path(__file__).resolve().parents[1] / "configs" / "lstm_filter.py")
 
@@ -32,7 +32,7 @@ def latest_state(workdir, config):
   run = load_run(workdir)
   mgr = checkpoint.manager(workdir / "checkpoints", config.train.monitor, config.train.mode)
   opt = optim.build_optimizer(config.optim)
-  like = multirun.init_states(run.model, opt, np.zeros((1, 50, 5), np.float32), "min", [0])
+  like = loop.init_states(run.model, opt, np.zeros((1, 50, 5), np.float32), "min", [0])
   state, meta = checkpoint.restore(mgr, mgr.latest_step(), like)
   return jax.tree_util.tree_map(lambda a: a[0], state), meta
 

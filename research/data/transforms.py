@@ -19,7 +19,6 @@ draw fresh noise for every training batch on device (the mixture's `fresh_noise`
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Callable
 
 import jax
@@ -102,14 +101,6 @@ def static_train_split(config, split: dict) -> dict:
     return split
   _check(cfg)
   return augment_static(cfg, split, int(config.seed))
-
-
-def prepare_dataset(config, dataset):
-  """Applies static augmentation to the training split when the config asks for it.
-
-  Call this between loading and training; online augmentation needs nothing here.
-  """
-  return dataclasses.replace(dataset, train=static_train_split(config, dataset.train))
 
 
 def mixture_redraw(cfg):

@@ -24,8 +24,8 @@ from research import workdir as workdir_lib
 from research.export.c import forest as forest_c
 from research.export.tflite import converter
 from research.export.tflite.exportable import Exportable, continuous_max_abs_diff, export_exportable
-from research.train import run as run_lib
-from research.train.run import NotExportableError, load_run
+from research.train import trained as run_lib
+from research.train.trained import NotExportableError, load_run
 
 @dataclasses.dataclass
 class Outcome:

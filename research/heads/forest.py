@@ -5,7 +5,7 @@ random_state from the config's seed; GridSearchCV over n_estimators 50/100/200,
 max_depth None/10/20, min_samples_split 2/5/10, 5-fold, accuracy. In configs a
 max_depth of 0 stands for None (no limit), since ConfigDict fields keep one type.
 Trees ignore feature scale, so no scaler. TFLite has no tree op: the forest is
-exported to C (research.export.forest_c), not to a .tflite.
+exported to C (research.export.c.forest), not to a .tflite.
 """
 
 from __future__ import annotations

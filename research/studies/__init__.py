@@ -1,6 +1,7 @@
-"""Research workflows over the engine: cross-validation, ablations, transfer gap, forest runs.
+"""Research workflows over the engine: cross-validation, ablations, transfer gap, sweeps, benchmark tables.
 
-Library side of launch/cv.py, launch/ablate.py, launch/transfer.py and
-launch/sweep.py and launch/forest.py (the launchers only parse flags). Depends on research.train,
+Library side of launch/cv.py, launch/ablate.py, launch/transfer.py, launch/sweep.py and
+launch/benchmark.py (the launchers only parse flags). Each study checks its configs once
+where it starts and trains through research.train.train_runs. Depends on research.train,
 research.evaluation, research.heads and research.data.
 """

@@ -25,7 +25,7 @@ from research.data import load_dataset
 from research.evaluation import stats
 from research.studies import common
 from research.train import RunSpec
-from research.train import run as run_lib
+from research.train import trained as trained_lib
 
 
 def parse_vary(specs: list[str], config) -> list[tuple[str, list]]:
@@ -55,7 +55,7 @@ def conditions(config, vary) -> list[tuple[str, object]]:
 
 
 def run_condition(cfg, seeds: list[int], directory=None, log=print) -> dict:
-  """Trains one condition for every seed and scores it on config.eval.split."""
+  """Trains one condition (a checked config) for every seed and scores it on config.eval.split."""
   dataset = load_dataset(cfg)
   if directory is not None:
     directory = common.study_dir(pathlib.Path(directory).parent, pathlib.Path(directory).name, cfg, dataset)
@@ -63,7 +63,7 @@ def run_condition(cfg, seeds: list[int], directory=None, log=print) -> dict:
   split = dataset.split(split_name)
   names = dataset.meta.get("class_names") or []
   specs = [RunSpec(seed=s, train=dataset.train, val=dataset.val) for s in seeds]
-  checkpoints = pathlib.Path(directory) / "checkpoints" if directory and run_lib.has_network(cfg) else None
+  checkpoints = pathlib.Path(directory) / "checkpoints" if directory and trained_lib.has_network(cfg) else None
   trained, outputs = common.fit_predict(cfg, dataset.meta, specs, [{"eval": split}] * len(specs),
                                         checkpoint_dir=checkpoints, log=log)
   scores = [common.score(split, o["eval"], names, split_name) for o in outputs]
@@ -90,8 +90,10 @@ def run_ablation(config, vary_specs: list[str], workdir, seeds: int = 1, log=pri
   workdir = pathlib.Path(workdir)
   vary = parse_vary(vary_specs, config)
   seed_list = [int(config.seed) + i for i in range(seeds)]
+  every = conditions(config, vary)
+  common.check(*[cfg for _, cfg in every])
   rows = []
-  for index, (label, cfg) in enumerate(conditions(config, vary)):
+  for index, (label, cfg) in enumerate(every):
     if log:
       log(f"condition {label}")
     rows.append({"condition": label,

@@ -71,6 +71,18 @@ def config_for(config_path: str, train_file: pathlib.Path, overrides: dict[str, 
   return config
 
 
+def parse_overrides(items: list[str]) -> dict[str, str]:
+  """--set key=value items -> {key: value text}; a malformed one is a ConfigError."""
+  from research.config_check import ConfigError
+  overrides = {}
+  for item in items:
+    key, sep, value = item.partition("=")
+    if not sep:
+      raise ConfigError(f"--set {item!r}: expected key=value, e.g. train.epochs=100")
+    overrides[key.strip()] = value.strip()
+  return overrides
+
+
 def label(config_path: str) -> str:
   """'configs/sign_lstm.py:small' -> 'sign_lstm:small'."""
   file, _, variant = config_path.partition(":")
@@ -96,7 +108,7 @@ class Cell:
 def run_cell(config_path: str, dataset: str, train_file: pathlib.Path, workdir: pathlib.Path,
              overrides: dict[str, str]) -> Cell:
   """Trains (or reads the finished) cell in `workdir`."""
-  from research.data import load_dataset, transforms
+  from research.data import load_dataset
   from research.errors import ResearchError
   from research.train import fit
 
@@ -106,7 +118,7 @@ def run_cell(config_path: str, dataset: str, train_file: pathlib.Path, workdir: 
   cell = Cell(config=label(config_path), dataset=dataset, published=published.accuracy(label(config_path), dataset))
   try:
     config = config_for(config_path, train_file, overrides)
-    data = transforms.prepare_dataset(config, load_dataset(config))
+    data = load_dataset(config)
     start = time.perf_counter()
     report = fit(config, data, workdir)
     seconds = time.perf_counter() - start

@@ -1,14 +1,18 @@
-"""Shared pieces of the studies: training many runs, scoring one split, tests, plots, overrides.
+"""Shared pieces of the studies: checking configs, baselines, training many runs, scoring one split,
+tests, plots, overrides.
 
-Every study trains through `research.train.train_runs` (network and/or head, any
-config) with checkpoints under its own workdir, so a study killed at any epoch
-resumes with the same command. Scores follow the task: accuracy for models that
-predict class probabilities (classifiers, and the workout model's exercise
-class), mean squared error for regression.
+Every study checks its configs once where it starts (`check`), before any data is
+read or file written, then trains through `research.train.train_runs` (network
+and/or head, any config; static augmentation happens there) with checkpoints under
+its own workdir, so a study killed at any epoch resumes with the same command.
+Scores follow the task: accuracy for models that predict class probabilities
+(classifiers, and the workout model's exercise class), mean squared error for
+regression.
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 import pathlib
@@ -19,23 +23,52 @@ from scipy import stats as scipy_stats
 from research import workdir as workdir_lib
 from research.evaluation import classification as classification_report
 from research.evaluation import stats
-from research.train import run as run_lib
+from research.train import check_config
 from research.train import train_runs
+from research.train import trained as trained_lib
+
+
+def check(*configs) -> None:
+  """Every config of a study (None skipped), checked once before any data is read or file written."""
+  for config in configs:
+    if config is not None:
+      check_config(config)
+
+
+def dataset_of(config, dataset=None):
+  """`dataset`, or the config's data read once."""
+  if dataset is not None:
+    return dataset
+  from research.data import load_dataset
+  return load_dataset(config)
+
+
+def baseline_for(config, baseline, log=print):
+  """The baseline config as a study compares it with `config`: on exactly the config's data, CV
+  settings and device layout; None when there is none, when it is `config` itself, or for a
+  regression task (the forest baseline is a classifier)."""
+  if baseline is None or baseline.to_json_best_effort() == config.to_json_best_effort():
+    return None
+  if config.task.name == "regression":
+    if log:
+      log("note: no baseline for a regression task (the forest is a classifier); the report compares "
+          "with the zero prediction")
+    return None
+  baseline = copy.deepcopy(baseline)
+  with baseline.unlocked():
+    baseline.data = copy.deepcopy(config.data)
+    for group in ("cv", "mesh"):
+      if group in config:
+        baseline[group] = copy.deepcopy(config[group])
+  return baseline
 
 
 def fit_predict(config, meta: dict, specs: list, evaluate: list[dict[str, dict]], *, checkpoint_dir=None,
                 extra_eval=None, log=print):
   """Trains every spec (resuming from `checkpoint_dir`), then predicts its `evaluate` splits.
 
-  Returns (trained runs, per spec {split name: outputs}). Static augmentation
-  (config.augment.mode == "static") multiplies each spec's training split first.
+  Returns (trained runs, per spec {split name: outputs}).
   """
-  from research.data import transforms  # jax-only; imported where used
-  augmented = {}  # One augmented copy per distinct training split: seeds keep sharing theirs.
-  for s in specs:
-    if id(s.train) not in augmented:
-      augmented[id(s.train)] = transforms.static_train_split(config, s.train)
-  specs = [dataclasses.replace(s, train=augmented[id(s.train)]) for s in specs]
   trained = train_runs(config, meta, specs, checkpoint_dir=checkpoint_dir, extra_eval=extra_eval, log=log)
   outputs = [{name: t.best.predict(split) for name, split in splits.items()}
              for t, splits in zip(trained, evaluate)]
@@ -213,4 +246,4 @@ def set_field(config, dotted: str, value):
 
 
 def model_name(config) -> str:
-  return run_lib.name(config)
+  return trained_lib.name(config)

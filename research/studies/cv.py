@@ -15,7 +15,8 @@ validation examples per fold: larger folds are trimmed at random to the
 smallest (`trimmed` in the report). A network-free head (the forest) fits on the
 fold's train + val examples, since it stops nothing early.
 
-Configs without a `cv` group use folds 5, seed config.seed, val_fraction 0.15, group_by auto.
+Every config's base (research.config_defaults.base) has a `cv` group: folds 5, seed config.seed,
+val_fraction 0.15, group_by auto unless it says otherwise.
 Training checkpoints live in workdir/<model>/checkpoints: a CV killed at any
 epoch and started again with the same command gives the same cv_report.json.
 """
@@ -28,23 +29,21 @@ import ml_collections
 import numpy as np
 from sklearn import model_selection
 
+from research import config_defaults
 from research import workdir as workdir_lib
 from research.data import dataset as dataset_lib
 from research.studies import common
 from research.train import RunSpec
-from research.train import run as run_lib
+from research.train import trained as trained_lib
 
-DEFAULTS = {"folds": 5, "val_fraction": 0.15, "group_by": "auto"}
 # group_by "auto": windows cut from one recording overlap, so a recording never straddles a fold.
 AUTO_GROUP_KEYS = ("recording",)
 
 
 def settings(config) -> ml_collections.ConfigDict:
-  """config.cv, or the defaults (seed: config.seed) for configs without one."""
+  """config.cv, or the shared defaults (research.config_defaults.cv_group, seed config.seed)."""
   cv = config.get("cv")
-  if cv is not None:
-    return cv
-  return ml_collections.ConfigDict({**DEFAULTS, "seed": int(config.seed)})
+  return cv if cv is not None else config_defaults.cv_group(int(config.seed))
 
 
 def _labelled(split: dict) -> dict:
@@ -130,18 +129,23 @@ def _fold_specs(cfg, split, folds: int) -> list[RunSpec]:
   specs = []
   for f in range(folds):
     train, val = split(f, "train"), split(f, "val")
-    if not run_lib.has_network(cfg):  # Nothing stops early: the head learns from train + val.
+    if not trained_lib.has_network(cfg):  # Nothing stops early: the head learns from train + val.
       train = dataset_lib.concatenate(train, val)
     specs.append(RunSpec(seed=int(cfg.seed), train=train, val=val))
   return specs
 
 
-def run_cv(config, dataset: dataset_lib.Dataset, workdir, baseline_config=None, folds: int | None = None,
+def run_cv(config, dataset: dataset_lib.Dataset | None, workdir, baseline_config=None, folds: int | None = None,
            log=print) -> dict:
   """Cross-validates `config` and `baseline_config` on the same folds.
 
+  The baseline sees exactly the config's data and folds (common.baseline_for);
+  `dataset`: the config's data when the caller has them (read here when None).
   Writes cv_report.json, cv_report.md and plots/cv_scores.png in `workdir`.
   """
+  common.check(config, baseline_config)
+  baseline_config = common.baseline_for(config, baseline_config, log)
+  dataset = common.dataset_of(config, dataset)
   workdir = pathlib.Path(workdir)
   cv = settings(config)
   folds = int(folds or cv.folds)
@@ -160,7 +164,7 @@ def run_cv(config, dataset: dataset_lib.Dataset, workdir, baseline_config=None, 
     directory = common.study_dir(workdir, name.replace("/", "_"), cfg, dataset)
     trained, outputs = common.fit_predict(
         cfg, meta, _fold_specs(cfg, split, folds), [{"test": t} for t in tests],
-        checkpoint_dir=directory / "checkpoints" if run_lib.has_network(cfg) else None, log=log)
+        checkpoint_dir=directory / "checkpoints" if trained_lib.has_network(cfg) else None, log=log)
     rows, examples, probs = [], [], []
     for f, (t, out) in enumerate(zip(trained, outputs)):
       s = common.score(tests[f], out["test"], class_names)

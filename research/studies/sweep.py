@@ -28,7 +28,7 @@ from research.data import load_dataset
 from research.studies import ablation
 from research.studies import common
 from research.train import RunSpec
-from research.train import run as run_lib
+from research.train import trained as trained_lib
 
 PER_RUN = ("optim.lr",)  # fields that vary between the runs of one program
 
@@ -91,7 +91,7 @@ def _train_group(group_points: list[Point], seeds: list[int], directory: pathlib
   names = dataset.meta.get("class_names") or []
   specs = [RunSpec(seed=s, train=dataset.train, val=dataset.val, lr=float(p.config.optim.lr))
            for p in group_points for s in seeds]
-  checkpoints = directory / "checkpoints" if run_lib.has_network(cfg) else None
+  checkpoints = directory / "checkpoints" if trained_lib.has_network(cfg) else None
   trained, outputs = common.fit_predict(cfg, dataset.meta, specs, [{"eval": split}] * len(specs),
                                         checkpoint_dir=checkpoints, log=log)
   scores = [common.score(split, o["eval"], names, split_name) for o in outputs]
@@ -114,8 +114,7 @@ def run_sweep(config, vary_specs: list[str], workdir, seeds: int = 1, log=print)
   workdir = pathlib.Path(workdir)
   vary = ablation.parse_vary(vary_specs, config)
   all_points = points(config, vary)
-  for point in all_points:
-    run_lib.check_config(point.config)
+  common.check(*[point.config for point in all_points])
   seed_list = [int(config.seed) + i for i in range(seeds)]
   plan = groups(all_points, config)
   rows: list[dict | None] = [None] * len(all_points)

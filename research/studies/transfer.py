@@ -19,7 +19,7 @@ from research.data import dataset as dataset_lib
 from research.evaluation import plots
 from research.studies import common
 from research.train import RunSpec
-from research.train import run as run_lib
+from research.train import trained as trained_lib
 
 
 def _gap(name, val_split, test_split, val_probs, test_probs, class_names) -> dict:
@@ -37,8 +37,15 @@ def _gap(name, val_split, test_split, val_probs, test_probs, class_names) -> dic
           "source_better_than_chance": val["better_than_chance"]}
 
 
-def run_transfer(config, dataset: dataset_lib.Dataset, workdir, baseline_config=None, log=print) -> dict:
-  """Writes transfer_report.json/.md, plots/transfer_curves.png and plots/transfer_gap.png."""
+def run_transfer(config, dataset: dataset_lib.Dataset | None, workdir, baseline_config=None, log=print) -> dict:
+  """Writes transfer_report.json/.md, plots/transfer_curves.png and plots/transfer_gap.png.
+
+  The baseline fits on exactly the config's data (common.baseline_for); `dataset`:
+  the config's data when the caller has them (read here when None).
+  """
+  common.check(config, baseline_config)
+  baseline_config = common.baseline_for(config, baseline_config, log)
+  dataset = common.dataset_of(config, dataset)
   workdir = pathlib.Path(workdir)
   meta = dataset.meta
   if meta.get("split") != "transfer":
@@ -49,7 +56,7 @@ def run_transfer(config, dataset: dataset_lib.Dataset, workdir, baseline_config=
   models, history = [], None
   for cfg in [config] + ([baseline_config] if baseline_config is not None else []):
     name = common.model_name(cfg)
-    network = run_lib.has_network(cfg)
+    network = trained_lib.has_network(cfg)
     directory = common.study_dir(workdir, name, cfg, dataset)
     trained, outputs = common.fit_predict(
         cfg, meta, [RunSpec(seed=int(cfg.seed), train=dataset.train, val=dataset.val)], [evaluate],

@@ -1,7 +1,14 @@
-"""The training engine: `fit` a run into a workdir, `load_run` it back, `train_runs` for studies."""
+"""The training engine: `fit` a run into a workdir, `load_run` it back, `train_runs` for studies.
 
-from research.train.loop import fit, report
-from research.train.multirun import RunSpec, TrainingError
-from research.train.run import NotExportableError, Run, load_run, train_runs
+run.py is the one path (config -> checked once -> data prepared once -> runs -> workdir),
+loop.py the host loop over many runs, engine.py the compiled epoch, reporting.py what a run
+writes about itself, trained.py a trained run and how it is read back.
+"""
 
-__all__ = ["NotExportableError", "Run", "RunSpec", "TrainingError", "fit", "load_run", "report", "train_runs"]
+from research.train.loop import RunSpec, TrainingError
+from research.train.reporting import report
+from research.train.run import Trained, check_config, fit, train_runs
+from research.train.trained import NotExportableError, Run, load_run
+
+__all__ = ["NotExportableError", "Run", "RunSpec", "Trained", "TrainingError", "check_config", "fit", "load_run",
+           "report", "train_runs"]

@@ -1,185 +1,291 @@
-"""`fit` trains (or resumes) one run in a workdir; `report` evaluates it.
+"""The one host loop: R runs of one config trained as one compiled program, resumable.
 
-A run is optional network -> optional head -> report, whatever its config:
-the network trains through the multi-run driver with one run (its checkpoints
-resume exactly), the head is fitted on its features (refitted on resume), and
-the report states the trivial baseline and an interval.
+`train_many(config, meta, runs, checkpoint_dir=...)` trains R runs (seeds, CV
+folds, sweep points, ensemble members) together: the train state has a leading
+run axis, every run keeps its own controllers (early stopping, plateau, best
+weights) and stops on its own; a stopped run's state is left unchanged. Runs
+that share their data (seeds) pass it once; runs with their own data (folds)
+must have equally many training and validation examples.
+
+A single run (`research.train.fit`) is this loop with R = 1: its epoch is the
+engine's epoch on the squeezed state, so it is the same program as one run
+alone. Run r is initialised alone from `PRNGKey(seed_r)` (never under vmap), so
+it equals the single run of that seed up to float reassociation in the epoch.
+
+With `checkpoint_dir` the stacked state and every run's history are saved every
+`config.train.checkpoint_every` epochs (and at the end); calling again with the
+same arguments resumes from the newest checkpoint and gives bit for bit what an
+uninterrupted call gives.
+
+The runs train on the mesh of `config.mesh` (research.train.mesh,
+research.train.placement): by default side by side over every device (the run
+axis sharded, padded with stopped runs to a multiple of the device count), or
+with each batch split over the devices (`axis: data`). On one device the program
+is the same as before meshes existed.
 """
 
 from __future__ import annotations
 
-import json
+import dataclasses
 import pathlib
-import sys
+import time
+from typing import Any, Callable
 
+import jax
+import jax.numpy as jnp
 import numpy as np
-import tqdm
 
-from research import distributed
-from research import evaluation
-from research import heads as heads_lib
-from research import workdir as workdir_lib
-from research.data import dataset as dataset_lib
-from research.train import run as run_lib
-from research.train.multirun import RunSpec
-
-
-class _Recorder:
-  """After every epoch: history.jsonl, TensorBoard scalars and a progress line (first member)."""
-
-  def __init__(self, workdir: pathlib.Path, config):
-    from tensorboardX import SummaryWriter  # Only training writes events.
-    self.workdir, self.config = workdir, config
-    self.events = SummaryWriter(str(workdir / "tensorboard"))
-    self.bar = (tqdm.tqdm(total=config.train.epochs, unit="epoch") if sys.stdout.isatty() else None)
-
-  def epoch(self, histories: list[list[dict]]) -> None:
-    workdir_lib.write_history(self.workdir / "history.jsonl", history_rows(histories))
-    row = histories[0][-1] if histories[0] else None
-    if row is None:
-      return
-    for key, value in row.items():
-      if isinstance(value, (int, float)) and not isinstance(value, bool) and key != "epoch":
-        self.events.add_scalar(key, value, row["epoch"])
-    self.events.flush()
-    monitor = self.config.train.monitor
-    summary = " ".join(f"{k} {row[k]:.4g}" for k in dict.fromkeys(["loss", "val_loss", monitor]) if k in row)
-    summary += f" lr {row['lr']:.3g}"
-    if self.bar is not None:
-      self.bar.n = row["epoch"]
-      self.bar.set_postfix_str(summary)
-    else:
-      print(f"epoch {row['epoch']}: {summary} ({row['seconds']:.1f}s)", flush=True)
-
-  def close(self):
-    self.events.close()
-    if self.bar is not None:
-      self.bar.close()
+from research.errors import ResearchError
+from research.models import build_model
+from research.tasks import build_task
+from research.train import checkpoint
+from research.train import engine
+from research.train import interrupt
+from research.train import mesh as mesh_lib
+from research.train import optim
+from research.train import placement as placement_lib
+from research.train import sampling
 
 
-def history_rows(histories: list[list[dict]]) -> list[dict]:
-  """history.jsonl's rows: one per epoch, or per epoch and member (`member`) for an ensemble."""
-  if len(histories) == 1:
-    return histories[0]
-  return [{**row, "member": m} for m, rows in enumerate(histories) for row in rows]
+class TrainingError(ResearchError):
+  """A run that cannot go on; the message says why and what to do."""
 
 
-def fit(config, dataset: dataset_lib.Dataset, workdir) -> dict:
-  """Trains (or resumes) the run in `workdir`, fits its head, then reports it.
+@dataclasses.dataclass
+class RunSpec:
+  """One run: its seed, its own train/validation splits (numpy dicts) and, optionally, its own
+  learning rate (a sweep point; None: config.optim.lr)."""
+  seed: int
+  train: dict
+  val: dict
+  lr: float | None = None
 
-  Returns the report dict that is also written to report.json.
+
+@dataclasses.dataclass
+class RunResult:
+  seed: int
+  history: list[dict]  # one row per epoch the run trained (stopped runs stop adding rows)
+  variables: dict  # {'params', 'batch_stats'}: best weights when restore_best, else the last
+  last_variables: dict  # the weights after the run's last epoch
+  best_epoch: int  # 0 when no epoch was trained
+  stopped_epoch: int  # epoch at which early stopping fired; 0 if it never did
+
+
+def _numeric(split: dict) -> dict:
+  return {k: np.asarray(v) for k, v in split.items() if np.asarray(v).dtype.kind in "biuf"}
+
+
+def _stack(splits: list[dict], what: str):
+  """(numpy data, in_axis): one shared copy when every run has the same arrays, else stacked."""
+  first = splits[0]
+  if all(s is first for s in splits):
+    return _numeric(first), None
+  sizes = [len(s["y"]) for s in splits]
+  if len(set(sizes)) > 1:
+    raise TrainingError(f"train_many: runs have {what} splits of different sizes {sizes}; a vmapped "
+                        f"program needs equal sizes. Trim them to {min(sizes)} examples "
+                        f"(research.studies.cv does) or train them separately.")
+  keys = sorted(_numeric(first))
+  return {k: np.stack([np.asarray(s[k]) for s in splits]) for k in keys}, 0
+
+
+@dataclasses.dataclass(frozen=True)
+class Components:
+  """What a config builds for training: built once per run (research.train.run), shared by its runs."""
+  model: Any
+  task: Any
+  optimizer: Any
+
+
+def components(config, meta) -> Components:
+  """The model, task and optimizer of `config` for data described by `meta`."""
+  return Components(build_model(config.model, meta), build_task(config.task, meta),
+                    optim.build_optimizer(config.optim))
+
+
+def _index(tree, r):
+  return jax.tree_util.tree_map(lambda a: np.asarray(a[r]), tree)
+
+
+def init_states(model, optimizer, example_x, mode: str, seeds: list[int]) -> engine.TrainState:
+  """The stacked initial state (R, ...): each run initialised alone from PRNGKey(seed).
+
+  Not under vmap: batched orthogonal initialisation runs LAPACK QR kernels that
+  split their batch over XLA's intra-op thread pool and block until the parts
+  finish; two such kernels in flight at once (eager dispatch is asynchronous)
+  can take every thread of a small pool and wait on each other forever.
   """
-  run_lib.check_config(config)
-  workdir = workdir_lib.start(workdir, config)
-  meta = run_lib.dataset_meta(dataset)
-  workdir_lib.check_data(workdir, meta)
-  workdir_lib.write_json_atomic(workdir / "dataset.json", meta)
-  spec = RunSpec(seed=int(config.seed), train=dataset.train, val=dataset.val)
-  network = run_lib.has_network(config)
-  recorder = _Recorder(workdir, config) if network and distributed.is_writer() else None
+  states = [engine.init_state(jax.random.PRNGKey(seed), model, optimizer, example_x, mode) for seed in seeds]
+  return jax.tree_util.tree_map(lambda *leaves: jnp.stack(leaves), *states)
+
+
+def _with_learning_rates(state: engine.TrainState, runs: list[RunSpec], default: float):
+  """Each run's own learning rate in its optimizer state (the rate the epoch reads and plateau lowers)."""
+  rates = jnp.asarray([default if r.lr is None else r.lr for r in runs], jnp.float32)
+  return state.replace(opt_state=optim.set_lr(state.opt_state, rates))
+
+
+def _nonfinite_message(epoch, rows, bad, runs, checkpoint_dir, last_saved) -> str:
+  where = (f"the last good checkpoint (epoch {last_saved}) is kept in {checkpoint_dir}"
+           if checkpoint_dir is not None and last_saved is not None else "no checkpoint was written")
+  steps = ", ".join(str(int(rows["nonfinite_step"][r]) + 1) for r in bad)
+  runs_text = "" if len(runs) == 1 else f" in run(s) {bad.tolist()} (seeds {[runs[i].seed for i in bad]})"
+  return (f"Non-finite loss at epoch {epoch}, step {steps}{runs_text}; the run stopped and {where}. "
+          f"Lower config.optim.lr or set config.optim.clip_norm.")
+
+
+def train_many(config, meta: dict[str, Any], runs: list[RunSpec], *, built: Components | None = None,
+               checkpoint_dir=None, extra_eval: dict[str, dict] | None = None, eval_every: int = 0,
+               on_epoch: Callable[[list[list[dict]]], None] | None = None,
+               log: Callable[[str], None] | None = print) -> list[RunResult]:
+  """Trains (or resumes) every run in `runs` at once; returns their histories and weights.
+
+  `extra_eval` ({name: split}, shared by all runs) is evaluated with the current
+  weights every `eval_every` epochs (and at the first epoch); its metrics enter
+  the history as `{name}_{metric}` (the transfer study's target-domain curve).
+  `on_epoch(histories)` is called after every epoch (the single run writes its
+  history file and events there). `built`: the config's components when the caller has them.
+  """
+  if not runs:
+    raise TrainingError("train_many: no runs given")
+  built = built or components(config, meta)
+  model, task, optimizer = built.model, built.task, built.optimizer
+  train_cfg = config.train
+  seeds = [int(r.seed) for r in runs]
+  rates = None if all(r.lr is None for r in runs) else [float(config.optim.lr if r.lr is None else r.lr)
+                                                        for r in runs]
+  batch_sizes = (int(train_cfg.batch_size), int(train_cfg.eval_batch_size))
+  placement = placement_lib.Placement(mesh_lib.build(config, len(runs), batch_sizes), len(runs), *batch_sizes)
+  train_data, train_axis = _stack([r.train for r in runs], "train")
+  val_data, val_axis = _stack([r.val for r in runs], "validation")
+  train_data, val_data = placement.data(train_data, train_axis), placement.data(val_data, val_axis)
+  example_x = np.asarray(runs[0].train["x"][:1])
+  state = init_states(model, optimizer, example_x, train_cfg.mode, seeds)
+  if rates is not None:
+    state = _with_learning_rates(state, runs, float(config.optim.lr))
+  state = placement.state(state)
+  histories: list[list[dict]] = [[] for _ in runs]
+  stopped_at = np.zeros(len(runs), int)
+  identity = {"seeds": seeds, **({"learning_rates": rates} if rates is not None else {})}
+
+  mgr = None
+  last_saved = None
+  if checkpoint_dir is not None:
+    mgr = checkpoint.manager(checkpoint_dir, train_cfg.monitor, train_cfg.mode)
+    try:
+      restored = checkpoint.restore_latest(mgr, placement.checkpoint_like(state), set_aside_broken=True)
+    except checkpoint.NoIntactCheckpointError as error:
+      raise TrainingError(str(error)) from error
+    if restored is not None:
+      state, saved, last_saved = restored
+      state = placement.from_checkpoint(state)
+      if saved.get("seeds") != seeds:
+        raise TrainingError(f"{checkpoint_dir} holds runs with seeds {saved.get('seeds')}, not {seeds}; "
+                            "choose a new --workdir or restore the old settings")
+      if saved.get("learning_rates") != identity.get("learning_rates"):
+        raise TrainingError(f"{checkpoint_dir} holds runs with learning rates {saved.get('learning_rates')}, "
+                            f"not {rates}; choose a new --workdir or restore the old settings")
+      histories, stopped_at = saved["histories"], np.asarray(saved["stopped_at"], int)
+      if log:
+        log(f"Resuming {checkpoint_dir} after epoch {last_saved}.")
+
+  epoch_fn = engine.make_epoch_fn(model, task, optimizer, train_cfg, sampler=sampling.from_config(config),
+                                  augment=sampling.augment_from_config(config),
+                                  validate=len(runs[0].val["y"]) > 0, shard_batch=placement.shard_batch())
+  run_epoch = placement.epoch_program(epoch_fn, train_axis, val_axis)
+  extra = {name: placement.data(_numeric(split), None) for name, split in (extra_eval or {}).items()}
+  run_eval = placement.eval_program(
+      lambda variables, data: engine.evaluate(model, task, variables, data, train_cfg.eval_batch_size,
+                                              placement.shard_batch()))
+
+  def save(epoch):
+    nonlocal last_saved
+    monitored = [h[-1][train_cfg.monitor] for h in histories if h]
+    checkpoint.save(mgr, epoch, placement.for_checkpoint(state),
+                    {"histories": histories, "stopped_at": stopped_at.tolist(), **identity},
+                    {train_cfg.monitor: float(np.mean(monitored)) if monitored else 0.0})
+    last_saved = epoch
+
+  epoch = int(np.max(placement.to_host(state.epoch)))
+  stopped = np.asarray(placement.to_host(state.controllers.stopped))  # of the real runs, kept on the host
   try:
-    trained = run_lib.train_runs(
-        config, meta, [spec], checkpoint_dir=workdir / "checkpoints" if network else None,
-        on_epoch=recorder.epoch if recorder else None, log=lambda text: print(text, flush=True))[0]
+    with interrupt.graceful() as stop:
+      while epoch < train_cfg.epochs:
+        was_stopped = stopped
+        if was_stopped.all():
+          break
+        started = time.perf_counter()
+        state, metrics = run_epoch(state, train_data, val_data)
+        rows = placement.to_host(metrics)  # The one host sync of the epoch.
+        stopped = np.asarray(rows["stopped"])
+        epoch += 1
+        bad = np.flatnonzero(rows["nonfinite_step"] >= 0)
+        if len(bad):
+          raise TrainingError(_nonfinite_message(epoch, rows, bad, runs, checkpoint_dir, last_saved))
+        if extra and eval_every and (epoch % eval_every == 0 or epoch == 1):
+          for name, data in extra.items():
+            values = placement.to_host(run_eval(state.variables(), data))
+            rows.update({f"{name}_{k}": v for k, v in values.items()})
+        seconds = time.perf_counter() - started
+        for r in np.flatnonzero(~was_stopped):
+          row = {"epoch": epoch, **{k: np.asarray(v[r]).item() for k, v in rows.items()}, "seconds": seconds}
+          histories[r].append(row)
+          if row["stopped"]:
+            stopped_at[r] = epoch
+        done = epoch >= train_cfg.epochs or bool(stopped.all())
+        if mgr is not None and (done or stop or epoch % train_cfg.checkpoint_every == 0):
+          save(epoch)
+        if on_epoch:
+          on_epoch(histories)
+        if log and len(runs) > 1 and (epoch == 1 or epoch % 10 == 0):
+          active = int((~stopped).sum())
+          monitor = np.asarray(rows[train_cfg.monitor])
+          log(f"epoch {epoch}: {active}/{len(runs)} runs active, {train_cfg.monitor} "
+              + " ".join(f"{v:.3f}" for v in monitor) + f" ({seconds:.2f}s)")
+        if stop and not done:
+          saved = (f"epoch {epoch} is saved in {checkpoint_dir}; run the same command to resume"
+                   if mgr is not None else "nothing was saved (no checkpoint folder)")
+          raise interrupt.Interrupted(f"{stop.name} after epoch {epoch}: {saved}.", stop.signal_number)
+      if mgr is not None and last_saved is None:
+        save(epoch)  # No epoch to train (epochs 0, or resumed at the end): keep the state all the same.
   finally:
-    if recorder:
-      recorder.close()
-  if trained.validation:  # What was trained: the validation policy may change the monitor and stopping.
-    workdir_lib.write_json_atomic(workdir / "config.json", workdir_lib.config_json(trained.best.config))
-    workdir_lib.write_json_atomic(workdir / "dataset.json", {**meta, "validation": trained.validation})
-  if run_lib.has_head(config) and distributed.is_writer():
-    heads_lib.save(workdir / run_lib.HEAD_DIR / "final", trained.best.head, trained.best.feature_map,
-                   info={"network_weights": "best" if run_lib.has_network(config) else None})
-    if run_lib.has_network(config):
-      heads_lib.save(workdir / run_lib.HEAD_DIR / "latest", trained.last.head, trained.last.feature_map,
-                     info={"network_weights": "last"})
-  distributed.barrier("heads saved")  # Every process reports from the same files; process 0 writes.
-  return report(workdir, config.eval.split, dataset=dataset)
+    if mgr is not None:
+      mgr.wait_until_finished()
+
+  restore_best = train_cfg.early_stopping.restore_best
+  best = placement.to_host(state.variables(best=True))
+  last = placement.to_host(state.variables())
+  best_epochs = np.asarray(placement.to_host(state.controllers.best_epoch))
+  return [RunResult(seed=seeds[r], history=histories[r],
+                    variables=_index(best if restore_best else last, r), last_variables=_index(last, r),
+                    best_epoch=int(best_epochs[r]), stopped_epoch=int(stopped_at[r]))
+          for r in range(len(runs))]
 
 
-def _val_metrics(run: run_lib.Run, dataset: dataset_lib.Dataset, best_row: dict | None) -> dict:
-  """Validation numbers for the report: the best epoch's, or the head's accuracy on val."""
-  if run.head is None:
-    return {k: v for k, v in (best_row or {}).items() if k.startswith("val_")}
-  if len(dataset.val["y"]) == 0:
-    return {}
-  probs = run.predict(dataset.val)["probs"]
-  return {"val_accuracy": float((probs.argmax(1) == dataset.val["y"]).mean())}
+def group_slices(count: int, group_size: int, unit: int = 1) -> list[slice]:
+  """Consecutive groups of at most `group_size` of `count` runs (0: one group), never splitting a
+  block of `unit` runs (a spec's ensemble members); a group holds at least one block."""
+  size = count if group_size <= 0 else max(unit, group_size // unit * unit)
+  return [slice(start, min(start + size, count)) for start in range(0, count, size)]
 
 
-def _unlabelled_predictions(run: run_lib.Run, dataset: dataset_lib.Dataset, workdir: pathlib.Path) -> int:
-  """Predicts a test split that has no labels (y = -1) into test_predictions.json; returns its size."""
-  test = dataset.test
-  names = run.meta.get("test_files")
-  if not len(test["y"]) or not names or (np.asarray(test["y"]) >= 0).any():
-    return 0
-  probs = run.predict(test)["probs"]
-  class_names = list(run.meta["class_names"])
-  rows = [prediction_row(name, p, class_names) for name, p in zip(names, probs)]
-  workdir_lib.write_text_atomic(workdir / "test_predictions.json", json.dumps(
-      {"workdir": str(workdir), "predictions": rows}, indent=2) + "\n")
-  return len(rows)
+def train_in_groups(config, meta: dict[str, Any], runs: list[RunSpec], *, group_size: int = 0, unit: int = 1,
+                    checkpoint_dir=None, on_epoch: Callable[[list[list[dict]]], None] | None = None,
+                    **kwargs) -> list[RunResult]:
+  """`train_many` over consecutive groups of runs (`group_slices`), one program per group.
 
-
-def prediction_row(name: str, probs, class_names) -> dict:
-  """One prediction as predict.py and test_predictions.json write it (probabilities in class order)."""
-  best = int(np.argmax(probs))
-  return {"input": name, "label": class_names[best], "class_id": best, "confidence": float(probs[best]),
-          "probs": {c: float(v) for c, v in zip(class_names, probs)}}
-
-
-def report(workdir, split_name: str, dataset: dataset_lib.Dataset | None = None) -> dict:
-  """Evaluates the run on `split_name`; writes report.json, report.md, plots (and history.jsonl).
-
-  The history comes from the checkpoint (the source of truth): history.jsonl is
-  rewritten from it, so an edited or half-written history file changes nothing.
+  Vmapping helps while the runs' work is small; beyond that R runs in one program can
+  cost more per epoch than R alone (MaxCRNN, 20 runs: 1.6x, benchmarks/results.md).
+  With one group this is `train_many` itself, checkpoints included; with several, group
+  g checkpoints under checkpoint_dir/runs_<first>-<last> and resumes from there.
   """
-  workdir = pathlib.Path(workdir)
-  run = run_lib.load_run(workdir)
-  if dataset is None:
-    from research.data import load_dataset  # Re-reads the data the run was trained on.
-    dataset = load_dataset(run.config)
-  split = dataset.split(split_name)
-  history = run.history
-  if run.histories:
-    workdir_lib.write_history(workdir / "history.jsonl", history_rows(run.histories))
-  best_row = workdir_lib.best_row(history) if any(row["is_best"] for row in history) else None
-  predictions = run.predict(split)
-  plots_dir = workdir / "plots"
-  if history:
-    from research.evaluation import plots  # matplotlib only when reporting.
-    plots.plot_loss(history, plots_dir / "loss.png", log_scale=run.config.task.name == "regression")
-  reference = evaluation.reference_predictions(run.config.data, split)
-  result, markdown = evaluation.REPORTS[run.config.task.name](
-      split=split, predictions=predictions, meta=run.meta, history=history,
-      val_metrics=_val_metrics(run, dataset, best_row), plots_dir=plots_dir, split_name=split_name,
-      eval_config=run.config.get("eval"), **({"reference": reference} if reference else {}))
-  result = {**result, "model": run_lib.name(run.config), "workdir": str(workdir),
-            "best_epoch": best_row["epoch"] if best_row else 0}
-  if run.num_members > 1:
-    result["ensemble"] = {"members": run.num_members,
-                          "best_epochs": [workdir_lib.best_row(h)["epoch"] if h else 0 for h in run.histories]}
-    markdown += (f"\nEnsemble of {run.num_members} members (seeds {run.config.seed}..."
-                 f"{run.config.seed + run.num_members - 1}): predictions are the mean of their probabilities.\n")
-  if run.meta.get("validation"):
-    result["validation"] = run.meta["validation"]
-    markdown += f"\n{run.meta['validation']}\n"
-  if run.head is not None:
-    result["head"] = {**run.head.settings(), "fit": run.head.fit_info}
-    markdown += _head_markdown(run)
-  count = _unlabelled_predictions(run, dataset, workdir)
-  if count:
-    result["test_predictions"] = count
-  workdir_lib.write_json_atomic(workdir / "report.json", result)
-  workdir_lib.write_text_atomic(workdir / "report.md", markdown)
-  return result
-
-
-def _head_markdown(run: run_lib.Run) -> str:
-  settings, info = run.head.settings(), run.head.fit_info
-  source = "the network's encoder" if run.feature_map is None else f"{run.feature_map.kind} features"
-  text = f"\nHead: {settings['kind']} on {source}.\n"
-  if info.get("grid_search"):
-    text += (f"Grid search ({info['folds']}-fold, {info['scoring']}): best {info['best_params']}, "
-             f"CV score {info['best_cv_score']:.4f}.\n")
-  return text
+  slices = group_slices(len(runs), group_size, unit)
+  results: list[RunResult] = []
+  for part in slices:
+    directory = checkpoint_dir
+    if checkpoint_dir is not None and len(slices) > 1:
+      directory = pathlib.Path(checkpoint_dir) / f"runs_{part.start:03d}-{part.stop - 1:03d}"
+    done = [r.history for r in results]
+    report = None if on_epoch is None else (lambda histories, done=done: on_epoch(done + histories))
+    results += train_many(config, meta, runs[part], checkpoint_dir=directory, on_epoch=report, **kwargs)
+  return results

@@ -3,7 +3,7 @@
 `config.mesh` (research.config_defaults.mesh, used when a config has none):
   axis     "auto" (default): "runs" for several runs; for one run "data" when its batch
            sizes are multiples of the device count, else one device (nothing to spread);
-           "runs": the leading run axis of research.train.multirun is sharded
+           "runs": the leading run axis of research.train.loop is sharded
            over the devices (seeds, CV folds, sweep points train as one program);
            "data": every training and evaluation batch is sharded over the
            devices, parameters are replicated and the compiler sums the gradients.
@@ -13,27 +13,11 @@
 from __future__ import annotations
 
 import jax
-import ml_collections
 from jax.sharding import AxisType, Mesh, NamedSharding, PartitionSpec
 
-from research import config_defaults
-from research.errors import ResearchError
+from research.distributed import MeshError, mesh_settings
 
 AXES = ("auto", "runs", "data")
-
-
-class MeshError(ResearchError):
-  """A `config.mesh` no machine here can give; the message names the field and the fix."""
-
-
-def settings(config) -> ml_collections.ConfigDict:
-  """config.mesh over the defaults (a config need not have the group, nor every field)."""
-  given = config.get("mesh") if config is not None else None
-  given = given.to_dict() if hasattr(given, "to_dict") else dict(given or {})
-  try:
-    return config_defaults.mesh(**given)
-  except ValueError as error:
-    raise MeshError(f"{error}. Remove the unknown field(s) from config.mesh.") from error
 
 
 def build(config, num_runs: int = 1, batch_sizes: tuple[int, ...] = ()) -> Mesh:
@@ -41,7 +25,7 @@ def build(config, num_runs: int = 1, batch_sizes: tuple[int, ...] = ()) -> Mesh:
 
   `num_runs` and `batch_sizes` decide what `axis: auto` means for this program.
   """
-  cfg = settings(config)
+  cfg = mesh_settings(config)
   if cfg.axis not in AXES:
     raise MeshError(f"config.mesh.axis is {cfg.axis!r}; it must be one of {AXES}. "
                     "Set it with --config.mesh.axis=runs (or data, auto).")

@@ -1,182 +1,44 @@
-"""A run: optional network -> optional head -> outputs. Trained in memory or read from a workdir.
+"""The one path from a config to trained runs: checked once, data prepared once, components built once.
 
-`Run` predicts the same way whichever stages it has: the network's task outputs
-(the mean over members for an ensemble), or the head's class probabilities on
-the network's `encode` features or on a feature map. `train_runs` trains many
-runs of one config (the studies' path); `load_run` reads one back from its
-workdir (predict, evaluate, export).
+  fit(config, dataset, workdir)   one run into a workdir (launch/train.py, the benchmark):
+                                  check -> load the data if not given -> train_runs -> heads -> report
+  train_runs(config, meta, specs) many runs of one config (the studies, and fit with one spec):
+                                  static augmentation -> validation policy -> model, task and
+                                  optimizer built once -> the host loop (research.train.loop)
+                                  -> the heads fitted on each run's features
+Both start from a config checked once (`check_config`): `fit` checks it, a study checks its
+configs where it starts (research.studies.common.check) and then calls `train_runs`.
 
-Workdir layout of a run: config.json, dataset.json, history.jsonl,
-checkpoints/ (Orbax: the network's state, with a leading member axis), head/final
-and head/latest (the head fitted on the best and on the last network weights;
-only final without a network), report.json/.md, labels.json, plots/.
+A run is optional network -> optional head -> report, whatever its config: the
+network trains in the host loop (one run is one of many; its checkpoints resume
+exactly), the head is fitted on its features (refitted on resume).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import pathlib
-from typing import Any, Callable
 
 import jax
-import jax.numpy as jnp
-import ml_collections
 import numpy as np
 
 from research import config_check
+from research import distributed
 from research import heads as heads_lib
 from research import workdir as workdir_lib
-from research.errors import ResearchError
 from research.data import dataset as dataset_lib
-from research.models import build_model
 from research.tasks import build_task
-from research.train import checkpoint
-from research.train import engine
-from research.train import multirun
+from research.train import loop
+from research.train import reporting
+from research.train import trained as trained_lib
 from research.train import validation
-from research.train.multirun import RunSpec, TrainingError
-
-HEAD_DIR = "head"
-
-
-class NotExportableError(ResearchError):
-  """The run has no TFLite form; the message says why."""
+from research.train.loop import RunSpec
+from research.train.trained import Run, dataset_meta, has_head, has_network, members
 
 
 def check_config(config) -> None:
-  """The config's training fields, checked before any data is read (research.config_check)."""
+  """The config's training fields, checked once where a path starts, before any data is read or
+  any file written (research.config_check)."""
   config_check.validate(config, has_network(config), has_head(config))
-
-
-def has_network(config) -> bool:
-  return config.model.get("name", "none") != "none"
-
-
-def has_head(config) -> bool:
-  return heads_lib.kind(config) != "none"
-
-
-def members(config) -> int:
-  """Networks per run: an ensemble trains `config.train.ensemble` members (seeds seed, seed+1, ...)."""
-  count = int(config.train.get("ensemble", 1))
-  if count < 1:
-    raise ValueError(f"config.train.ensemble must be >= 1; found {count}")
-  return count
-
-
-def name(config) -> str:
-  """How reports call a config's model: the network, the head, or both."""
-  parts = [config.model.name] if has_network(config) else []
-  if has_head(config):
-    parts.append(heads_lib.kind(config) if has_network(config) or config.head.features == heads_lib.ENCODER
-                 else f"{heads_lib.kind(config)}({config.head.features})")
-  return "+".join(parts)
-
-
-@dataclasses.dataclass
-class Run:
-  """A trained run. `variables` carry a leading member axis when `num_members` > 1."""
-  config: ml_collections.ConfigDict
-  meta: dict[str, Any]
-  model: Any = None  # None without a network
-  task: Any = None
-  variables: Any = None
-  num_members: int = 1
-  head: Any = None
-  feature_map: Any = None
-  histories: list = dataclasses.field(default_factory=list)  # per member: one row per epoch
-  workdir: pathlib.Path | None = None
-
-  @property
-  def history(self) -> list[dict]:
-    """The first member's history (the run's, without an ensemble)."""
-    return self.histories[0] if self.histories else []
-
-  @property
-  def batch_size(self) -> int:
-    return int(self.config.train.eval_batch_size)
-
-  def _member_variables(self):
-    if self.num_members == 1:
-      return [self.variables]
-    return [jax.tree_util.tree_map(lambda a, m=m: a[m], self.variables) for m in range(self.num_members)]
-
-  def network_outputs(self, split: dict, batch_size: int | None = None) -> dict[str, np.ndarray]:
-    """The task's outputs; for an ensemble every output is the mean over members."""
-    batch_size = batch_size or self.batch_size
-    parts = [engine.predict_split(self.model, self.task, v, split, batch_size) for v in self._member_variables()]
-    if len(parts) == 1:
-      return parts[0]
-    mean = {k: np.mean([p[k] for p in parts], axis=0) for k in parts[0] if k != "label"}
-    if "label" in parts[0] and "probs" in mean:
-      mean["label"] = mean["probs"].argmax(-1).astype(np.int32)
-    return mean
-
-  def features(self, split: dict, batch_size: int | None = None) -> np.ndarray:
-    """The head's input features (N, D) for `split`."""
-    if self.feature_map is not None:
-      return np.asarray(self.feature_map.transform(split), np.float64)
-    if self.model is None:
-      raise ValueError("this run has neither a network nor a feature map to make features")
-    if self.num_members > 1:
-      raise ValueError("a head on an ensemble's features is not supported; set config.train.ensemble=1")
-    encoded = engine.predict_split(self.model, self.task, self.variables, split,
-                                   batch_size or self.batch_size, method="encode")
-    return np.asarray(encoded, np.float64)
-
-  def predict(self, split: dict, batch_size: int | None = None) -> dict[str, np.ndarray]:
-    """What reports use: the task's outputs, or the head's {'label', 'probs'}."""
-    if self.head is None:
-      return self.network_outputs(split, batch_size)
-    probs = self.head.predict_proba(self.features(split, batch_size)).astype(np.float32)
-    return {"label": probs.argmax(-1).astype(np.int32), "probs": probs}
-
-  def inference_fn(self) -> tuple[Callable, list[str]]:
-    """(x -> outputs in JAX with everything closed over, notes): the exported graph."""
-    notes = []
-    model = self.model
-    if model is not None and getattr(model, "dtype", "float32") not in ("float32", None):
-      notes.append(f"config.model.dtype={model.dtype!r} replaced by float32 for export (weights are float32).")
-      model = model.clone(dtype="float32")
-    if self.head is None:
-      task, variables = self.task, self.variables
-      if self.num_members == 1:
-        return (lambda x: task.predict(model.apply(variables, x, train=False))), notes
-
-      def ensemble(x):
-        outputs = jax.vmap(lambda v: task.predict(model.apply(v, x, train=False)))(variables)
-        mean = {k: jnp.mean(v, 0) for k, v in outputs.items() if k != "label"}
-        return mean
-
-      notes.append(f"Ensemble of {self.num_members} members: outputs are the members' mean.")
-      return ensemble, notes
-    head_fn = self.head.jax_fn()
-    if head_fn is None:
-      raise NotExportableError(getattr(self.head, "not_exportable", f"the {self.head.kind} head has no JAX form"))
-    if self.feature_map is not None:
-      features_fn = self.feature_map.jax_fn()
-      if features_fn is None:
-        raise NotExportableError(f"the {self.feature_map.kind} features have no JAX form to export")
-    else:
-      variables = self.variables
-      features_fn = lambda x: model.apply(variables, x, train=False, method="encode")
-    notes += getattr(self.head, "export_notes", lambda: [])()
-    return (lambda x: head_fn(features_fn(x))), notes
-
-
-def _model(config, meta):
-  return build_model(config.model, meta) if has_network(config) else None
-
-
-def fit_head(run: Run, train_split: dict, seed: int) -> Run:
-  """`run` with its head (and feature map) fitted on `train_split`."""
-  feature_map = heads_lib.build_feature_map(run.config, run.meta)
-  if feature_map is not None:
-    feature_map.fit(train_split)
-  run = dataclasses.replace(run, feature_map=feature_map, head=None)
-  head = heads_lib.build_head(run.config, len(run.meta["class_names"]), seed)
-  head.fit(run.features(train_split), np.asarray(train_split["y"]))
-  return dataclasses.replace(run, head=head)
 
 
 @dataclasses.dataclass
@@ -184,8 +46,61 @@ class Trained:
   """One trained spec: the run with its best weights, and with its last ones."""
   best: Run
   last: Run
-  results: list  # the members' multirun.RunResult (empty without a network)
+  results: list  # the members' loop.RunResult (empty without a network)
   validation: str | None = None  # how the network used its validation split (research.train.validation)
+
+
+def fit(config, dataset: dataset_lib.Dataset | None = None, workdir=None) -> dict:
+  """Trains (or resumes) the run in `workdir`, fits its head, then reports it.
+
+  `dataset`: the config's data when the caller has them (read here when None).
+  Returns the report dict that is also written to report.json.
+  """
+  if workdir is None:
+    raise ValueError("fit needs a workdir (the run's folder)")
+  check_config(config)
+  if dataset is None:
+    from research.data import load_dataset
+    dataset = load_dataset(config)
+  workdir = workdir_lib.start(workdir, config)
+  meta = dataset_meta(dataset)
+  workdir_lib.check_data(workdir, meta)
+  workdir_lib.write_json_atomic(workdir / "dataset.json", meta)
+  spec = RunSpec(seed=int(config.seed), train=dataset.train, val=dataset.val)
+  network = has_network(config)
+  recorder = reporting.Recorder(workdir, config) if network and distributed.is_writer() else None
+  try:
+    trained = train_runs(
+        config, meta, [spec], checkpoint_dir=workdir / "checkpoints" if network else None,
+        on_epoch=recorder.epoch if recorder else None, log=lambda text: print(text, flush=True))[0]
+  finally:
+    if recorder:
+      recorder.close()
+  if trained.validation:  # What was trained: the validation policy may change the monitor and stopping.
+    workdir_lib.write_json_atomic(workdir / "config.json", workdir_lib.config_json(trained.best.config))
+    workdir_lib.write_json_atomic(workdir / "dataset.json", {**meta, "validation": trained.validation})
+  if has_head(config) and distributed.is_writer():
+    heads_lib.save(workdir / trained_lib.HEAD_DIR / "final", trained.best.head, trained.best.feature_map,
+                   info={"network_weights": "best" if network else None})
+    if network:
+      heads_lib.save(workdir / trained_lib.HEAD_DIR / "latest", trained.last.head, trained.last.feature_map,
+                     info={"network_weights": "last"})
+  distributed.barrier("heads saved")  # Every process reports from the same files; process 0 writes.
+  return reporting.report(workdir, config.eval.split, dataset=dataset)
+
+
+def _with_static_augmentation(config, specs: list[RunSpec]) -> list[RunSpec]:
+  """Each spec's training split with static augmentation's copies (config.augment.mode == "static").
+
+  The one place a run's data are augmented before training; specs sharing a split
+  (seeds) keep sharing one augmented copy.
+  """
+  from research.data import transforms  # jax-only; imported where used
+  augmented = {}
+  for spec in specs:
+    if id(spec.train) not in augmented:
+      augmented[id(spec.train)] = transforms.static_train_split(config, spec.train)
+  return [dataclasses.replace(s, train=augmented[id(s.train)]) for s in specs]
 
 
 def _stack(trees):
@@ -202,27 +117,31 @@ def _same_weights(config, results) -> bool:
 def train_runs(config, meta: dict, specs: list[RunSpec], *, checkpoint_dir=None, extra_eval=None,
                on_epoch=None, log=print) -> list[Trained]:
   """Trains every spec's network (all members of all specs as one program, or in groups of
-  `config.train.runs_per_program` runs), then fits its head.
+  `config.train.runs_per_program` runs), then fits its head. The caller has checked `config`
+  (check_config) before reading data or writing files.
 
   Member m of a spec trains from seed spec.seed + m. `config.train.validation`
   decides whether the validation split is used (research.train.validation). The
   head is fitted on the spec's training split, for the best and (when they differ)
   the last weights.
   """
-  check_config(config)
+  specs = _with_static_augmentation(config, specs)
   plans = [validation.plan(config, s.train, s.val) for s in specs]
   config, statement = plans[0].config, plans[0].statement
   specs = [dataclasses.replace(s, train=p.train, val=p.val) for s, p in zip(specs, plans)]
   count = members(config)
-  base = Run(config=config, meta=meta, model=_model(config, meta), task=build_task(config.task, meta),
-             num_members=count)
-  trained = []
-  if has_network(config):
+  network = has_network(config)
+  built = loop.components(config, meta) if network else None
+  base = Run(config=config, meta=meta, model=built.model if built else None,
+             task=built.task if built else build_task(config.task, meta), num_members=count)
+  if network:
     expanded = [dataclasses.replace(s, seed=s.seed + m) for s in specs for m in range(count)]
     every = int(config.get("transfer", {}).get("every", 0) or 0)
-    results = multirun.train_in_groups(config, meta, expanded, group_size=int(config.train.get("runs_per_program", 0)),
-                                       unit=count, checkpoint_dir=checkpoint_dir, extra_eval=extra_eval,
-                                       eval_every=every, on_epoch=on_epoch, log=log)
+    results = loop.train_in_groups(config, meta, expanded, built=built,
+                                   group_size=int(config.train.get("runs_per_program", 0)), unit=count,
+                                   checkpoint_dir=checkpoint_dir, extra_eval=extra_eval, eval_every=every,
+                                   on_epoch=on_epoch, log=log)
+    trained = []
     for i in range(len(specs)):
       group = results[i * count:(i + 1) * count]
       best = dataclasses.replace(base, variables=_stack([r.variables for r in group]),
@@ -235,49 +154,7 @@ def train_runs(config, meta: dict, specs: list[RunSpec], *, checkpoint_dir=None,
     return trained
   out = []
   for spec, t in zip(specs, trained):
-    best = fit_head(t.best, spec.train, spec.seed)
-    last = best if _same_weights(config, t.results) else fit_head(t.last, spec.train, spec.seed)
+    best = trained_lib.fit_head(t.best, spec.train, spec.seed)
+    last = best if _same_weights(config, t.results) else trained_lib.fit_head(t.last, spec.train, spec.seed)
     out.append(dataclasses.replace(t, best=best, last=last))
   return out
-
-
-def load_run(workdir, best: bool = True) -> Run:
-  """Reads back the run in `workdir`: best weights and head/final (`best=False`: last and head/latest)."""
-  workdir = pathlib.Path(workdir)
-  for file in ("config.json", "dataset.json"):
-    if not (workdir / file).exists():
-      raise TrainingError(f"{workdir / file} is missing: {workdir} is not a trained workdir "
-                          f"(train one with launch/train.py --workdir {workdir}).")
-  config = ml_collections.ConfigDict(workdir_lib.read_json(workdir / "config.json"))
-  meta = workdir_lib.read_json(workdir / "dataset.json")
-  run = Run(config=config, meta=meta, task=build_task(config.task, meta), num_members=members(config),
-            workdir=workdir)
-  if has_network(config):
-    model, _, optimizer = multirun.components(config, meta)
-    seeds = [int(config.seed) + m for m in range(run.num_members)]
-    like = jax.eval_shape(lambda: multirun.init_states(
-        model, optimizer, np.zeros([1] + meta["input_shape"], np.float32), config.train.mode, seeds))
-    mgr = checkpoint.manager(workdir / "checkpoints", config.train.monitor, config.train.mode)
-    try:
-      restored = checkpoint.restore_latest(mgr, like)
-    except checkpoint.NoIntactCheckpointError as error:
-      raise TrainingError(str(error)) from error
-    if restored is None:
-      raise TrainingError(f"{workdir / 'checkpoints'} holds no checkpoint: the run has not finished an "
-                          f"epoch yet. Train it first (launch/train.py --workdir {workdir}).")
-    state, saved, _ = restored
-    variables = jax.device_get(state.variables(best=best and config.train.early_stopping.restore_best))
-    if run.num_members == 1:
-      variables = jax.tree_util.tree_map(lambda a: a[0], variables)
-    run = dataclasses.replace(run, model=model, variables=variables, histories=saved["histories"])
-  if has_head(config):
-    folder = workdir / HEAD_DIR / ("final" if best or not (workdir / HEAD_DIR / "latest").exists() else "latest")
-    head, feature_map, _ = heads_lib.load(folder)
-    run = dataclasses.replace(run, head=head, feature_map=feature_map)
-  return run
-
-
-def dataset_meta(dataset: dataset_lib.Dataset) -> dict:
-  """The dataset's meta as a run records it in dataset.json, with the data's fingerprint."""
-  return {**dataset.meta, "input_shape": list(dataset.train["x"].shape[1:]), "sizes": dataset.sizes(),
-          "fingerprint": dataset.fingerprint()}

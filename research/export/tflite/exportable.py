@@ -20,7 +20,7 @@ from research import workdir as workdir_lib
 from research.export import tflm as tflm_lib
 from research.export.tflite import converter
 from research.export.tflite import parity as parity_lib
-from research.train.run import NotExportableError
+from research.train.trained import NotExportableError
 
 # What each task.predict output means, and how parity judges it.
 OUTPUTS = {
