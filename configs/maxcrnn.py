@@ -9,7 +9,7 @@ Run:   python launch/train.py --config configs/maxcrnn.py
        python launch/transfer.py --config configs/maxcrnn.py
 Time:  about a second per epoch on a 2-core CPU after compilation; a full run up to ~20 minutes.
 Reach: near chance on the default data (the forest baseline does better: the seed's outcome);
-       with --config.data.separation=1.0 source and target accuracy near 1.
+       with --config.data.synthetic.separation=1.0 source and target accuracy near 1.
 Smoke: --config configs/maxcrnn.py:smoke (2 epochs, seconds). Small: :small (no validation split).
 Timings: benchmarks/results.md.
 """
