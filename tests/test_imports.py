@@ -12,6 +12,7 @@ before its submodules, so counting it would make every package that imports its 
 from __future__ import annotations
 
 import ast
+import functools
 import pathlib
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -92,6 +93,7 @@ def imports_of(module: str, path: pathlib.Path, known: set[str], third_party: bo
   return found
 
 
+@functools.cache
 def import_graph() -> dict[str, dict[str, int]]:
   modules = source_modules()
   known = set(modules)
