@@ -19,7 +19,7 @@ from conftest import ROOT, run_script
 PAGES = [ROOT / "README.md"] + sorted((ROOT / "docs").glob("*.md"))
 PLACEHOLDER = re.compile(r"\b[A-Z]{3,}\b|\[|\{|\.\.\.")
 CAPS = {"--folds": 2, "--seeds": 2, "--config.train.epochs": 3}  # flag: the largest value run
-MAKE_DATA_OPTIONS = {"hht": ["--n_samples", "3", "--n_test", "2", "--num_samples", "512"],
+MAKE_DATA_OPTIONS = {"hht": ["--n_samples", "5", "--n_test", "2", "--num_samples", "512"],
                      "workout": ["--sessions", "5"]}  # later options win in make_data.py
 
 
@@ -125,15 +125,13 @@ def test_extraction_and_rewriting_rules():
       "workdir", "int8_io", "tflm", "config"}
 
 
-def test_every_page_has_commands_and_the_readme_names_both_tiers():
+def test_readme_names_both_tiers_ci_runs_its_command_and_it_links_every_page():
   readme = (ROOT / "README.md").read_text()
   assert 'python -m pytest -q -m "not slow" -n 2' in readme
   ci = (ROOT / ".ci" / "run").read_text()
   test_command = next(line for line in code_lines(readme) if "pytest" in line and "pip install" in line)
   assert test_command.split("&& ")[-1] in ci.splitlines(), "CI must run exactly the README's test command"
   assert len(readme.splitlines()) <= 150
-  for page in PAGES:
-    assert (ROOT / "docs" / page.name).exists() or page.name == "README.md"
   linked = set(re.findall(r"\(docs/(\w+\.md)\)", readme))
   assert linked == {page.name for page in PAGES[1:]}, "every docs page is linked from the README"
 
