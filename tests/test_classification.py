@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import math
-import pathlib
 
 import numpy as np
 import pytest
 from scipy import stats as scipy_stats
 from sklearn import metrics as sk_metrics
 
+from conftest import load_config
 from research.data import loaders
 from research.data import skipped as skipped_lib
 from research.evaluation import REPORTS
@@ -172,7 +172,6 @@ def test_report_lists_skipped_sequences(tmp_path):
 def test_report_after_skipped_workout_recordings(tmp_path):
   """A folder with bad recordings (24 joints, no fps, rep_starts out of range or unsorted, unknown
   label) loads with those skipped, and the report lists them per reason instead of failing."""
-  from research import config_file
   from research.data.synthetic import workout as synthetic_workout
   synthetic_workout.generate(str(tmp_path / "data"), sessions=3, seed=2, sets_per_exercise=1, min_reps=2,
                              max_reps=2)
@@ -185,8 +184,7 @@ def test_report_after_skipped_workout_recordings(tmp_path):
          "label": {**good, "exercise": np.where(good["exercise"] == "squat", "lunge", good["exercise"])}}
   for name, arrays in bad.items():
     np.savez(tmp_path / "data" / f"{name}.npz", **arrays)
-  config = config_file.load(pathlib.Path(__file__).resolve().parents[1] / "configs" / "tcn.py:smoke")
-  config.data.path = str(tmp_path / "data")
+  config = load_config("tcn", data__path=str(tmp_path / "data"))
   data = loaders.load_workout(config.data, seed=0)
   reasons = {s["item"]: s["reason"] for s in data.meta["skipped"]}
   assert reasons == {"joints24.npz": "wrong_shape", "nofps.npz": "missing_fps",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import pathlib
 
 import jax
 import jax.numpy as jnp
@@ -11,7 +10,7 @@ import numpy as np
 import pytest
 from sklearn import calibration, model_selection, preprocessing, svm
 
-from research import config_file
+from conftest import load_config
 from research import heads
 from research.data import inputs, load_dataset
 from research.data.synthetic import hht as synthetic_hht
@@ -20,9 +19,6 @@ from research.heads.forest import ForestHead
 from research.heads.svm import SVMHead
 from research.models import cnn
 from research.train import fit, load_run
-
-_CONFIG = pathlib.Path(__file__).resolve().parents[1] / "configs" / "cnn_svm.py"
-
 
 # --- Encoder ---------------------------------------------------------------------------------
 
@@ -175,10 +171,7 @@ def data_dir(tmp_path_factory):
 
 
 def _smoke(data_dir, epochs=1):
-  config = config_file.load(f"{_CONFIG}:smoke")
-  config.data.path = str(data_dir)
-  config.train.epochs = epochs
-  return config
+  return load_config("cnn_svm", data__path=str(data_dir), train__epochs=epochs)
 
 
 def _predictions_match_the_saved_ones(workdir, data_dir):
@@ -192,6 +185,7 @@ def _predictions_match_the_saved_ones(workdir, data_dir):
     assert sum(row["probs"].values()) == pytest.approx(1.0)
 
 
+@pytest.mark.slow
 def test_untrained_encoder_run(tmp_path, data_dir):
   workdir = tmp_path / "run"
   report = fit(_smoke(data_dir, epochs=0), load_dataset(_smoke(data_dir, epochs=0)), workdir)
@@ -200,6 +194,7 @@ def test_untrained_encoder_run(tmp_path, data_dir):
   _predictions_match_the_saved_ones(workdir, data_dir)
 
 
+@pytest.mark.slow
 def test_trained_encoder_run_resumes_and_refits_the_head(tmp_path, data_dir):
   workdir = tmp_path / "run"
   fit(_smoke(data_dir), load_dataset(_smoke(data_dir)), workdir)

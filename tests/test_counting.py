@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import pathlib
 import subprocess
 import sys
 
@@ -11,14 +10,12 @@ import numpy as np
 import pytest
 from sklearn import metrics as sk_metrics
 
-from research import config_file
+from conftest import ROOT, load_config
 from research.evaluation import REPORTS
-from research.evaluation import counting
-
-_ROOT = pathlib.Path(__file__).resolve().parents[1]
 from research.data import layouts
 from research.data import windows
 from research.evaluation import classify_and_segment as cs_report
+from research.evaluation import counting
 
 
 def _trace(num_frames, starts, noise, seed, sigma=3.4):
@@ -186,7 +183,7 @@ def test_analyse_recording_moves_delayed_peaks_back():
 
 
 def test_counting_settings_come_from_the_config_and_are_checked():
-  settings = counting.settings(config_file.load(_ROOT / "configs" / "tcn.py").eval.counting)
+  settings = counting.settings(load_config("tcn", variant=None).eval.counting)
   assert settings == {"min_spacing": 15, "height": 0.5, "min_segment": 30, "tolerance": 4, "max_gap": 90}
   split, predictions, meta = _fake_split()
   with pytest.raises(ValueError, match="config.eval.counting is missing"):
@@ -230,5 +227,5 @@ def test_count_recording_with_a_predict_function(tmp_path):
                                     counting_config=EVAL["counting"])
   imports = subprocess.run([sys.executable, "-c", "import sys, research.evaluation.count_recording; "
                             "print('research.train' in sys.modules)"], capture_output=True, text=True,
-                           cwd=_ROOT, env={**os.environ, "PYTHONPATH": str(_ROOT)})
+                           cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
   assert imports.stdout.strip() == "False", imports.stderr

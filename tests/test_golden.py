@@ -7,18 +7,15 @@ meant to alter the numbers, and say which in the commit.
 
 from __future__ import annotations
 
-import pathlib
-
 import jax
 import numpy as np
 import pytest
 
-from research import config_file
+from conftest import load_config
 from research.models import build_model
 from research.tasks import build_task
 from research.train import engine, optim
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
 STEPS = 3
 
 # config, batch shape, meta, loss after STEPS steps (recorded on this codebase, CPU).
@@ -49,7 +46,7 @@ def _batch(name, shape, meta):
 
 def loss_after_steps(name: str) -> float:
   shape, meta, _ = GOLDEN[name]
-  config = config_file.load(ROOT / "configs" / f"{name}.py:smoke")
+  config = load_config(name)
   model, task = build_model(config.model, meta), build_task(config.task, meta)
   optimizer = optim.build_optimizer(config.optim)
   batch = _batch(name, shape, meta)

@@ -148,7 +148,7 @@ def _in_creation_order(model, kind):
   return sorted((layer for layer in model.layers if type(layer).__name__ == kind), key=index)
 
 
-@pytest.mark.parametrize("channels,kernel_size", [(6, 39), (1, 40)])
+@pytest.mark.parametrize("channels,kernel_size", [(6, 39), pytest.param(1, 40, marks=pytest.mark.slow)])
 def test_matches_aeon_keras_network(channels, kernel_size):
   """Same parameter count as aeon's Keras InceptionTime; with its weights copied, the same outputs."""
   steps, num_classes = 30, 4

@@ -54,7 +54,7 @@ def _check_against_aeon(x_test_NTC, params, want):
     assert abs(got[example, feature] - want[example, feature]) * len(outputs) <= 1 + 1e-4
 
 
-@pytest.mark.parametrize("channels,steps", [(1, 60), (3, 50), (12, 40)])
+@pytest.mark.parametrize("channels,steps", [(1, 60), (3, 50), pytest.param(12, 40, marks=pytest.mark.slow)])
 def test_features_equal_aeon_with_aeon_parameters(channels, steps):
   convolution = pytest.importorskip("aeon.transformations.collection.convolution_based")
   rng = np.random.default_rng(channels)

@@ -1,29 +1,16 @@
 """The frequency-mixture generator: seed sizes, determinism, targets, fresh noise."""
 
-import pathlib
-
 import jax
-import ml_collections
 import numpy as np
 
-from research import config_file
+from conftest import load_config
+from conftest import mixture_data_config as data_config
 from research.data import build_redraw, load_dataset
 from research.data.synthetic import mixture
 
-LSTM_FILTER = str(pathlib.Path(__file__).resolve().parents[1] / "configs" / "lstm_filter.py")
-
-
-def data_config(**overrides):
-  """A small mixture data config (also used by test_mixture_floor.py)."""
-  cfg = ml_collections.ConfigDict(dict(
-      name="mixture", frequencies=(1.0, 3.0), phases=(0.0, 0.5), sampling_rate=100.0, duration=1.0,
-      window=10, stride=5, amplitude_jitter=0.0, phase_jitter=0.0, noise_std=0.0, fresh_noise=True))
-  cfg.update(overrides)
-  return cfg
-
 
 def test_seed_sizes_and_shapes():
-  data = load_dataset(config_file.load(LSTM_FILTER))
+  data = load_dataset(load_config("lstm_filter", variant=None))
   assert data.sizes() == {"train": 35_823, "val": 3_981, "test": 39_804}
   assert data.train["x"].shape == (35_823, 50, 5)
   assert data.train["y"].shape == (35_823, 50, 1)
@@ -31,7 +18,7 @@ def test_seed_sizes_and_shapes():
 
 
 def test_deterministic_and_test_signal_differs():
-  cfg = config_file.load(LSTM_FILTER + ":smoke")
+  cfg = load_config("lstm_filter")
   a, b = load_dataset(cfg), load_dataset(cfg)
   for split in ("train", "val", "test"):
     for key in ("x", "y", "start"):

@@ -3,9 +3,9 @@
 import numpy as np
 from scipy import stats
 
+from conftest import mixture_data_config as data_config
 from research.data.synthetic import mixture
 from research.evaluation import mixture_floor
-from test_mixture import data_config
 
 
 def _cfg(**overrides):

@@ -3,28 +3,31 @@
 from __future__ import annotations
 
 import json
-import pathlib
 
+import numpy as np
 import pytest
+from scipy import stats as scipy_stats
 
-from research import config_file
+from conftest import load_config
 from research.data import load_dataset
 from research.studies import ablation
 from research.studies import cv
 from research.studies import transfer
 from research.train import fit, load_run
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
-def _config(name):
-  return config_file.load(ROOT / "configs" / f"{name}.py:smoke")
+def _wilson(p, n, confidence=0.95):
+  """Wilson score interval of a proportion p over n examples (p need not be k / n for an integer k)."""
+  z = scipy_stats.norm.ppf(0.5 + confidence / 2)
+  centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+  half = z / (1 + z * z / n) * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+  return centre - half, centre + half
 
 
 @pytest.mark.slow
 def test_studies_write_reports_and_say_chance_in_words(tmp_path):
-  config, forest = _config("maxcrnn"), _config("random_forest")
-  config.train.epochs = 1
+  config, forest = load_config("maxcrnn", train__epochs=1), load_config("random_forest")
   forest.data = config.data
   dataset = load_dataset(config)
 
@@ -44,17 +47,29 @@ def test_studies_write_reports_and_say_chance_in_words(tmp_path):
   gap = result["models"][0]
   assert gap["gap"] == pytest.approx(gap["source_val_accuracy"] - gap["target_test_accuracy"])
 
-  noise = _config("random_forest")  # labels carry no information: the report must say so
-  noise.data.synthetic.separation = 0.0
-  noise.data.synthetic.windows_per_class = 30
-  noise.head.forest.grid_search = False
+  # Labels carry no information: the report must say so.
+  noise = load_config("random_forest", data__synthetic__separation=0.0, data__synthetic__windows_per_class=30,
+                      head__forest__grid_search=False)
   result = ablation.run_ablation(noise, ["features.names=mav/rms/wl/zc,mav/wl"], tmp_path / "ab", seeds=2,
                                  log=None)
   rows = result["conditions"]
-  assert rows[0]["change"] == 0.0
+  noise_data = load_dataset(noise)
+  n = len(noise_data.split(noise.eval.split)["y"])
+  assert result["baseline_score"] == pytest.approx(1 / len(noise_data.meta["class_names"]))  # chance level
+  reference = np.mean(rows[0]["per_seed"])
   for row in rows:
-    low, high = row["score"]["interval_95"]
-    assert 0.0 <= low <= row["score"]["mean"] <= high <= 1.0
+    score = row["score"]
+    assert row["n_eval"] == n and len(row["per_seed"]) == 2
+    assert score["mean"] == pytest.approx(np.mean(row["per_seed"]))
+    assert row["change"] == pytest.approx(np.mean(row["per_seed"]) - reference)
+    # The bootstrap interval of the seed-mean accuracy, against the Wilson interval of that accuracy over
+    # the n examples: seed means spread no more than one seed's 0/1 outcomes, so it is about as wide or
+    # narrower, around the same place (a wrong n, resampling or clipping moves it out of these bounds).
+    low, high = score["interval_95"]
+    wilson_low, wilson_high = _wilson(score["mean"], n)
+    assert low < score["mean"] < high, (low, score["mean"], high)
+    assert high - low <= (wilson_high - wilson_low) + 0.03, (low, high, wilson_low, wilson_high)
+    assert wilson_low - 0.05 <= low and high <= wilson_high + 0.05, (low, high, wilson_low, wilson_high)
     assert not row["better_than_baseline"]
   text = (tmp_path / "ab" / "ablation.md").read_text()
   assert "| condition | test accuracy | 95% interval | change |" in text

@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import json
-import pathlib
-import subprocess
-import sys
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from research import config_file
+from conftest import load_config, run_script
 from research.models import MODELS, build_model
 from research.models import sign_lstm
-
-_CONFIG = pathlib.Path(__file__).resolve().parents[1] / "configs" / "sign_lstm.py"
 
 
 def _init(model, x, mask=None):
@@ -25,7 +20,7 @@ def _init(model, x, mask=None):
 
 
 def test_registered_and_built_from_config():
-  config = config_file.load(_CONFIG)
+  config = load_config("sign_lstm", variant=None)
   model = build_model(config.model, {"class_names": [str(i) for i in range(10)]})
   assert MODELS["sign_lstm"] is sign_lstm.SignLSTM
   assert model.num_classes == 10 and model.lstm_sizes == (64, 128, 64)
@@ -86,13 +81,12 @@ def test_batchnorm_statistics_use_valid_frames_only():
                              rtol=1e-5, atol=1e-7)
 
 
+@pytest.mark.slow
 def test_smoke_config_trains_end_to_end(tmp_path):
   """One tiny real fit: report, plots and history are written; labels come from the data."""
   from research.data import load_dataset
   from research.train import fit, load_run
-  config = config_file.load(f"{_CONFIG}:smoke")
-  config.data.cache_dir = str(tmp_path / "cache")
-  config.train.epochs = 1
+  config = load_config("sign_lstm", data__cache_dir=str(tmp_path / "cache"), train__epochs=1)
   report = fit(config, load_dataset(config), tmp_path / "run")
   assert report["class_names"] == ["Hello", "Thank_You", "Help"]
   test = load_dataset(config).test
@@ -105,14 +99,11 @@ def test_smoke_config_trains_end_to_end(tmp_path):
   # launch/predict.py on one generated sequence folder, and a clear error on a wrong layout.
   sequence = next((tmp_path / "cache").glob("keypoints_synthetic/*/Help/0"))
   out = tmp_path / "preds.json"
-  root = pathlib.Path(__file__).resolve().parents[1]
-  command = [sys.executable, str(root / "launch" / "predict.py"), "--workdir", str(tmp_path / "run")]
-  subprocess.run(command + ["--input", str(sequence), "--output", str(out)], check=True, cwd=root,
-                 capture_output=True)
+  command = ["launch/predict.py", "--workdir", tmp_path / "run"]
+  run_script(*command, "--input", sequence, "--output", out, check=True)
   (prediction,) = json.loads(out.read_text())["predictions"]
   assert prediction["label"] in report["class_names"] and prediction["frames"] == 10
   assert sum(prediction["probs"].values()) == pytest.approx(1.0, abs=1e-5)
   np.save(tmp_path / "wrong.npy", np.zeros((10, 258), np.float32))
-  failed = subprocess.run(command + ["--input", str(tmp_path / "wrong.npy")], cwd=root,
-                          capture_output=True, text=True)
+  failed = run_script(*command, "--input", tmp_path / "wrong.npy")
   assert failed.returncode == 1 and "258 values per frame, but this model expects 1662" in failed.stderr

@@ -3,23 +3,20 @@
 from __future__ import annotations
 
 import json
-import pathlib
 
 import numpy as np
+import pytest
 
-from research import config_file
+from conftest import load_config
 from research.data import load_dataset
 from research.data.formats import workout
 from research.evaluation import count_recording
 from research.train import fit, load_run
 
-_ROOT = pathlib.Path(__file__).resolve().parents[1]
 
-
+@pytest.mark.slow
 def test_smoke_fit_report_and_count(tmp_path):
-  config = config_file.load(_ROOT / "configs" / "tcn.py:smoke")
-  config.data.cache_dir = str(tmp_path / "cache")
-  config.train.epochs = 1
+  config = load_config("tcn", data__cache_dir=str(tmp_path / "cache"), train__epochs=1)
   dataset = load_dataset(config)
   assert dataset.meta["recordings"]["test"] and "has_start" in dataset.train
   result = fit(config, dataset, tmp_path / "run")
