@@ -14,6 +14,7 @@ registry; inputs (prediction input) beside the loaders; defaults (config groups)
 
 from __future__ import annotations
 
+from research.data import arrays
 from research.data import loaders
 from research.data.dataset import Dataset
 from research.data.errors import DataError, DataNotFoundError
@@ -26,6 +27,7 @@ from research.data.synthetic import workout as synthetic_workout
 from research.data.transforms import build_redraw
 
 LOADERS = {
+    "arrays": arrays.load,
     "hht_files": loaders.load_hht_files,
     "keypoints": loaders.load_keypoints,
     "npz": loaders.load_npz,
