@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from research.data import arrays
 from research.data import loaders
+from research.data import tfds_reader
 from research.data.dataset import Dataset
 from research.data.errors import DataError, DataNotFoundError
 from research.data.synthetic import hht as synthetic_hht
@@ -32,6 +33,7 @@ LOADERS = {
     "keypoints": loaders.load_keypoints,
     "npz": loaders.load_npz,
     "ts": loaders.load_ts,
+    "tfds": tfds_reader.load,
     "semg": loaders.load_semg,
     "mixture": loaders.load_mixture,
     "workout": loaders.load_workout,
