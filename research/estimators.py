@@ -25,6 +25,7 @@ classifier workdir back as a fitted estimator.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import pathlib
 import shutil
@@ -299,8 +300,12 @@ class _ConfigEstimator(sklearn_base.BaseEstimator):
       x = seq_lib.standardize(x, mask, meta["standardize"])
     return {"x": x, "mask": mask}
 
-  def save(self, workdir) -> pathlib.Path:
-    """Writes the fitted run as an ordinary workdir (predict.py, evaluate.py, export.py take it)."""
+  def save(self, workdir, X_test=None, y_test=None) -> pathlib.Path:
+    """Writes the fitted run as an ordinary workdir (predict.py, evaluate.py, export.py take it).
+
+    With (X_test, y_test) its data get that test split, which evaluate.py and export.py then use
+    by default (without it: give them --split train).
+    """
     sklearn_validation.check_is_fitted(self, "files_")
     workdir = pathlib.Path(workdir)
     if workdir.exists() and any(workdir.iterdir()):
@@ -314,7 +319,23 @@ class _ConfigEstimator(sklearn_base.BaseEstimator):
         record = workdir_lib.read_json(workdir / name)
         edit(record)
         workdir_lib.write_json_atomic(workdir / name, record)
+    if X_test is not None:
+      self._store_test_split(workdir, X_test, y_test)
     return workdir
+
+  def _store_test_split(self, workdir: pathlib.Path, X_test, y_test) -> None:
+    dataset = arrays_lib.load(ml_collections.ConfigDict({"path": str(workdir / DATA_FILE)}), 0)
+    batch = self._batch(X_test)
+    length = dataset.train["x"].shape[1]
+    if batch["x"].shape[1] > length:
+      raise DataError(f"X_test: series of {batch['x'].shape[1]} steps are longer than the {length} the estimator "
+                      "was fitted on; a saved workdir stores one length (predict takes any)", "wrong_shape")
+    y = self._encode_targets(y_test, len(batch["x"]))
+    dataset = dataclasses.replace(dataset, test={"x": batch["x"], "mask": batch["mask"], "y": y})
+    workdir_lib.write_bytes_atomic(workdir / DATA_FILE, arrays_lib.to_bytes(dataset))
+    record = workdir_lib.read_json(workdir / "dataset.json")
+    record.update(sizes=dataset.sizes(), fingerprint=dataset.fingerprint())
+    workdir_lib.write_json_atomic(workdir / "dataset.json", record)
 
   @classmethod
   def load(cls, workdir):
@@ -375,6 +396,15 @@ class Classifier(sklearn_base.ClassifierMixin, _ConfigEstimator):
     if not hasattr(self, "classes_") or len(self.classes_) != len(self.run_.meta["class_names"]):
       self.classes_ = np.asarray(self.run_.meta["class_names"])
 
+  def _encode_targets(self, y, count: int) -> np.ndarray:
+    y = sklearn_validation.column_or_1d(np.asarray(y))
+    index = {c: i for i, c in enumerate(self.classes_.tolist())}
+    unknown = sorted({str(v) for v in y.tolist() if v not in index})
+    if len(y) != count or unknown:
+      raise DataError(f"y_test: expected {count} labels among the fitted classes {self.classes_.tolist()}; found "
+                      f"{len(y)}" + (f", unknown {unknown[:5]}" if unknown else ""), "bad_labels")
+    return np.array([index[v] for v in y.tolist()], np.int32)
+
   def predict_proba(self, X) -> np.ndarray:
     """(cases, classes) probabilities, columns in `classes_` order; rows sum to 1."""
     sklearn_validation.check_is_fitted(self, "run_")
@@ -416,6 +446,12 @@ class Regressor(sklearn_base.RegressorMixin, _ConfigEstimator):
       meta["standardize"] = stats
     meta["test_split"] = "none: the estimator is scored on what it is given to predict"
     return dataset_lib.Dataset(train=train, val=val, test={k: v[:0] for k, v in train.items()}, meta=meta)
+
+  def _encode_targets(self, y, count: int) -> np.ndarray:
+    y = np.asarray(y, np.float32)
+    if len(y) != count:
+      raise DataError(f"y_test: expected {count} targets; found {len(y)}", "length_mismatch")
+    return y
 
   def predict(self, X) -> np.ndarray:
     sklearn_validation.check_is_fitted(self, "run_")

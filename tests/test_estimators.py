@@ -208,11 +208,17 @@ def test_pickle_round_trip(fitted):
 @pytest.mark.slow
 def test_saved_workdir_evaluates_and_exports(fitted, tmp_path):
   clf, _, _ = fitted
-  workdir = clf.save(tmp_path / "run")
-  _python("launch/evaluate.py", "--workdir", str(workdir), "--split", "train")
-  assert json.loads((workdir / "report.json").read_text())["accuracy"] > 0.9
-  _python("launch/export.py", "--workdir", str(workdir), "--split", "train", "--notflm", "--parity_examples", "8")
+  X_test, y_test = _motions(cases=12, seed=5)
+  workdir = clf.save(tmp_path / "run", X_test, y_test)
+  _python("launch/evaluate.py", "--workdir", str(workdir))  # the test split saved with the run
+  report = json.loads((workdir / "report.json").read_text())
+  assert (report["split"], report["num_examples"]) == ("test", 12)
+  assert report["accuracy"] == pytest.approx(clf.score(X_test, y_test))
+  _python("launch/export.py", "--workdir", str(workdir), "--notflm", "--parity_examples", "8")
+  assert json.loads((workdir / "export.json").read_text())["parity_split"] == "test"
   assert (workdir / "model.tflite").is_file()
+  with pytest.raises(DataError, match="unknown"):
+    clf.save(tmp_path / "other", X_test, np.where(y_test == "run", "swim", y_test))
 
 
 @pytest.mark.slow
