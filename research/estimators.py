@@ -200,6 +200,11 @@ def _normalize_cases(examples: dict, meta: dict, mode: str) -> str:
   return "none"
 
 
+def _files(workdir: pathlib.Path) -> dict[str, bytes]:
+  """Every file of a run workdir, by its path inside it: what `save` writes back."""
+  return {str(p.relative_to(workdir)): p.read_bytes() for p in sorted(workdir.rglob("*")) if p.is_file()}
+
+
 # ---- the estimators ------------------------------------------------------------------------------------
 
 
@@ -271,7 +276,7 @@ class _ConfigEstimator(sklearn_base.BaseEstimator):
         train_fit(config, augment.prepare_dataset(config, dataset), workdir)
       (workdir / DATA_FILE).write_bytes(arrays_lib.to_bytes(dataset))
       self._read_workdir(workdir)
-      self.files_ = {str(p.relative_to(workdir)): p.read_bytes() for p in sorted(workdir.rglob("*")) if p.is_file()}
+      self.files_ = _files(workdir)
     finally:
       shutil.rmtree(workdir, ignore_errors=True)
     return self
@@ -313,13 +318,18 @@ class _ConfigEstimator(sklearn_base.BaseEstimator):
     for name, blob in self.files_.items():
       workdir_lib.write_bytes_atomic(workdir / name, blob)
     data_path = str((workdir / DATA_FILE).resolve())
-    for name, edit in (("config.json", lambda d: d["data"].update(path=data_path)),
-                       ("report.json", lambda d: d.update(workdir=str(workdir)))):
+    edits = [("report.json", lambda d: d.update(workdir=str(workdir)))]
+    if DATA_FILE in self.files_:  # fitted here: its data are the stored arrays (a loaded run keeps its own)
+      edits.append(("config.json", lambda d: d["data"].update(path=data_path)))
+    for name, edit in edits:
       if (workdir / name).exists():
         record = workdir_lib.read_json(workdir / name)
         edit(record)
         workdir_lib.write_json_atomic(workdir / name, record)
     if X_test is not None:
+      if DATA_FILE not in self.files_:
+        raise ValueError(f"X_test: this estimator was loaded from a workdir whose data are {self.config_.data.name!r} "
+                         "files, not stored arrays; save it without X_test")
       self._store_test_split(workdir, X_test, y_test)
     return workdir
 
@@ -346,8 +356,7 @@ class _ConfigEstimator(sklearn_base.BaseEstimator):
     if estimator.config_.task.name != cls._task:
       raise ValueError(f"{workdir} holds a {estimator.config_.task.name!r} run; {cls.__name__} loads "
                        f"{cls._task!r} runs")
-    estimator.files_ = {str(p.relative_to(workdir)): p.read_bytes()
-                        for p in sorted(workdir.rglob("*")) if p.is_file()}
+    estimator.files_ = _files(workdir)
     return estimator
 
   # Pickling keeps the run's files, not its JAX objects; unpickling reads them back.
@@ -422,7 +431,7 @@ class Regressor(sklearn_base.RegressorMixin, _ConfigEstimator):
 
   _task = "regression"
 
-  def __init__(self, config: str = "lstm_filter:smoke", random_state=None, verbose: bool = False, **overrides):
+  def __init__(self, config: str = "lstm_filter", random_state=None, verbose: bool = False, **overrides):
     super().__init__(config=config, random_state=random_state, verbose=verbose, **overrides)
 
   def _dataset(self, config, X, y) -> dataset_lib.Dataset:

@@ -23,6 +23,7 @@ from research.data.errors import DataError
 from research.studies import cv as cv_lib
 from research.train import fit as train_fit
 from research.train import load_run
+from research.train import validation
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
@@ -45,11 +46,13 @@ def _log_loss(y_true, probs, labels):
 
 @pytest.mark.slow
 def test_cross_val_score_equals_the_configs_own_cv_fold_by_fold(tmp_path):
-  """cross_val_score on the folds research/studies/cv.py draws gives its accuracy and loss per fold.
+  """cross_validate on the folds research/studies/cv.py draws gives its accuracy and loss per fold.
 
   The config CV draws its folds itself (StratifiedKFold(shuffle, cv.seed), a validation part,
-  trimmed to equal sizes), so the same fold indices are handed to scikit-learn: the network-free
-  head trains on the fold's train + val, as the CV does.
+  trimmed to equal sizes) and takes no fold indices, so scikit-learn gets the examples each CV
+  run trains on, read from the library's own fold specs and validation plan (an `index` key rides
+  along). For MiniRocket (no network, validation "none") these are train + val + val today: the
+  fold specs merge val into train and the validation plan merges it again.
   """
   from aeon.datasets import load_arrow_head
   X, y = load_arrow_head(split="train")  # 36 cases, 1 channel, 251 steps, read from the aeon package
@@ -63,7 +66,10 @@ def test_cross_val_score_equals_the_configs_own_cv_fold_by_fold(tmp_path):
   settings = cv_lib.settings(config)
   pool = cv_lib.cv_pool(dataset, str(settings.group_by))
   folds = cv_lib.make_folds(pool, 3, int(settings.seed), float(settings.val_fraction))
-  splits = [(np.concatenate([f["train"], f["val"]]), f["test"]) for f in folds]
+  part = lambda f, name: {"y": pool["y"][folds[f][name]], "index": folds[f][name]}
+  specs = cv_lib._fold_specs(config, part, len(folds))
+  trained_on = [validation.plan(config, s.train, s.val).train["index"] for s in specs]
+  splits = [(index, f["test"]) for index, f in zip(trained_on, folds)]
   loss = metrics.make_scorer(_log_loss, response_method="predict_proba", labels=classes)
   scores = model_selection.cross_validate(estimators.Classifier("minirocket"), X, y, cv=splits,
                                           scoring={"accuracy": "accuracy", "loss": loss})
@@ -87,6 +93,12 @@ def test_same_numbers_as_the_launch_train_path(tmp_path):
   expected = run.predict(dataset.test)["probs"]
   columns = [list(clf.classes_).index(n) for n in names]  # the estimator's columns follow sorted labels
   np.testing.assert_allclose(clf.predict_proba(to_X(dataset.test))[:, columns], expected, atol=1e-6)
+  loaded = estimators.Classifier.load(tmp_path / "run")  # a workdir launch/train.py wrote
+  np.testing.assert_array_equal(loaded.classes_, names)
+  np.testing.assert_allclose(loaded.predict_proba(to_X(dataset.test)), expected, atol=1e-6)
+  copy = loaded.save(tmp_path / "copy")
+  assert json.loads((copy / "config.json").read_text())["data"] == json.loads(
+      (tmp_path / "run" / "config.json").read_text())["data"]  # its own data, not stored arrays
 
 
 @pytest.fixture(scope="module")

@@ -98,6 +98,9 @@ def _keys(cfg, builder) -> tuple[str, str, str]:
   series_key = _option(cfg, "series_key") or (supervised[0] if len(supervised) == 2 else "")
   label_key = _option(cfg, "label_key") or (supervised[1] if len(supervised) == 2 else "")
   mask_key = _option(cfg, "mask_key")
+  if not (isinstance(series_key, str) and isinstance(label_key, str)):
+    raise DataError(f"{builder.name}: supervised keys {supervised} are nested; set config.data.series_key and "
+                    "label_key to single features", "nested_keys")
   for field, key in (("series_key", series_key), ("label_key", label_key), ("mask_key", mask_key)):
     if field != "mask_key" and not key:
       raise DataError(f"{builder.name}: config.data.{field} is empty and the dataset has no supervised keys; "
@@ -106,9 +109,6 @@ def _keys(cfg, builder) -> tuple[str, str, str]:
       raise DataError(f"{builder.name}: config.data.{field}={key!r} is not a feature of the dataset; its "
                       f"features are {sorted(features.keys())}. Set --config.data.{field} to one of them",
                       f"missing_{field}")
-  if isinstance(series_key, (tuple, list)) or isinstance(label_key, (tuple, list)):
-    raise DataError(f"{builder.name}: supervised keys {supervised} are nested; set config.data.series_key and "
-                    "label_key to single features", "nested_keys")
   return series_key, label_key, mask_key
 
 
