@@ -41,10 +41,10 @@ from sklearn.utils import validation as sklearn_validation
 from research import config_file
 from research import workdir as workdir_lib
 from research.data import arrays as arrays_lib
-from research.data import augment
 from research.data import dataset as dataset_lib
 from research.data import sequences as seq_lib
-from research.data import ts_format
+from research.data import splits as splits_lib
+from research.data import transforms
 from research.data.errors import DataError
 
 CONFIGS_DIR = pathlib.Path(__file__).resolve().parent.parent / "configs"
@@ -169,7 +169,7 @@ def as_sequences(X) -> list[np.ndarray]:
 
 def _examples(X, y) -> tuple[dict, dict]:
   """(padded examples with `x`, `mask` and `y` as given, meta) for the training cases."""
-  series, missing = ts_format.clean(as_sequences(X), "X")
+  series, missing = seq_lib.clean(as_sequences(X), "X")
   y = np.asarray(y)
   if y.ndim == 0 or len(y) != len(series):
     raise DataError(f"y: expected one target per case ({len(series)}); found shape {y.shape}", "length_mismatch")
@@ -273,7 +273,7 @@ class _ConfigEstimator(sklearn_base.BaseEstimator):
       with contextlib.ExitStack() as stack:
         if not self.verbose:
           stack.enter_context(contextlib.redirect_stdout(io.StringIO()))
-        train_fit(config, augment.prepare_dataset(config, dataset), workdir)
+        train_fit(config, transforms.prepare_dataset(config, dataset), workdir)
       (workdir / DATA_FILE).write_bytes(arrays_lib.to_bytes(dataset))
       self._read_workdir(workdir)
       self.files_ = _files(workdir)
@@ -394,9 +394,9 @@ class Classifier(sklearn_base.ClassifierMixin, _ConfigEstimator):
     data = config.data
     normalize = _normalize_cases(examples, meta, data.get("normalize", "none"))
     empty = {k: v[:0] for k, v in examples.items()}
-    dataset = seq_lib.classification_splits(
+    dataset = splits_lib.classification_splits(
         examples, meta, test=empty, test_fraction=0.0, val_fraction=data.get("val_fraction", 0.15),
-        seed=dataset_lib.split_seed(data, config.seed), normalize=normalize, where="X, y")
+        seed=splits_lib.split_seed(data, config.seed), normalize=normalize, where="X, y")
     dataset.meta["test_split"] = "none: the estimator is scored on what it is given to predict"
     return dataset
 
@@ -442,9 +442,9 @@ class Regressor(sklearn_base.RegressorMixin, _ConfigEstimator):
     examples["y"] = y.astype(np.float32)
     data = config.data
     fraction = float(data.get("val_fraction", 0.15))
-    seed = dataset_lib.split_seed(data, config.seed)
+    seed = splits_lib.split_seed(data, config.seed)
     if fraction > 0:
-      train, val = dataset_lib.random_split(examples, fraction, seed)
+      train, val = splits_lib.random_split(examples, fraction, seed)
     else:
       train, val = examples, {k: v[:0] for k, v in examples.items()}
     normalize = _normalize_cases(examples, meta, data.get("normalize", "none"))

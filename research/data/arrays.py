@@ -15,7 +15,8 @@ import pathlib
 import numpy as np
 
 from research.data import dataset as dataset_lib
-from research.data.errors import DataError, DataNotFoundError, read_npz
+from research.data.errors import DataError, DataNotFoundError
+from research.data.formats.npz import read_npz
 
 
 def to_bytes(dataset: dataset_lib.Dataset) -> bytes:

@@ -26,7 +26,7 @@ import numpy as np
 
 from research.data import dataset as dataset_lib
 from research.data import sequences as seq_lib
-from research.data import ts_format
+from research.data import splits as splits_lib
 from research.data.errors import DataError, DataNotFoundError
 
 INSTALL = "pip install tensorflow-datasets array-record"
@@ -183,7 +183,7 @@ def load(cfg, seed: int) -> dataset_lib.Dataset:
   y_all, class_names = seq_lib.encode_labels(raw if names is None else raw.astype(np.int64), names, f"{builder.name}[{keys[1]}]")
   cleaned, missing, offset, encoded = {}, None, 0, {}
   for name, (series, labels) in parts.items():
-    cleaned[name], counts = ts_format.clean(series, f"{builder.name}[{name}]")
+    cleaned[name], counts = seq_lib.clean(series, f"{builder.name}[{name}]")
     missing = counts if missing is None else {k: missing[k] + counts[k] for k in missing}
     encoded[name] = y_all[offset:offset + len(labels)]
     offset += len(labels)
@@ -198,9 +198,9 @@ def load(cfg, seed: int) -> dataset_lib.Dataset:
           "missing_values": missing, "skipped": [], "tfds": {"name": builder.name, "splits": list(parts),
                                                              "series_key": keys[0], "label_key": keys[1]}}
   normalize = _option(cfg, "normalize")
-  dataset = seq_lib.classification_splits(
+  dataset = splits_lib.classification_splits(
       padded[train_name], meta, test=padded.get(test_name), test_fraction=_option(cfg, "test_fraction"),
-      val_fraction=0.0 if val_name else _option(cfg, "val_fraction"), seed=dataset_lib.split_seed(cfg, seed),
+      val_fraction=0.0 if val_name else _option(cfg, "val_fraction"), seed=splits_lib.split_seed(cfg, seed),
       normalize=normalize, where=f"tfds {builder.name}")
   if not val_name:
     return dataset
