@@ -44,7 +44,6 @@ from research.data import arrays as arrays_lib
 from research.data import dataset as dataset_lib
 from research.data import sequences as seq_lib
 from research.data import splits as splits_lib
-from research.data import transforms
 from research.data.errors import DataError
 
 CONFIGS_DIR = pathlib.Path(__file__).resolve().parent.parent / "configs"
@@ -273,7 +272,7 @@ class _ConfigEstimator(sklearn_base.BaseEstimator):
       with contextlib.ExitStack() as stack:
         if not self.verbose:
           stack.enter_context(contextlib.redirect_stdout(io.StringIO()))
-        train_fit(config, transforms.prepare_dataset(config, dataset), workdir)
+        train_fit(config, dataset, workdir)  # augments inside, as for launch/train.py
       (workdir / DATA_FILE).write_bytes(arrays_lib.to_bytes(dataset))
       self._read_workdir(workdir)
       self.files_ = _files(workdir)

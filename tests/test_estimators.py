@@ -17,7 +17,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from research import config_file
 from research import estimators
-from research.data import load_dataset, transforms
+from research.data import load_dataset
 from research.data import dataset as dataset_lib
 from research.data.errors import DataError
 from research.studies import cv as cv_lib
@@ -85,7 +85,7 @@ def test_same_numbers_as_the_launch_train_path(tmp_path):
   config = config_file.load(str(ROOT / "configs/minirocket.py:smoke"))
   estimators.apply_overrides(config, overrides)
   dataset = load_dataset(config)
-  train_fit(config, transforms.prepare_dataset(config, dataset), tmp_path / "run")
+  train_fit(config, dataset, tmp_path / "run")
   run = load_run(tmp_path / "run")
   names = np.asarray(dataset.meta["class_names"])
   to_X = lambda split: np.swapaxes(split["x"], 1, 2)
