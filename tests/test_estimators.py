@@ -1,10 +1,6 @@
 """research.estimators: scikit-learn estimators over the configs, on the same run path as launch/train.py."""
 
 import json
-import os
-import pathlib
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -15,6 +11,7 @@ from sklearn import pipeline
 from sklearn import preprocessing
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from conftest import ROOT, run_script
 from research import config_file
 from research import estimators
 from research.data import load_dataset
@@ -24,8 +21,6 @@ from research.studies import cv as cv_lib
 from research.train import fit as train_fit
 from research.train import load_run
 from research.train import validation
-
-ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 
 def _motions(cases=40, length=40, channels=3, seed=0):
@@ -186,19 +181,13 @@ def test_pipeline_and_grid_search_over_a_config_field():
   assert search.best_estimator_.config_.features.num_features == search.best_params_["features__num_features"]
 
 
-def _python(*args):
-  env = {**os.environ, "PYTHONPATH": str(ROOT)}
-  done = subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
-  assert done.returncode == 0, done.stderr[-3000:]
-  return done
-
-
+@pytest.mark.slow
 def test_save_then_predict_py_and_load_give_the_same_predictions(fitted, tmp_path):
   clf, X, _ = fitted
   workdir = clf.save(tmp_path / "run")
   np.save(tmp_path / "x.npy", np.swapaxes(X[:7], 1, 2))  # predict.py reads (cases, time, channels)
-  _python("launch/predict.py", "--workdir", str(workdir), "--input", str(tmp_path / "x.npy"),
-          "--output", str(tmp_path / "p.json"), "--cpu")
+  run_script("launch/predict.py", "--workdir", str(workdir), "--input", str(tmp_path / "x.npy"),
+             "--output", str(tmp_path / "p.json"), "--cpu", check=True)
   rows = json.loads((tmp_path / "p.json").read_text())["predictions"]
   expected = clf.predict_proba(X[:7])
   np.testing.assert_allclose([[r["probs"][str(c)] for c in clf.classes_] for r in rows], expected, atol=1e-5)
@@ -222,11 +211,11 @@ def test_saved_workdir_evaluates_and_exports(fitted, tmp_path):
   clf, _, _ = fitted
   X_test, y_test = _motions(cases=12, seed=5)
   workdir = clf.save(tmp_path / "run", X_test, y_test)
-  _python("launch/evaluate.py", "--workdir", str(workdir))  # the test split saved with the run
+  run_script("launch/evaluate.py", "--workdir", str(workdir), check=True)  # the test split saved with the run
   report = json.loads((workdir / "report.json").read_text())
   assert (report["split"], report["num_examples"]) == ("test", 12)
   assert report["accuracy"] == pytest.approx(clf.score(X_test, y_test))
-  _python("launch/export.py", "--workdir", str(workdir), "--notflm", "--parity_examples", "8")
+  run_script("launch/export.py", "--workdir", str(workdir), "--notflm", "--parity_examples", "8", check=True)
   assert json.loads((workdir / "export.json").read_text())["parity_split"] == "test"
   assert (workdir / "model.tflite").is_file()
   with pytest.raises(DataError, match="unknown"):
