@@ -18,6 +18,8 @@ CORE = [
     "EMD-signal>=1.6",  # PyEMD: empirical mode decomposition for the sEMG Hilbert-Huang images
 ]
 
+TFDS = ["tensorflow-datasets>=4.9.9", "array-record>=0.8", "importlib_resources>=6"]
+
 setuptools.setup(
     name="research",
     version="0.1.0",
@@ -30,11 +32,15 @@ setuptools.setup(
     extras_require={
         # tflite-micro: TFLite Micro's interpreter (Python wheel) for the microcontroller checks.
         "export": ["tensorflow-cpu>=2.18", "ai-edge-litert>=1.2", "tflite-micro"],
-        # aeon: the MiniRocket and InceptionTime references and its bundled datasets.
-        "test": ["pytest>=8", "pytest-xdist>=3.5", "hypothesis>=6.100", "aeon>=1.0"],
+        # config.data.name = "tfds" (research/data/tfds_reader.py, imported lazily): array_record read
+        # without TensorFlow; importlib_resources: tfds needs it for builders defined outside its packages.
+        "tfds": TFDS,
+        # aeon: the MiniRocket and InceptionTime references and its bundled datasets; tfds: the reader's
+        # tests build a dataset; nbclient + nbformat + ipykernel execute docs/quickstart.ipynb in a test.
+        "test": ["pytest>=8", "pytest-xdist>=3.5", "hypothesis>=6.100", "aeon>=1.0", *TFDS,
+                 "nbclient>=0.10", "nbformat>=5.10", "ipykernel>=6.29"],
         # tensorflow-datasets: benchmarks/data_cache.py's array_record comparison (importlib_resources:
         # tfds needs it for builders defined outside its own packages).
-        "bench": ["torch==2.13.0", "aeon>=1.0", "tensorflow-datasets>=4.9.9", "array-record>=0.8",
-                  "importlib_resources>=6"],
+        "bench": ["torch==2.13.0", "aeon>=1.0", *TFDS],
     },
 )

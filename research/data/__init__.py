@@ -9,12 +9,15 @@ Readers raise `DataError` (a ValueError) for input they cannot use.
 
 Layers, bottom up: errors, layouts, sequences, skipped, dataset, hht (the transform) ->
 formats -> synthetic -> sources, splits, windows, transforms, hht_inputs -> loaders -> this
-registry; inputs (prediction input) beside the loaders; defaults (config groups) on its own.
+registry; inputs (prediction input) beside the loaders; arrays (a stored Dataset, what the estimators
+save) and tfds_reader (TensorFlow Datasets) are loaders with their reading; defaults (config groups) on its own.
 """
 
 from __future__ import annotations
 
+from research.data import arrays
 from research.data import loaders
+from research.data import tfds_reader
 from research.data.dataset import Dataset
 from research.data.errors import DataError, DataNotFoundError
 from research.data.synthetic import hht as synthetic_hht
@@ -26,10 +29,12 @@ from research.data.synthetic import workout as synthetic_workout
 from research.data.transforms import build_redraw
 
 LOADERS = {
+    "arrays": arrays.load,
     "hht_files": loaders.load_hht_files,
     "keypoints": loaders.load_keypoints,
     "npz": loaders.load_npz,
     "ts": loaders.load_ts,
+    "tfds": tfds_reader.load,
     "semg": loaders.load_semg,
     "mixture": loaders.load_mixture,
     "workout": loaders.load_workout,
