@@ -64,6 +64,8 @@ def test_cross_val_score_equals_the_configs_own_cv_fold_by_fold(tmp_path):
   part = lambda f, name: {"y": pool["y"][folds[f][name]], "index": folds[f][name]}
   specs = cv_lib._fold_specs(config, part, len(folds))
   trained_on = [validation.plan(config, s.train, s.val).train["index"] for s in specs]
+  for index, fold in zip(trained_on, folds):  # every train and val example of the fold, each once
+    np.testing.assert_array_equal(np.sort(index), np.sort(np.concatenate([fold["train"], fold["val"]])))
   splits = [(index, f["test"]) for index, f in zip(trained_on, folds)]
   loss = metrics.make_scorer(_log_loss, response_method="predict_proba", labels=classes)
   scores = model_selection.cross_validate(estimators.Classifier("minirocket"), X, y, cv=splits,

@@ -35,6 +35,7 @@ from research.data import dataset as dataset_lib
 from research.studies import common
 from research.train import RunSpec
 from research.train import trained as trained_lib
+from research.train import validation
 
 # group_by "auto": windows cut from one recording overlap, so a recording never straddles a fold.
 AUTO_GROUP_KEYS = ("recording",)
@@ -129,7 +130,8 @@ def _fold_specs(cfg, split, folds: int) -> list[RunSpec]:
   specs = []
   for f in range(folds):
     train, val = split(f, "train"), split(f, "val")
-    if not trained_lib.has_network(cfg):  # Nothing stops early: the head learns from train + val.
+    # Nothing stops early: the head learns from train + val (once: the validation plan may join them itself).
+    if not trained_lib.has_network(cfg) and not validation.joins_training(cfg, len(train["y"])):
       train = dataset_lib.concatenate(train, val)
     specs.append(RunSpec(seed=int(cfg.seed), train=train, val=val))
   return specs

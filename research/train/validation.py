@@ -43,6 +43,13 @@ def _no_validation(config):
   return config
 
 
+def joins_training(config, num_train: int) -> bool:
+  """Whether the validation examples join the training set (policy `none`, or `small` below the threshold)."""
+  policy = config.train.get("validation", "split")
+  threshold = int(config.train.get("small_data_threshold", 100))
+  return policy == "none" or (policy == "small" and num_train < threshold)
+
+
 def plan(config, train: dict, val: dict) -> Plan:
   """The config and splits to train with under `config.train.validation`."""
   policy = config.train.get("validation", "split")
@@ -54,7 +61,7 @@ def plan(config, train: dict, val: dict) -> Plan:
     raise ValueError("config.train.validation='split' but the validation split is empty "
                      "(config.data.val_fraction=0?); give a validation fraction, or set "
                      "config.train.validation to 'small' or 'none'")
-  if policy == "split" or (policy == "small" and num_train >= threshold):
+  if not joins_training(config, num_train):
     why = "" if policy == "split" else f" ({num_train} training examples >= {threshold})"
     return Plan(config, train, val, f"Validation: the {len(val['y'])}-example validation split chose the stopping "
                 f"epoch and the best weights by {config.train.monitor}{why}.")
