@@ -16,6 +16,7 @@ from research import config_file
 from research import estimators
 from research.data import load_dataset
 from research.data import dataset as dataset_lib
+from research.data import splits
 from research.data.errors import DataError
 from research.studies import cv as cv_lib
 from research.train import fit as train_fit
@@ -59,16 +60,16 @@ def test_cross_val_score_equals_the_configs_own_cv_fold_by_fold(tmp_path):
   config = config_file.load(str(ROOT / "configs/minirocket.py"))
   result = cv_lib.run_cv(config, dataset, tmp_path, folds=3, log=None)
   settings = cv_lib.settings(config)
-  pool = cv_lib.cv_pool(dataset, str(settings.group_by))
-  folds = cv_lib.make_folds(pool, 3, int(settings.seed), float(settings.val_fraction))
+  pool = splits.cv_pool(dataset, str(settings.group_by))
+  folds = splits.make_folds(pool, 3, int(settings.seed), float(settings.val_fraction))
   part = lambda f, name: {"y": pool["y"][folds[f][name]], "index": folds[f][name]}
   specs = cv_lib._fold_specs(config, part, len(folds))
   trained_on = [validation.plan(config, s.train, s.val).train["index"] for s in specs]
   for index, fold in zip(trained_on, folds):  # every train and val example of the fold, each once
     np.testing.assert_array_equal(np.sort(index), np.sort(np.concatenate([fold["train"], fold["val"]])))
-  splits = [(index, f["test"]) for index, f in zip(trained_on, folds)]
+  fold_splits = [(index, f["test"]) for index, f in zip(trained_on, folds)]
   loss = metrics.make_scorer(_log_loss, response_method="predict_proba", labels=classes)
-  scores = model_selection.cross_validate(estimators.Classifier("minirocket"), X, y, cv=splits,
+  scores = model_selection.cross_validate(estimators.Classifier("minirocket"), X, y, cv=fold_splits,
                                           scoring={"accuracy": "accuracy", "loss": loss})
   (rows,) = [m["folds"] for m in result["models"].values()]
   np.testing.assert_allclose(scores["test_accuracy"], [r["accuracy"] for r in rows], atol=1e-12)

@@ -11,9 +11,9 @@ import pytest
 from research import config_file
 from research.data import dataset as dataset_lib
 from research.data import load_dataset
+from research.data import splits
 from research.studies import ablation
 from research.studies import common
-from research.studies import cv
 from research.train import fit
 from research.train import engine, loop
 
@@ -27,7 +27,7 @@ def _config(name, variant="smoke"):
 def test_folds_are_stratified_disjoint_and_equal_sized():
   y = np.repeat(np.arange(3), [10, 13, 8]).astype(np.int32)
   pool = {"x": np.zeros((len(y), 4, 1), np.float32), "y": y}
-  folds = cv.make_folds(pool, folds=4, seed=1738, val_fraction=0.2)
+  folds = splits.make_folds(pool, folds=4, seed=1738, val_fraction=0.2)
   tests = np.concatenate([f["test"] for f in folds])
   np.testing.assert_array_equal(np.sort(tests), np.arange(len(y)))  # disjoint, covering
   for f in folds:
@@ -43,7 +43,7 @@ def test_folds_are_stratified_disjoint_and_equal_sized():
   for f, t in zip(folds, ref):
     np.testing.assert_array_equal(f["test"], np.sort(t))
   with pytest.raises(ValueError, match="fewer than --folds"):
-    cv.make_folds(pool, folds=9, seed=0, val_fraction=0.2)
+    splits.make_folds(pool, folds=9, seed=0, val_fraction=0.2)
 
 
 def test_vmapped_folds_equal_each_fold_trained_alone_with_fit(tmp_path):
@@ -51,13 +51,13 @@ def test_vmapped_folds_equal_each_fold_trained_alone_with_fit(tmp_path):
   config.train.epochs = 3
   config.train.early_stopping.patience = 1
   dataset = load_dataset(config)
-  pool = cv.cv_pool(dataset)
-  folds = cv.make_folds(pool, 2, 1738, 0.25)
-  splits = [{k: dataset_lib.take(pool, f[k]) for k in ("train", "val", "test")} for f in folds]
-  runs = [loop.RunSpec(seed=config.seed, train=s["train"], val=s["val"]) for s in splits]
+  pool = splits.cv_pool(dataset)
+  folds = splits.make_folds(pool, 2, 1738, 0.25)
+  parts = [{k: dataset_lib.take(pool, f[k]) for k in ("train", "val", "test")} for f in folds]
+  runs = [loop.RunSpec(seed=config.seed, train=s["train"], val=s["val"]) for s in parts]
   results = loop.train_many(config, dataset.meta, runs, log=None)
   for fold in (1,):  # one fit keeps the test fast; fold 1 is the second member of the vmapped batch
-    alone = dataset_lib.Dataset(meta=dataset.meta, **splits[fold])
+    alone = dataset_lib.Dataset(meta=dataset.meta, **parts[fold])
     fit(config, alone, tmp_path / f"fold{fold}")
     history = [json.loads(line) for line in (tmp_path / f"fold{fold}" / "history.jsonl").read_text().splitlines()]
     ours = results[fold].history
@@ -67,9 +67,9 @@ def test_vmapped_folds_equal_each_fold_trained_alone_with_fit(tmp_path):
                                  err_msg=f"fold {fold} {key}")
     report = json.loads((tmp_path / f"fold{fold}" / "report.json").read_text())
     built = loop.components(config, dataset.meta)
-    probs = engine.predict_split(built.model, built.task, results[fold].variables, splits[fold]["test"],
+    probs = engine.predict_split(built.model, built.task, results[fold].variables, parts[fold]["test"],
                                  config.train.eval_batch_size)["probs"]
-    assert float((probs.argmax(1) == splits[fold]["test"]["y"]).mean()) == pytest.approx(report["accuracy"])
+    assert float((probs.argmax(1) == parts[fold]["test"]["y"]).mean()) == pytest.approx(report["accuracy"])
 
 
 def test_multirun_refuses_unequal_fold_sizes():

@@ -1,7 +1,6 @@
-"""Every way the loaders split data: a seed of its own, random and stratified splits, the
-classification test/validation splits, whole recordings, source/target domains.
-
-(Cross-validation folds over a loaded dataset are made in research.studies.cv.)
+"""Every split the project makes: a seed of its own, random and stratified splits, the
+classification test/validation splits, whole recordings, source/target domains, and the
+cross-validation folds over a loaded dataset (`cv_pool`, `make_folds`; research.studies.cv).
 """
 
 from __future__ import annotations
@@ -157,3 +156,86 @@ def by_domain(pool: Split, domain_names: list[str], source: str, target: str, va
   test = dataset_lib.take(pool, pool["domain"] == domain_names.index(target))
   train, val = stratified_if_possible(source_pool, val_fraction, seed, where, "validation")
   return train, val, test
+
+
+# group_by "auto": windows cut from one recording overlap, so a recording never straddles a fold.
+AUTO_GROUP_KEYS = ("recording",)
+
+
+def _labelled(split: dict) -> dict:
+  """The examples with a label (held-out files to predict carry y = -1)."""
+  y = np.asarray(split["y"])
+  return split if y.dtype.kind not in "iu" else take(split, np.flatnonzero(y >= 0))
+
+
+def cv_pool(dataset: dataset_lib.Dataset, group_by: str = "auto") -> dict:
+  """The examples cross-validation draws its folds from, with a `group` id unique across splits
+  (`group_by`: a key of the data such as `subject`, "" for none, "auto" for `recording` when present)."""
+  names = ("train", "val") if dataset.meta.get("split") == "transfer" else ("train", "val", "test")
+  splits = [_labelled(dataset.split(n)) for n in names]
+  splits = [s for s in splits if len(s["y"])]
+  keys = [k for k in splits[0] if all(k in s for s in splits)]
+  pool = dataset_lib.concatenate(*[{k: s[k] for k in keys} for s in splits])
+  group_key = next((k for k in AUTO_GROUP_KEYS if k in keys), None) if group_by == "auto" else (group_by or None)
+  if group_key and group_key not in keys:
+    raise ValueError(f"config.cv.group_by={group_key!r}: the data have no such key; found {sorted(keys)}")
+  if group_key:
+    offsets = np.cumsum([0] + [int(np.max(s[group_key])) + 1 for s in splits[:-1]])
+    pool["group"] = np.concatenate([np.asarray(s[group_key]) + o for s, o in zip(splits, offsets)])
+  return pool
+
+
+def _is_classification(y) -> bool:
+  return np.asarray(y).ndim == 1 and np.asarray(y).dtype.kind in "iu"
+
+
+def _outer_splits(pool, folds: int, seed: int):
+  y, n = np.asarray(pool["y"]), len(pool["y"])
+  if not _is_classification(y):
+    return list(model_selection.KFold(folds).split(np.zeros(n)))
+  counts = np.bincount(y)
+  if counts[counts > 0].min() < folds:
+    raise ValueError(f"cv: the smallest class has {counts[counts > 0].min()} examples, fewer than "
+                     f"--folds {folds}; lower the folds or add data")
+  if "group" in pool:
+    if len(np.unique(pool["group"])) < folds:
+      raise ValueError(f"cv: {len(np.unique(pool['group']))} groups (recordings/subjects), fewer than "
+                       f"--folds {folds}; lower the folds")
+    splitter = model_selection.StratifiedGroupKFold(folds, shuffle=True, random_state=seed)
+    return list(splitter.split(np.zeros(n), y, pool["group"]))
+  splitter = model_selection.StratifiedKFold(folds, shuffle=True, random_state=seed)
+  return list(splitter.split(np.zeros(n), y))
+
+
+def _validation_split(pool, rest, num_val: int, seed: int):
+  y = np.asarray(pool["y"])
+  if "group" in pool and len(np.unique(pool["group"][rest])) >= 2:
+    splitter = model_selection.GroupShuffleSplit(1, test_size=num_val / len(rest), random_state=seed)
+    train, val = next(splitter.split(rest, groups=pool["group"][rest]))
+    return rest[train], rest[val]
+  stratify = y[rest] if _is_classification(y) else None
+  return model_selection.train_test_split(rest, test_size=num_val, random_state=seed, stratify=stratify,
+                                          shuffle=stratify is not None)
+
+
+def make_folds(pool: dict, folds: int, seed: int, val_fraction: float) -> list[dict]:
+  """Per fold: index arrays `train`, `val`, `test` into `pool`, plus `trimmed` (count).
+
+  Test parts are disjoint and cover the pool; train/val sizes are equal across folds.
+  """
+  parts = _outer_splits(pool, folds, seed)
+  y = np.asarray(pool["y"])
+  classes = len(np.unique(y)) if _is_classification(y) else 1
+  smallest = min(len(rest) for rest, _ in parts)
+  num_val = max(int(round(val_fraction * smallest)), classes)
+  divided = [(*_validation_split(pool, rest, num_val, seed), test) for rest, test in parts]
+  keep_train = min(len(t) for t, _, _ in divided)
+  keep_val = min(len(v) for _, v, _ in divided)
+  rng = np.random.default_rng(seed)
+  out = []
+  for train, val, test in divided:
+    trimmed = len(train) - keep_train + len(val) - keep_val
+    train = rng.choice(train, keep_train, replace=False) if len(train) > keep_train else train
+    val = rng.choice(val, keep_val, replace=False) if len(val) > keep_val else val
+    out.append({"train": np.sort(train), "val": np.sort(val), "test": np.sort(test), "trimmed": int(trimmed)})
+  return out
