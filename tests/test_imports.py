@@ -222,3 +222,10 @@ def test_export_dependencies_are_imported_only_by_export():
       if home and not (module == home or module.startswith(home + ".")):
         found.append(f"{module} imports {package} (line {line}); only {home} may")
   assert not found, "\n".join(found)
+
+
+def test_test_folders_mirror_the_packages():
+  """tests/<package>/ holds the tests of research/<package>/; the root holds cross-cutting ones."""
+  folders = {p.name for p in (ROOT / "tests").iterdir() if p.is_dir() and not p.name.startswith((".", "__"))}
+  packages = {p.name for p in (ROOT / "research").iterdir() if (p / "__init__.py").is_file()}
+  assert folders and folders <= packages, f"test folders without a research package: {sorted(folders - packages)}"

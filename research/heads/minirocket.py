@@ -19,7 +19,7 @@ case of the same rule.
 
 Random draws (channel subsets, the example behind each bias) come from
 `np.random.default_rng(seed)`, not aeon's generator: the same seed gives other parameters than
-aeon's, and features equal aeon's given aeon's parameters (tests/test_minirocket.py).
+aeon's, and features equal aeon's given aeon's parameters (tests/heads/test_minirocket.py).
 
 `params` hold everything `transform` needs as plain arrays (store them as .npz):
   dilations (D,) int32, num_features_per_dilation (D,) int32,

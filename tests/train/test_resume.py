@@ -20,7 +20,7 @@ from research.data import load_dataset
 from research.train import fit, load_run, report
 from research.train import checkpoint
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 LSTM_FILTER = str(ROOT / "configs" / "lstm_filter.py")
 
 

@@ -23,7 +23,7 @@ from research.export.tflite.exportable import Exportable, export_exportable
 from research.heads.svm import SVMHead
 from research.models.lstm import LSTMRegressor
 
-CONFIGS = pathlib.Path(__file__).resolve().parents[1] / "configs"
+CONFIGS = pathlib.Path(__file__).resolve().parents[2] / "configs"
 
 
 def _tf():

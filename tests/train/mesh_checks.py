@@ -1,8 +1,8 @@
-"""Trainings tests/test_mesh.py runs twice: on one device (its reference) and on forced host devices.
+"""Trainings tests/train/test_mesh.py runs twice: on one device (its reference) and on forced host devices.
 
 XLA_FLAGS must be set before JAX starts, so the many-device side runs here, in a subprocess:
 
-  XLA_FLAGS=--xla_force_host_platform_device_count=4 python tests/mesh_checks.py runs OUT_DIR
+  XLA_FLAGS=--xla_force_host_platform_device_count=4 python tests/train/mesh_checks.py runs OUT_DIR
 
 writes OUT_DIR/runs.npz (every run's weights and history) and OUT_DIR/runs.json (the devices seen).
 `distributed` is one of several processes (JAX_COORDINATOR_ADDRESS, JAX_NUM_PROCESSES, JAX_PROCESS_ID).
@@ -16,7 +16,7 @@ import pathlib
 import shutil
 import sys
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 import jax  # noqa: E402

@@ -14,7 +14,7 @@ from research.studies import common
 from research.studies import sweep
 from research.train import RunSpec
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 def _config():

@@ -20,7 +20,7 @@ from research.train import fit
 from research.train import trained as run_lib
 from research.train import validation
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 CONFIGS = ROOT / "configs"
 
 

@@ -15,7 +15,7 @@ import tensorflow_datasets as tfds
 from research.data import DataError, load_dataset
 from research.data import tfds_reader
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 NAME = "small_series"
 
 

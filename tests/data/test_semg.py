@@ -307,7 +307,7 @@ def _load_config(name):
   import pathlib
 
   from research import config_file
-  return config_file.load(pathlib.Path(__file__).resolve().parents[1] / "configs" / f"{name}.py:smoke")
+  return config_file.load(pathlib.Path(__file__).resolve().parents[2] / "configs" / f"{name}.py:smoke")
 
 
 def test_configs_take_a_multichannel_npz_by_overrides_only(tmp_path):

@@ -18,7 +18,7 @@ from research.export.c import features as features_c
 from research.export.c import forest as forest_c
 from research.heads import features as features_lib
 
-CONFIGS = pathlib.Path(__file__).resolve().parents[1] / "configs"
+CONFIGS = pathlib.Path(__file__).resolve().parents[2] / "configs"
 needs_gcc = pytest.mark.skipif(shutil.which("gcc") is None,
                                reason="no C compiler: gcc is not on the PATH, so the C harness cannot be built")
 ALL = features_lib.BASIC + features_lib.EXTRA

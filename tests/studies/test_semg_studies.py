@@ -17,7 +17,7 @@ from research.studies import common
 from research.train import fit
 from research.train import engine, loop
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 def _config(name, variant="smoke"):

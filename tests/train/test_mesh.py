@@ -1,6 +1,6 @@
 """Training over a device mesh (forced host devices) against the same training on one device.
 
-The many-device side runs in a subprocess (tests/mesh_checks.py): the device count must
+The many-device side runs in a subprocess (tests/train/mesh_checks.py): the device count must
 be fixed before JAX starts. The reference is computed here, on one device.
 """
 
@@ -18,7 +18,7 @@ import pytest
 
 import mesh_checks
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 def _env(devices: int) -> dict:
@@ -27,7 +27,7 @@ def _env(devices: int) -> dict:
 
 
 def _on_devices(name: str, out: pathlib.Path, devices: int = 4) -> dict:
-  done = subprocess.run([sys.executable, str(ROOT / "tests" / "mesh_checks.py"), name, str(out)],
+  done = subprocess.run([sys.executable, str(pathlib.Path(__file__).with_name("mesh_checks.py")), name, str(out)],
                         env=_env(devices), capture_output=True, text=True, timeout=900)
   assert done.returncode == 0, done.stderr[-3000:]
   assert json.loads((out / f"{name}.json").read_text())["devices"] == devices
@@ -93,7 +93,7 @@ def test_two_processes_with_two_devices_each_equal_one_process(tmp_path):
   out = tmp_path / "distributed"
   port = _free_port()
   processes = [subprocess.Popen(
-      [sys.executable, str(ROOT / "tests" / "mesh_checks.py"), "distributed", str(out)],
+      [sys.executable, str(pathlib.Path(__file__).with_name("mesh_checks.py")), "distributed", str(out)],
       env={**_env(2), "JAX_COORDINATOR_ADDRESS": f"localhost:{port}", "JAX_NUM_PROCESSES": "2",
            "JAX_PROCESS_ID": str(i)}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
       for i in range(2)]

@@ -19,7 +19,7 @@ from research import config_file
 from research.train import engine, loop, optim
 from research.models import build_model
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 def test_stacked_initial_state_is_each_seed_initialised_alone():

@@ -16,7 +16,7 @@ from research.tasks import regression
 from research import workdir as workdir_lib
 from research.train import TrainingError, checkpoint, engine, fit, load_run, loop, optim, sampling
 
-LSTM_FILTER = str(pathlib.Path(__file__).resolve().parents[1] / "configs" / "lstm_filter.py")
+LSTM_FILTER = str(pathlib.Path(__file__).resolve().parents[2] / "configs" / "lstm_filter.py")
 
 
 def tiny_config(epochs=2):

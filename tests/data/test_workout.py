@@ -15,7 +15,7 @@ from research.data import windows
 from research.data.formats import workout
 from research.data.synthetic import workout as synthetic_workout
 
-_CONFIG = pathlib.Path(__file__).resolve().parents[1] / "configs" / "tcn.py"
+_CONFIG = pathlib.Path(__file__).resolve().parents[2] / "configs" / "tcn.py"
 
 PUSH, SQUAT, NONE = 0, 1, 4
 

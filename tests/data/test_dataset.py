@@ -20,7 +20,7 @@ from research import config_file
 from research import data as data_lib
 from research.data import dataset as dataset_lib
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 GENERATED = {  # generator options -> SHA-256 of the files written (arrays by key, dtype, shape, bytes)
     "workout": (dict(sessions=2, seed=3, min_reps=2, max_reps=3, sets_per_exercise=1),
