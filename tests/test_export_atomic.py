@@ -61,15 +61,21 @@ def fail_at_first_parity(setattr_, failure) -> None:
 
 
 def fail_writing(setattr_, name: str, error: OSError) -> None:
-  """Raises `error` when the export writes the file `name`."""
-  write = workdir_lib.write_bytes_atomic
+  """Raises `error` when the export writes the file `name` (a model file or a JSON record)."""
+  write_atomic, write_bytes = workdir_lib.write_bytes_atomic, pathlib.Path.write_bytes
 
-  def failing(path, blob):
+  def failing_atomic(path, blob):
     if pathlib.Path(path).name == name:
       raise error
-    write(path, blob)
+    write_atomic(path, blob)
 
-  setattr_(workdir_lib, "write_bytes_atomic", failing)
+  def failing_write_bytes(path, blob):
+    if path.name == name:
+      raise error
+    return write_bytes(path, blob)
+
+  setattr_(workdir_lib, "write_bytes_atomic", failing_atomic)
+  setattr_(pathlib.Path, "write_bytes", failing_write_bytes)
 
 
 def snapshot(folder: pathlib.Path) -> dict[str, bytes]:
@@ -123,6 +129,22 @@ def test_a_full_disk_keeps_the_previous_export(monkeypatch, tmp_path, name):
   assert isinstance(caught.value, ResearchError), caught.value  # the launcher prints it as one line
   assert str(caught.value) == (f"export failed: {tmp_path}: No space left on device; "
                                f"the previous export in {tmp_path} is unchanged")
+
+
+def test_a_read_only_workdir_is_one_error_naming_it(monkeypatch, tmp_path):
+  import tempfile
+  from research.export import pipeline
+  before = previous_export(monkeypatch, tmp_path)
+
+  def read_only(*args, dir=None, **kwargs):
+    raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(dir))
+
+  monkeypatch.setattr(tempfile, "mkdtemp", read_only)
+  with pytest.raises(ResearchError) as caught:
+    pipeline.export(tmp_path, modes=("none",), **FAST)
+  assert str(caught.value) == (f"export failed: {tmp_path}: Read-only file system; "
+                               f"the previous export in {tmp_path} is unchanged")
+  assert snapshot(tmp_path) == before
 
 
 def test_an_export_replaces_the_previous_one_and_its_leftovers(monkeypatch, tmp_path):
