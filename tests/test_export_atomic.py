@@ -118,6 +118,28 @@ def test_ctrl_c_after_the_first_model_keeps_the_previous_export(monkeypatch, tmp
   assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the export's handler is gone
 
 
+def test_a_signal_while_the_files_move_into_place_waits_for_the_last_rename(monkeypatch, tmp_path):
+  import json
+  from research.export import pipeline
+  previous_export(monkeypatch, tmp_path)
+  replace = os.replace
+
+  def signalled_replace(source, target):
+    if pathlib.Path(target).parent == tmp_path:  # a staged file moving into place (not one written in staging)
+      os.kill(os.getpid(), signal.SIGTERM)
+    replace(source, target)
+
+  monkeypatch.setattr(os, "replace", signalled_replace)
+  with pytest.raises(KeyboardInterrupt) as caught:
+    pipeline.export(tmp_path, modes=("none", "float16"), **FAST)
+  assert str(caught.value) == f"export interrupted (SIGTERM) as it finished: {tmp_path} holds the new export, whole"
+  record = json.loads((tmp_path / "export.json").read_text())
+  assert [row["quantize"] for row in record["exports"]] == ["none", "float16"]
+  for row in record["exports"]:
+    assert (tmp_path / row["file"]).stat().st_size == row["tflite_bytes"]
+  assert not list(tmp_path.glob(".export-tmp-*"))
+
+
 @pytest.mark.parametrize("name", ["model.float16.tflite", "export.json"])
 def test_a_full_disk_keeps_the_previous_export(monkeypatch, tmp_path, name):
   from research.export import pipeline

@@ -18,8 +18,6 @@ last (staging.py): an interrupted or failed export leaves the previous export, w
 from __future__ import annotations
 
 import dataclasses
-import pathlib
-import signal
 from typing import Any
 
 import numpy as np
@@ -77,31 +75,28 @@ def export(workdir, *, modes=("none",), split_name: str = "test", **options) -> 
   unknown = [mode for mode in modes if mode not in converter.QUANTIZE_MODES]
   if unknown:
     raise ValueError(f"quantization modes {unknown} unknown; choose from {converter.QUANTIZE_MODES}")
-  try:
-    return _export(workdir, modes, split_name, options)
-  except staging.ExportInterrupted:
-    raise
-  except KeyboardInterrupt:  # Ctrl-C while the run was read back, before anything was written
-    raise staging.interrupted(pathlib.Path(workdir), signal.SIGINT) from None
+  with staging.Export(workdir) as export:
+    return _export(export, modes, split_name, options)
 
 
-def _export(workdir, modes, split_name: str, options) -> Outcome:
+def _export(export: staging.Export, modes, split_name: str, options) -> Outcome:
+  workdir = export.workdir
   from research.data import load_dataset
   try:
     exportable = load_exportable(workdir)
   except NotExportableError as error:
     run = load_run(workdir)
     if not forest_c.supports(run):
-      with staging.staged(workdir) as folder:
+      with export.staged() as folder:
         workdir_lib.write_json_atomic(folder / "export.json", {"exported": False, "reason": str(error)})
       raise
     held = load_dataset(run.config).split(split_name)
-    with staging.staged(workdir) as folder:
+    with export.staged() as folder:
       record = forest_c.export_run(run, held, folder, split_name)
       workdir_lib.write_json_atomic(folder / "export.json", record)
     return Outcome(record, *_c_report(record, workdir))
   dataset = load_dataset(exportable.config)
-  with staging.staged(workdir) as folder:
+  with export.staged() as folder:
     record = export_exportable(exportable, dataset, folder, modes=tuple(modes), split_name=split_name, **options)
   return Outcome(record, *_tflite_report(record, workdir))
 

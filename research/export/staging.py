@@ -1,19 +1,22 @@
 """An export written whole or not at all: staged in a private folder, then moved into place.
 
-`staged(workdir)` yields a fresh folder `.export-tmp-XXXX` inside the workdir. The
-export writes every file there (model files, labels.json, C sources, export.json);
-when the body returns, the files are renamed over their targets in a fixed order,
-export.json last, and the folder is removed. Renames within one folder are atomic
-and take microseconds; SIGINT and SIGTERM are held while they run, so an interrupted
-export leaves the previous complete export (or none), never a mix. Only SIGKILL or a
-power cut inside those renames could.
+  with Export(workdir) as export:     # from here, SIGINT/SIGTERM raise ExportInterrupted
+    ...read the run back...
+    with export.staged() as folder:   # a fresh .export-tmp-XXXX inside the workdir
+      ...write every file into folder (models, labels.json, C sources, export.json)...
 
-While the body runs, SIGINT and SIGTERM raise `ExportInterrupted` (a KeyboardInterrupt
-whose message says the previous export is unchanged); an OSError becomes
-`ExportWriteError`, naming the path and the cause. Either way the staging folder is
-removed. Leftover staging folders of a killed export are removed by the next one.
-Files of the previous export.json that the new export does not write (model.int8.tflite
-after an export without int8) are removed once the new export.json is in place.
+When the `staged` body returns, the files are renamed over their namesakes in the workdir
+in a fixed order, export.json last, and the folder is removed. Renames within one folder
+are atomic and take microseconds, and SIGINT/SIGTERM are held while they run: an
+interrupted export leaves the previous complete export (or none), never a mix. Only
+SIGKILL or a power cut inside those renames could.
+
+Interrupted (a signal, or any KeyboardInterrupt), the export raises ExportInterrupted (a
+KeyboardInterrupt whose message says the previous export is unchanged); an OSError in
+the `staged` body becomes ExportWriteError, naming the path and the cause. Either way the
+staging folder is removed; one left by a killed export is removed by the next export.
+Files that the previous export.json named and the new export does not write
+(model.int8.tflite after an export without int8) are removed after the new export.json.
 """
 
 from __future__ import annotations
@@ -53,44 +56,9 @@ class ExportWriteError(ResearchError):
   """An OSError while writing an export (disk full, read-only or unwritable workdir)."""
 
 
-class _SignalGuard:
-  """While armed, the first SIGINT/SIGTERM raises ExportInterrupted; later, signals are only recorded."""
-
-  def __init__(self, workdir: pathlib.Path):
-    self.workdir = workdir
-    self.armed = True
-    self.received: int | None = None
-
-  def handler(self, number, frame):
-    del frame
-    if self.received is None:
-      self.received = number
-    if self.armed:
-      self.armed = False
-      raise interrupted(self.workdir, number)
-
-  def hold(self) -> None:
-    self.armed = False
-
-
 def interrupted(workdir: pathlib.Path, number: int) -> ExportInterrupted:
   name = signal.Signals(number).name
   return ExportInterrupted(f"export interrupted ({name}): {_previous(workdir)}", number)
-
-
-@contextlib.contextmanager
-def _signals(workdir: pathlib.Path):
-  """Yields a _SignalGuard handling SIGINT and SIGTERM (main thread only; elsewhere it handles none)."""
-  guard = _SignalGuard(workdir)
-  if threading.current_thread() is not threading.main_thread():
-    yield guard
-    return
-  previous = {number: signal.signal(number, guard.handler) for number in SIGNALS}
-  try:
-    yield guard
-  finally:
-    for number, old in previous.items():
-      signal.signal(number, old)
 
 
 def remove_leftovers(workdir) -> None:
@@ -129,32 +97,62 @@ def commit(staging: pathlib.Path, workdir: pathlib.Path) -> None:
     (workdir / name).unlink(missing_ok=True)
 
 
-@contextlib.contextmanager
-def staged(workdir):
-  """Yields a staging folder in `workdir`; on return its files replace the export (see the module doc)."""
-  workdir = pathlib.Path(workdir)
-  with _signals(workdir) as guard:
+class Export:
+  """One export into `workdir`, used as `with Export(workdir) as export:`.
+
+  From `with` on (main thread), every SIGINT or SIGTERM raises ExportInterrupted, and
+  any KeyboardInterrupt leaves as one. `export.staged()` yields the staging folder and
+  moves its files into place when its body returns; signals are held from then on.
+  """
+
+  def __init__(self, workdir):
+    self.workdir = pathlib.Path(workdir)
+    self.armed = True  # False from the renames on: signals are held
+    self.held: int | None = None  # the first signal held
+    self._previous_handlers = {}
+
+  def _handler(self, number, frame):
+    del frame
+    if self.armed:  # every signal raises: a library that swallows one cannot make the next one wait
+      raise interrupted(self.workdir, number)
+    if self.held is None:
+      self.held = number
+
+  def __enter__(self) -> "Export":
+    if threading.current_thread() is not threading.main_thread():  # signals reach only the main thread
+      return self
+    for number in SIGNALS:
+      if signal.getsignal(number) is not signal.SIG_IGN:  # a process told to ignore it goes on ignoring it
+        self._previous_handlers[number] = signal.signal(number, self._handler)
+    return self
+
+  def __exit__(self, kind, error, traceback) -> None:
+    self.armed = False
+    for number, handler in self._previous_handlers.items():
+      signal.signal(number, handler)
+    if isinstance(error, KeyboardInterrupt) and not isinstance(error, ExportInterrupted):
+      raise interrupted(self.workdir, signal.SIGINT) from None
+    if error is None and self.held is not None:
+      # The signal came while the files were moved into place, or after: the renames finished.
+      name = signal.Signals(self.held).name
+      raise ExportInterrupted(f"export interrupted ({name}) as it finished: {self.workdir} holds the new "
+                              "export, whole", self.held)
+
+  @contextlib.contextmanager
+  def staged(self):
+    """Yields a fresh staging folder in the workdir; its files replace the export when the body returns."""
     staging = None
     try:
-      remove_leftovers(workdir)
-      staging = pathlib.Path(tempfile.mkdtemp(prefix=PREFIX, dir=workdir))
+      remove_leftovers(self.workdir)
+      staging = pathlib.Path(tempfile.mkdtemp(prefix=PREFIX, dir=self.workdir))
       yield staging
-      guard.hold()
-      commit(staging, workdir)
-    except ExportInterrupted:
-      raise
-    except KeyboardInterrupt:  # Ctrl-C outside the main thread's handler, or raised by the body
-      raise interrupted(workdir, signal.SIGINT) from None
+      self.armed = False
+      commit(staging, self.workdir)
     except OSError as error:
-      path = error.filename or workdir
+      path = error.filename or self.workdir
       cause = error.strerror or str(error)
-      raise ExportWriteError(f"export failed: {path}: {cause}; {_previous(workdir)}") from error
+      raise ExportWriteError(f"export failed: {path}: {cause}; {_previous(self.workdir)}") from error
     finally:
-      guard.hold()
+      self.armed = False
       if staging is not None:
         shutil.rmtree(staging, ignore_errors=True)
-    if guard.received is not None:
-      # The signal came while the renames ran: they finished, so the new export is whole.
-      name = signal.Signals(guard.received).name
-      raise ExportInterrupted(f"export interrupted ({name}) as it was moved into place: {workdir} "
-                              "holds the new export, whole", guard.received)
