@@ -49,21 +49,25 @@ _TFLM_EXAMPLES = flags.DEFINE_integer("tflm_examples", 64, "Parity examples run 
 def main(argv):
   del argv
   logging.set_verbosity(logging.WARNING)
-  from research.errors import ResearchError
   from research.export import staging
-
   try:
     with staging.Export(_WORKDIR.value):  # a signal while the libraries load interrupts the export too
       from research.export import pipeline
-      from research.export.tflite import ops
-      outcome = pipeline.export(
-          _WORKDIR.value, modes=tuple(_QUANTIZE.value), dynamic_batch=_DYNAMIC_BATCH.value,
-          int8_io=_INT8_IO.value, parity_examples=_PARITY.value,
-          calibration_examples=_CALIBRATION.value, split_name=_SPLIT.value, target=_TARGET.value,
-          tflm=_TFLM.value, tflm_examples=_TFLM_EXAMPLES.value)
+    return _export(pipeline)
   except staging.ExportInterrupted as error:  # not research.cli's KeyboardInterrupt, which speaks of checkpoints
     print(error, file=sys.stderr)
     return 128 + error.signal_number
+
+
+def _export(pipeline) -> int:
+  from research.errors import ResearchError
+  from research.export.tflite import ops
+  try:
+    outcome = pipeline.export(
+        _WORKDIR.value, modes=tuple(_QUANTIZE.value), dynamic_batch=_DYNAMIC_BATCH.value,
+        int8_io=_INT8_IO.value, parity_examples=_PARITY.value,
+        calibration_examples=_CALIBRATION.value, split_name=_SPLIT.value, target=_TARGET.value,
+        tflm=_TFLM.value, tflm_examples=_TFLM_EXAMPLES.value)
   except pipeline.NotExportableError as error:
     print(f"not exported: {error}", file=sys.stderr)
     return 1

@@ -12,7 +12,6 @@ from __future__ import annotations
 import errno
 import os
 import pathlib
-import re
 import signal
 import subprocess
 import sys
@@ -113,9 +112,19 @@ def test_ctrl_c_after_the_first_model_keeps_the_previous_export(monkeypatch, tmp
   with pytest.raises(KeyboardInterrupt) as caught:
     pipeline.export(tmp_path, modes=("none", "float16"), **FAST)
   assert snapshot(tmp_path) == before
-  assert re.fullmatch(f"export interrupted \\(SIGINT\\): the previous export in {tmp_path} is unchanged",
-                      str(caught.value)), str(caught.value)
+  assert str(caught.value) == f"export interrupted (SIGINT): the previous export in {tmp_path} is unchanged"
   assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the export's handler is gone
+
+
+def test_a_first_export_interrupted_leaves_no_export(monkeypatch, tmp_path):
+  from research.export import pipeline
+  use_tiny_run(monkeypatch.setattr)
+  (tmp_path / "report.json").write_text("{}")
+  fail_at_first_parity(monkeypatch.setattr, ctrl_c)
+  with pytest.raises(KeyboardInterrupt) as caught:
+    pipeline.export(tmp_path, modes=("none",), **FAST)
+  assert str(caught.value) == f"export interrupted (SIGINT): {tmp_path} holds no export, as before"
+  assert list(snapshot(tmp_path)) == ["report.json"]
 
 
 def test_a_signal_while_the_files_move_into_place_waits_for_the_last_rename(monkeypatch, tmp_path):
