@@ -116,6 +116,27 @@ def test_ctrl_c_after_the_first_model_keeps_the_previous_export(monkeypatch, tmp
   assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the export's handler is gone
 
 
+def test_a_signal_whose_exception_a_library_swallows_still_stops_the_export(monkeypatch, tmp_path):
+  """Python drops exceptions raised in gc callbacks and __del__ (seen with jax's gc callback)."""
+  from research.export import pipeline
+  from research.export.tflite import parity
+  before = previous_export(monkeypatch, tmp_path)
+  run = parity.run
+
+  def swallowing_run(*args, **kwargs):
+    try:
+      os.kill(os.getpid(), signal.SIGINT)
+    except KeyboardInterrupt:
+      pass
+    return run(*args, **kwargs)
+
+  monkeypatch.setattr(parity, "run", swallowing_run)
+  with pytest.raises(KeyboardInterrupt) as caught:
+    pipeline.export(tmp_path, modes=("none", "float16"), **FAST)
+  assert str(caught.value) == f"export interrupted (SIGINT): the previous export in {tmp_path} is unchanged"
+  assert snapshot(tmp_path) == before
+
+
 def test_a_first_export_interrupted_leaves_no_export(monkeypatch, tmp_path):
   from research.export import pipeline
   use_tiny_run(monkeypatch.setattr)

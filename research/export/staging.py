@@ -108,12 +108,16 @@ class Export:
   def __init__(self, workdir):
     self.workdir = pathlib.Path(workdir)
     self.armed = True  # False from the renames on: signals are held
+    self.interrupt: int | None = None  # a signal received while armed (its exception may have been swallowed)
     self.held: int | None = None  # the first signal held
     self._previous_handlers = {}
 
   def _handler(self, number, frame):
     del frame
-    if self.armed:  # every signal raises: a library that swallows one cannot make the next one wait
+    if self.armed:
+      # Python drops an exception raised inside a gc callback or __del__; `interrupt` stops the
+      # renames even then, and every further signal raises again.
+      self.interrupt = number
       raise interrupted(self.workdir, number)
     if self.held is None:
       self.held = number
@@ -132,6 +136,8 @@ class Export:
       signal.signal(number, handler)
     if isinstance(error, KeyboardInterrupt) and not isinstance(error, ExportInterrupted):
       raise interrupted(self.workdir, signal.SIGINT) from None
+    if error is None and self.interrupt is not None:  # swallowed, and nothing moved into place since
+      raise interrupted(self.workdir, self.interrupt)
     if error is None and self.held is not None:
       # The signal came while the files were moved into place, or after: the renames finished.
       name = signal.Signals(self.held).name
@@ -147,6 +153,8 @@ class Export:
       staging = pathlib.Path(tempfile.mkdtemp(prefix=PREFIX, dir=self.workdir))
       yield staging
       self.armed = False
+      if self.interrupt is not None:  # a signal whose exception a library swallowed
+        raise interrupted(self.workdir, self.interrupt)
       commit(staging, self.workdir)
     except OSError as error:
       path = error.filename or self.workdir
