@@ -17,6 +17,11 @@ and checked against the run. The work and the printed summary are
 research.export.pipeline.export's. Exits 1 when fp32 parity (LiteRT or TFLM) misses
 1e-5, when the C forest disagrees with the run, or when the model cannot be exported
 (ops without a TFLite builtin; with --target micro, ops TFLM does not register).
+
+The export is written into a staging folder in DIR and moved into place whole,
+export.json last: Ctrl-C or SIGTERM leaves the previous export unchanged and exits
+128 + the signal's number (130 for Ctrl-C); an error while writing (disk full, a
+read-only DIR) is one line naming the path and the cause, exit 1, and changes nothing.
 """
 
 from __future__ import annotations
@@ -44,10 +49,19 @@ _TFLM_EXAMPLES = flags.DEFINE_integer("tflm_examples", 64, "Parity examples run 
 def main(argv):
   del argv
   logging.set_verbosity(logging.WARNING)
-  from research.errors import ResearchError
-  from research.export import pipeline
-  from research.export.tflite import ops
+  from research.export import staging
+  try:
+    with staging.Export(_WORKDIR.value):  # a signal while the libraries load interrupts the export too
+      from research.export import pipeline
+    return _export(pipeline)
+  except staging.ExportInterrupted as error:  # not research.cli's KeyboardInterrupt, which speaks of checkpoints
+    print(error, file=sys.stderr)
+    return 128 + error.signal_number
 
+
+def _export(pipeline) -> int:
+  from research.errors import ResearchError
+  from research.export.tflite import ops
   try:
     outcome = pipeline.export(
         _WORKDIR.value, modes=tuple(_QUANTIZE.value), dynamic_batch=_DYNAMIC_BATCH.value,
@@ -57,7 +71,7 @@ def main(argv):
   except pipeline.NotExportableError as error:
     print(f"not exported: {error}", file=sys.stderr)
     return 1
-  except (ResearchError, ops.UnsupportedOpsError, ValueError, FileNotFoundError) as error:
+  except (ResearchError, ops.UnsupportedOpsError, ValueError, OSError) as error:
     print(f"error: {error}", file=sys.stderr)
     return 1
   print(outcome.text)

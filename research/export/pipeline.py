@@ -10,17 +10,20 @@ writes the export with the back end the run has a form for, and returns an `Outc
            hand-made features (c/forest.py)
 
 Any other run gets an export.json that says why it has no export, and NotExportableError.
+
+Every file is written into a staging folder first and moved into place together, export.json
+last (staging.py): an interrupted or failed export leaves the previous export, whole.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import pathlib
 from typing import Any
 
 import numpy as np
 
 from research import workdir as workdir_lib
+from research.export import staging
 from research.export.c import forest as forest_c
 from research.export.tflite import converter
 from research.export.tflite.exportable import Exportable, continuous_max_abs_diff, export_exportable
@@ -64,24 +67,37 @@ def export(workdir, *, modes=("none",), split_name: str = "test", **options) -> 
 
   modes, split_name and options as tflite.exportable.export_exportable (a C export uses
   split_name only). Raises NotExportableError for a run with no export form (its
-  export.json says why) and ValueError for an unknown quantization mode.
+  export.json says why) and ValueError for an unknown quantization mode. The export
+  replaces the previous one whole or not at all: SIGINT/SIGTERM raise
+  staging.ExportInterrupted, an OSError while writing staging.ExportWriteError, and
+  either leaves the previous export as it was.
   """
   unknown = [mode for mode in modes if mode not in converter.QUANTIZE_MODES]
   if unknown:
     raise ValueError(f"quantization modes {unknown} unknown; choose from {converter.QUANTIZE_MODES}")
+  with staging.Export(workdir) as export:
+    return _export(export, modes, split_name, options)
+
+
+def _export(export: staging.Export, modes, split_name: str, options) -> Outcome:
+  workdir = export.workdir
   from research.data import load_dataset
   try:
     exportable = load_exportable(workdir)
   except NotExportableError as error:
     run = load_run(workdir)
     if not forest_c.supports(run):
-      workdir_lib.write_json_atomic(pathlib.Path(workdir) / "export.json", {"exported": False, "reason": str(error)})
+      with export.staged() as folder:
+        workdir_lib.write_json_atomic(folder / "export.json", {"exported": False, "reason": str(error)})
       raise
-    record = forest_c.export_run(run, load_dataset(run.config).split(split_name), workdir, split_name)
-    workdir_lib.write_json_atomic(pathlib.Path(workdir) / "export.json", record)
+    held = load_dataset(run.config).split(split_name)
+    with export.staged() as folder:
+      record = forest_c.export_run(run, held, folder, split_name)
+      workdir_lib.write_json_atomic(folder / "export.json", record)
     return Outcome(record, *_c_report(record, workdir))
-  record = export_exportable(exportable, load_dataset(exportable.config), workdir, modes=tuple(modes),
-                             split_name=split_name, **options)
+  dataset = load_dataset(exportable.config)
+  with export.staged() as folder:
+    record = export_exportable(exportable, dataset, folder, modes=tuple(modes), split_name=split_name, **options)
   return Outcome(record, *_tflite_report(record, workdir))
 
 

@@ -121,9 +121,7 @@ def export_exportable(exportable: Exportable, dataset, out_dir, *, modes=("none"
                                   dynamic_batch=dynamic_batch and mode != "int8",
                                   where=f"{name} ({mode})", target=target)
     file = "model.tflite" if number == 0 else f"model.{mode}.tflite"
-    tmp = out_dir / f".{file}.tmp"
-    tmp.write_bytes(exported.model)
-    tmp.replace(out_dir / file)
+    (out_dir / file).write_bytes(exported.model)  # pipeline.export stages the folder (staging.py)
     summary = exported.summary()
     got = parity_lib.run(exported.model, summary, x_held)
     compared = parity_lib.compare(reference, got, kinds, targets)
