@@ -23,7 +23,7 @@ import pytest
 from research import workdir as workdir_lib
 from research.errors import ResearchError
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 FAST = {"parity_examples": 8, "calibration_examples": 8, "latency_repeats": 1, "tflm": False}
 
 pytestmark = pytest.mark.export
@@ -217,7 +217,7 @@ def test_an_export_replaces_the_previous_one_and_its_leftovers(monkeypatch, tmp_
 LAUNCH = """
 import os, runpy, signal, sys
 sys.path.insert(0, {tests!r})
-import test_export_atomic as t
+import test_staging as t
 failure = sys.argv.pop(1)
 if failure == "ENOSPC":
   import errno
@@ -238,7 +238,7 @@ runpy.run_path(sys.argv[0], run_name="__main__")
 def test_the_launcher_reports_an_interrupted_or_failed_export_in_one_line(monkeypatch, tmp_path, failure,
                                                                           code, message):
   before = previous_export(monkeypatch, tmp_path)
-  script = LAUNCH.format(tests=str(ROOT / "tests"), launcher=str(ROOT / "launch" / "export.py"))
+  script = LAUNCH.format(tests=str(pathlib.Path(__file__).parent), launcher=str(ROOT / "launch" / "export.py"))
   env = {**os.environ, "PYTHONPATH": str(ROOT)}
   done = subprocess.run([sys.executable, "-c", script, failure, "--workdir", str(tmp_path), "--quantize",
                          "none,float16", "--parity_examples=8", "--calibration_examples=8", "--notflm"],
