@@ -19,24 +19,25 @@ import numpy as np
 import pytest
 
 from research.data import DataError
-from research.data import cache_manifest
 from research.data import loaders
 from research.data import sources
 from research.data.layouts import SIGN_ACTIONS
 
 
 def _keypoint_config(cache_dir) -> ml_collections.ConfigDict:
-  """The sign data at a tiny size: 2 signs x 3 sequences x 5 frames, generated into `cache_dir`."""
+  """The sign data at a tiny size: 2 signs x 10 sequences x 5 frames, generated into `cache_dir`."""
   return ml_collections.ConfigDict({
       "name": "keypoints", "path": "", "cache_dir": str(cache_dir), "actions": SIGN_ACTIONS[:2], "frames": 5,
-      "synthetic": {"sequences": 3, "seed": 0, "noise_only": 0}})
+      "test_fraction": 0.2, "val_fraction": 0.25, "synthetic": {"sequences": 10, "seed": 0, "noise_only": 0}})
 
 
 def _read_keypoints(cfg):
-  source = sources.source(cfg, "keypoints")
-  sequences, y, names, _ = loaders.read_keypoints_cached(source.path, source.options["actions"], cfg.frames,
-                                                         cfg.cache_dir, source.entry_identity)
-  return source, np.stack(sequences), y, names
+  """(source, x, y, class names) of the keypoint loader; x and y of all splits, in split order."""
+  data = loaders.load_keypoints(cfg, 0)
+  source = sources.source(cfg, "keypoints")  # a cache hit: the folder the loader read
+  parts = (data.train, data.val, data.test)
+  return (source, np.concatenate([p["x"] for p in parts]), np.concatenate([p["y"] for p in parts]),
+          data.meta["class_names"])
 
 
 def _overwrite(path: pathlib.Path, offset: int, count: int):
@@ -128,7 +129,7 @@ def test_corrupted_cached_arrays_are_rebuilt_with_a_warning(tmp_path, caplog, da
 def test_an_entry_without_a_manifest_is_rebuilt(tmp_path, caplog):
   """An entry that was never finished (or copied in by hand) is not trusted."""
   folder = sources.cached_folder(tmp_path, "gen", {"n": 1}, lambda f: (f / "data.txt").write_text("made"))
-  (folder / cache_manifest.FILE).unlink()
+  (folder / sources.cache_manifest.FILE).unlink()
   (folder / "data.txt").write_text("other")
   with caplog.at_level(logging.WARNING):
     again = sources.cached_folder(tmp_path, "gen", {"n": 1}, lambda f: (f / "data.txt").write_text("made"))
@@ -175,6 +176,47 @@ def test_concurrent_builders_of_one_entry_both_succeed_and_share_it(tmp_path):
   assert _entries(tmp_path / "gen") == [first.name]  # one entry, no temporary folders left
   assert sorted(p.name for p in first.glob("*.txt")) == sorted(f"{i}.txt" for i in range(200))
   assert sources.entry_problem(first) is None
+
+
+def test_concurrent_rebuilders_of_a_corrupted_entry_keep_one_good_entry(tmp_path, caplog):
+  """Two builders find the same corrupted entry: one moves it aside, neither removes the
+  other's rebuilt entry, both end with the same good one."""
+  def made(folder):
+    (folder / "data.txt").write_text("made")
+
+  entry = sources.cached_folder(tmp_path, "gen", {"n": 1}, made)
+  (entry / "data.txt").write_text("damaged")
+  both_building = threading.Barrier(2, timeout=30)
+  first_done = threading.Event()
+  results, errors = {}, []
+
+  def rebuild(folder):
+    both_building.wait()
+    if threading.current_thread().name == "second":
+      assert first_done.wait(30)
+    made(folder)
+
+  def run(name):
+    try:
+      folder = sources.cached_folder(tmp_path, "gen", {"n": 1}, rebuild)
+      results[name] = (folder, os.stat(folder).st_ino, (folder / "data.txt").read_text())
+    except BaseException as error:  # noqa: BLE001 - reported by the test
+      errors.append(error)
+    finally:
+      if name == "first":
+        first_done.set()
+
+  with caplog.at_level(logging.WARNING):
+    threads = [threading.Thread(target=run, args=(name,), name=name) for name in ("first", "second")]
+    for thread in threads:
+      thread.start()
+    for thread in threads:
+      thread.join(60)
+  assert not errors, errors
+  assert results["first"] == results["second"] == (entry, os.stat(entry).st_ino, "made")
+  assert sources.entry_problem(entry) is None
+  assert [name for name in _entries(tmp_path / "gen") if not name.startswith(".lock")] == [entry.name]
+  assert any(str(entry) in m and "data.txt" in m for m in _warnings(caplog))
 
 
 def test_concurrent_array_builders_both_succeed(tmp_path):
@@ -255,7 +297,7 @@ def test_read_only_cache_builds_without_caching_with_one_warning(read_only, capl
     again_source, again_x, _, _ = _read_keypoints(cfg)
   warned = _warnings(caplog)
   assert len(warned) == 1 and str(read_only) in warned[0], warned
-  assert x.shape == (6, 5, 1662) and names == list(SIGN_ACTIONS[:2])
+  assert x.shape == (20, 5, 1662) and names == list(SIGN_ACTIONS[:2])
   np.testing.assert_array_equal(again_x, x)
   assert not pathlib.Path(source.path).is_relative_to(read_only)
   assert _entries(read_only) == []

@@ -71,7 +71,7 @@ _SETTINGS_FILE = "settings.json"
 _ARRAYS_FILE = "arrays.npz"
 _LOCK_FILE = ".lock"
 _UNWRITABLE = (errno.EACCES, errno.EPERM, errno.EROFS)
-_ATTEMPTS = 3  # builds of one entry before giving up (each lost to a bad entry published meanwhile)
+_ATTEMPTS = 3  # builds of one entry before giving up (each lost to an entry that then failed its check)
 _temporary_root: pathlib.Path | None = None
 _warned_unwritable: set[str] = set()
 
@@ -161,16 +161,23 @@ def _kind_lock(kind_dir: pathlib.Path):
     os.close(fd)
 
 
-def _discard_if_bad(entry: pathlib.Path) -> None:
+def _discard_if_bad(entry: pathlib.Path) -> bool:
   """Moves `entry` aside and removes it if, checked again under the lock, it is still bad: a
-  builder that found the same bad entry may have replaced it with a good one meanwhile."""
+  builder that found the same bad entry may have replaced it with a good one meanwhile.
+  True when that happened and `entry` is good now."""
   with _kind_lock(entry.parent):
-    if not entry.exists() or entry_problem(entry) is None:
-      return
+    if not entry.exists():
+      return False
+    if entry_problem(entry) is None:
+      return True
     aside = entry.with_name(f".{entry.name}.discarded-{uuid.uuid4().hex[:8]}")
     with _writing():
       os.rename(entry, aside)
-  shutil.rmtree(aside, ignore_errors=True)
+  if aside.is_dir():
+    shutil.rmtree(aside, ignore_errors=True)
+  else:
+    aside.unlink(missing_ok=True)
+  return False
 
 
 def _verified_entry(entry: pathlib.Path, settings: dict, fill: Callable[[pathlib.Path], object]
@@ -183,8 +190,8 @@ def _verified_entry(entry: pathlib.Path, settings: dict, fill: Callable[[pathlib
       return entry
     if entry.exists():
       logging.warning("data cache entry %s %s; rebuilding it", entry, problem)
-      _discard_if_bad(entry)
-      continue
+      if _discard_if_bad(entry):
+        return entry
     with _writing():
       entry.parent.mkdir(parents=True, exist_ok=True)
       building = pathlib.Path(tempfile.mkdtemp(dir=entry.parent, prefix=f".{entry.name}.building-"))
