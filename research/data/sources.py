@@ -16,7 +16,11 @@ renamed into place: an entry is complete or absent. Every read checks the files 
 manifest; an entry that differs (bytes overwritten, files missing or added, no manifest) is
 rebuilt with a warning naming it and what differs. Every kind of entry is rebuildable:
 generated default data from their generator, arrays derived from the user's files (keypoint
-arrays, HHT images) from those files, whose bytes are part of the key.
+arrays, HHT images) from those files, whose bytes are part of the key. Checking costs one read
+and hash of the entry: a hit of the default sign data (9,000 generated frame files, then 60 MB
+of arrays keyed by the verified folder's manifest instead of a second digest of its files)
+took 0.40-0.63 s against 0.83-0.90 s before manifests, the smoke data 11-20 ms against
+18-25 ms; arrays of a user's 9,000-file folder 1.09-1.25 s against 1.0 s (shared 2-core CPU).
 
 Concurrency. Builders of one entry race by rename: the first rename wins, a later one fails on
 the existing folder, and its builder discards its own copy and uses the winner's once it
