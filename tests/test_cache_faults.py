@@ -245,6 +245,18 @@ def test_concurrent_array_builders_both_succeed(tmp_path):
   assert sources.entry_problem(tmp_path / "demo" / _entries(tmp_path / "demo")[0]) is None
 
 
+def test_folders_left_by_killed_builders_are_removed_a_day_later(tmp_path):
+  kind = tmp_path / "gen"
+  old, recent = kind / ".abc.building-1", kind / ".abc.building-2"
+  for folder in (old, recent):
+    folder.mkdir(parents=True)
+    (folder / "part.txt").write_text("half")
+  day_ago = os.stat(old).st_mtime - 25 * 3600
+  os.utime(old, (day_ago, day_ago))
+  entry = sources.cached_folder(tmp_path, "gen", {"n": 1}, lambda f: (f / "data.txt").write_text("made"))
+  assert _entries(kind) == sorted([recent.name, entry.name])  # a recent one may still be building
+
+
 _BUILD_AND_READ = """
 import sys, numpy as np
 from tests.test_cache_faults import _keypoint_config, _read_keypoints

@@ -26,7 +26,8 @@ Concurrency. Builders of one entry race by rename: the first rename wins, a late
 the existing folder, and its builder discards its own copy and uses the winner's once it
 verifies. A complete entry is never replaced; only an entry that fails its check is moved
 aside, under a lock file per kind (`<kind>/.lock`) and after checking it again, so two
-processes that find the same bad entry do not remove each other's rebuilt one.
+processes that find the same bad entry do not remove each other's rebuilt one. Private
+folders that a killed builder left behind are removed a day later, by the next build of that kind.
 
 No cache. An empty `cache_dir` builds every time (folders then go to a temporary folder
 removed when the process ends); a cache dir that cannot be written (read-only, no permission)
@@ -56,6 +57,7 @@ import os
 import pathlib
 import shutil
 import tempfile
+import time
 import uuid
 from typing import Callable, Iterable
 
@@ -76,6 +78,7 @@ _ARRAYS_FILE = "arrays.npz"
 _LOCK_FILE = ".lock"
 _UNWRITABLE = (errno.EACCES, errno.EPERM, errno.EROFS)
 _ATTEMPTS = 3  # builds of one entry before giving up (each lost to an entry that then failed its check)
+_STALE_S = 24 * 3600  # a private build or discarded folder this old was left by a killed process
 _temporary_root: pathlib.Path | None = None
 _warned_unwritable: set[str] = set()
 
@@ -184,6 +187,18 @@ def _discard_if_bad(entry: pathlib.Path) -> bool:
   return False
 
 
+def _remove_stale(kind_dir: pathlib.Path) -> None:
+  """Removes the private folders that processes killed while building or discarding left."""
+  now = time.time()
+  for path in kind_dir.glob(".*"):
+    try:
+      stale = (".building-" in path.name or ".discarded-" in path.name) and now - path.stat().st_mtime > _STALE_S
+    except OSError:  # removed meanwhile by another process
+      continue
+    if stale:
+      shutil.rmtree(path, ignore_errors=True)
+
+
 def _verified_entry(entry: pathlib.Path, settings: dict, fill: Callable[[pathlib.Path], object]
                     ) -> pathlib.Path:
   """`entry` once it matches its manifest: as found, or built by `fill(folder)` in a private
@@ -199,6 +214,7 @@ def _verified_entry(entry: pathlib.Path, settings: dict, fill: Callable[[pathlib
     with _writing():
       entry.parent.mkdir(parents=True, exist_ok=True)
       building = pathlib.Path(tempfile.mkdtemp(dir=entry.parent, prefix=f".{entry.name}.building-"))
+    _remove_stale(entry.parent)
     try:
       fill(building)
       (building / _SETTINGS_FILE).write_text(json.dumps(settings, sort_keys=True, default=str, indent=1) + "\n")
