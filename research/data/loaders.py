@@ -51,14 +51,16 @@ def _classification_splits(cfg, seed, examples, meta, test, where) -> dataset_li
 
 def load_ts(cfg, seed: int) -> dataset_lib.Dataset:
   """UEA/UCR `.ts` data: TRAIN file (+ TEST file when there is one), padded with a mask."""
-  train_path, test_path = ts.resolve_paths(sources.source(cfg, "ts").path, cfg.get("test_path"))
-  series, labels, header = ts.read_ts(train_path)
-  series, missing = seq_lib.clean(series, str(train_path))
-  test_series = test_labels = None
-  if test_path is not None:
-    test_series, test_labels, _ = ts.read_ts(test_path)
-    test_series, test_missing = seq_lib.clean(test_series, str(test_path))
-    missing = {k: missing[k] + test_missing[k] for k in missing}
+  source = sources.source(cfg, "ts")
+  with sources.reading(source):
+    train_path, test_path = ts.resolve_paths(source.path, cfg.get("test_path"))
+    series, labels, header = ts.read_ts(train_path)
+    series, missing = seq_lib.clean(series, str(train_path))
+    test_series = test_labels = None
+    if test_path is not None:
+      test_series, test_labels, _ = ts.read_ts(test_path)
+      test_series, test_missing = seq_lib.clean(test_series, str(test_path))
+      missing = {k: missing[k] + test_missing[k] for k in missing}
   names = header.get("class_names") or None
   all_labels = labels + (test_labels or [])
   y_all, class_names = seq_lib.encode_labels(np.asarray(all_labels, dtype=str), names, str(train_path))
@@ -72,8 +74,10 @@ def load_ts(cfg, seed: int) -> dataset_lib.Dataset:
 
 def load_npz(cfg, seed: int) -> dataset_lib.Dataset:
   """Labelled sequences of one `.npz` (research.data.formats.npz), padded with a mask."""
-  path = pathlib.Path(sources.source(cfg, "npz").path)
-  stored = npz.read_sequences(path)
+  source = sources.source(cfg, "npz")
+  path = pathlib.Path(source.path)
+  with sources.reading(source):
+    stored = npz.read_sequences(path)
   series, missing = seq_lib.clean(stored.series, f"{path}[x]")
   test_series = None
   if stored.test_series is not None:
@@ -89,19 +93,24 @@ def load_npz(cfg, seed: int) -> dataset_lib.Dataset:
 # ----------------------------------------------------------------------------- keypoints
 
 
-def read_keypoints_cached(root, actions, frames: int, cache_dir):
+def read_keypoints_cached(root, actions, frames: int, cache_dir, identity: str = ""):
   """`keypoints.read_folder`, its result kept in the data cache under a digest of every file's bytes.
 
   Hashing the files is several times faster than parsing thousands of small `.npy` files
   (benchmarks/data_cache.py), and any change to a file, a new or a removed one reads afresh.
+  `identity` stands in for that digest when the folder is a verified data cache entry
+  (`Source.entry_identity`), whose files were just hashed against its manifest.
   """
   root = pathlib.Path(root)
   if not cache_dir or not root.is_dir():
     return keypoints.read_folder(root, actions, frames)
   names = list(actions) if actions else keypoints.action_names(root)
-  paths = [p for name in names if (root / name).is_dir() for p in sorted((root / name).rglob("*"))]
-  settings = {"reader": KEYPOINT_READER_VERSION, "actions": names, "frames": frames,
-              "content": sources.content_digest(paths, root)}
+  if identity:
+    content = {"cache_entry": identity}
+  else:
+    paths = [p for name in names if (root / name).is_dir() for p in sorted((root / name).rglob("*"))]
+    content = sources.content_digest(paths, root)
+  settings = {"reader": KEYPOINT_READER_VERSION, "actions": names, "frames": frames, "content": content}
 
   def build():
     sequences, y, class_names, skipped = keypoints.read_folder(root, names, frames)
@@ -120,7 +129,9 @@ def load_keypoints(cfg, seed: int) -> dataset_lib.Dataset:
   source = sources.source(cfg, "keypoints")
   actions = source.options["actions"] if source.generated else list(cfg.get("actions") or ())
   frames = int(cfg.get("frames", 30))
-  sequences, y, class_names, skipped = read_keypoints_cached(source.path, actions, frames, cfg.get("cache_dir", ""))
+  with sources.reading(source):
+    sequences, y, class_names, skipped = read_keypoints_cached(source.path, actions, frames, cfg.get("cache_dir", ""),
+                                                               source.entry_identity)
   index, layout = select_keypoint_groups(cfg.get("keypoint_groups"))
   x, mask = seq_lib.pad([s[:, index] for s in sequences])
   where = f"synthetic keypoints ({source.path})" if source.generated else source.path
@@ -145,7 +156,8 @@ def load_workout(cfg, seed: int) -> dataset_lib.Dataset:
     raise ValueError(f"config.data.class_names must include {NONE_CLASS!r} (frames outside sets); "
                      f"found {list(class_names)}")
   source = sources.source(cfg, "workout")
-  recordings, skipped = workout.read_folder(source.path, class_names, cfg.fps, cfg.window)
+  with sources.reading(source):
+    recordings, skipped = workout.read_folder(source.path, class_names, cfg.fps, cfg.window)
   assignment = splits.by_recording(list(recordings), cfg.val_fraction, cfg.test_fraction,
                                    splits.split_seed(cfg, seed))
   none_index = class_names.index(NONE_CLASS)
@@ -206,12 +218,13 @@ def load_semg(cfg, seed: int) -> dataset_lib.Dataset:
   split, then a stratified validation split (`cfg.split_seed`)."""
   split_seed = splits.split_seed(cfg, seed)
   source = sources.source(cfg, "semg")
-  arrays = read_semg(cfg, source.path)
-  x = arrays["x"]
   where = "the synthetic sEMG windows" if source.generated else source.path
-  if len(set(arrays["y"].tolist())) < 2:
-    raise DataError(f"{where}: every window has the same label {arrays['class_names'][arrays['y'][0]]!r}; "
-                    "a classifier needs windows of at least two classes", "single_class")
+  with sources.reading(source):
+    arrays = read_semg(cfg, source.path)
+    if len(set(arrays["y"].tolist())) < 2:
+      raise DataError(f"{where}: every window has the same label {arrays['class_names'][arrays['y'][0]]!r}; "
+                      "a classifier needs windows of at least two classes", "single_class")
+  x = arrays["x"]
   if not arrays.get("normalized"):  # the folder reader z-scores whole recordings itself
     x = seq_lib.normalize_windows(x, cfg.normalize, arrays.get("recording"))
   pool = {"x": x, "y": arrays["y"]}
@@ -262,19 +275,20 @@ def load_hht_files(cfg, seed: int) -> dataset_lib.Dataset:
   """
   source = sources.source(cfg, "hht_files")
   folder = pathlib.Path(source.path)
-  labelled, held_out, skipped = hht_files.scan(folder)
-  if not labelled:
-    raise DataError(f"{hht_files.NO_TRAINING_FILES} in {str(folder)!r}: {len(held_out)} test file(s), "
-                    f"{len(skipped)} skipped ({[s['item'] for s in skipped[:5]]}...). Training files "
-                    "must be named MUSCLE_movement_GENDER_###.npz without 'test'.", "empty")
-  files = [p.name for p, _ in labelled]
-  labels = np.array([lab.label for _, lab in labelled], np.int32)
-  everything = {"x": hht_inputs.read_inputs([p for p, _ in labelled], cfg), "y": labels,
-                "file_index": np.arange(len(labelled), dtype=np.int32)}
-  counts = np.bincount(labels, minlength=len(HHT_CLASSES))
-  if np.count_nonzero(counts) < 2:
-    raise DataError(f"{folder}: every training file is of class {HHT_CLASSES[int(labels[0])]!r}; a "
-                    "classifier needs files of at least two classes", "single_class")
+  with sources.reading(source):
+    labelled, held_out, skipped = hht_files.scan(folder)
+    if not labelled:
+      raise DataError(f"{hht_files.NO_TRAINING_FILES} in {str(folder)!r}: {len(held_out)} test file(s), "
+                      f"{len(skipped)} skipped ({[s['item'] for s in skipped[:5]]}...). Training files "
+                      "must be named MUSCLE_movement_GENDER_###.npz without 'test'.", "empty")
+    files = [p.name for p, _ in labelled]
+    labels = np.array([lab.label for _, lab in labelled], np.int32)
+    everything = {"x": hht_inputs.read_inputs([p for p, _ in labelled], cfg), "y": labels,
+                  "file_index": np.arange(len(labelled), dtype=np.int32)}
+    counts = np.bincount(labels, minlength=len(HHT_CLASSES))
+    if np.count_nonzero(counts) < 2:
+      raise DataError(f"{folder}: every training file is of class {HHT_CLASSES[int(labels[0])]!r}; a "
+                      "classifier needs files of at least two classes", "single_class")
   train, val = splits.stratified_if_possible(everything, cfg.val_fraction, splits.split_seed(cfg, seed),
                                              str(folder), "validation")
   stratify = splits.can_stratify(labels, cfg.val_fraction)
