@@ -259,7 +259,8 @@ def test_folders_left_by_killed_builders_are_removed_a_day_later(tmp_path):
 
 _BUILD_AND_READ = """
 import sys, numpy as np
-from tests.test_cache_faults import _keypoint_config, _read_keypoints
+sys.path.insert(0, sys.argv[2])  # this test file's folder
+from test_sources_faults import _keypoint_config, _read_keypoints
 _, x, y, _ = _read_keypoints(_keypoint_config(sys.argv[1]))
 print(x.shape, float(np.abs(x).sum()))
 """
@@ -267,9 +268,9 @@ print(x.shape, float(np.abs(x).sum()))
 
 @pytest.mark.slow
 def test_two_processes_generate_the_same_data_at_once(tmp_path):
-  root = pathlib.Path(__file__).resolve().parents[1]
+  root = pathlib.Path(__file__).resolve().parents[2]
   env = {**os.environ, "PYTHONPATH": str(root)}
-  processes = [subprocess.Popen([sys.executable, "-c", _BUILD_AND_READ, str(tmp_path)], cwd=root, env=env,
+  processes = [subprocess.Popen([sys.executable, "-c", _BUILD_AND_READ, str(tmp_path), str(pathlib.Path(__file__).parent)], cwd=root, env=env,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
   outputs = [p.communicate(timeout=300) for p in processes]
   for process, (out, err) in zip(processes, outputs):
