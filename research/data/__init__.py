@@ -8,7 +8,7 @@ with an empty `config.data.path` a loader reads what its generator writes from
 Readers raise `DataError` (a ValueError) for input they cannot use.
 
 Layers, bottom up: errors, layouts, sequences, skipped, dataset, hht (the transform) ->
-formats -> synthetic -> sources, splits, windows, transforms, hht_inputs -> loaders -> this
+formats -> synthetic -> sources (with cache_manifest), splits, windows, transforms, hht_inputs -> loaders -> this
 registry; inputs (prediction input) beside the loaders; arrays (a stored Dataset, what the estimators
 save) and tfds_reader (TensorFlow Datasets) are loaders with their reading; defaults (config groups) on its own.
 """
