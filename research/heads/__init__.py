@@ -2,6 +2,7 @@
 
   config.head.kind      none | svm | random_forest | extra_trees | ridge (`HEADS`)
   config.head.features  encoder (the network's `encode` output) | handmade | minirocket | quant
+                        | multirocket_hydra
                         (`FEATURE_MAPS`, options in config.features)
 
 A fitted head is stored in a folder as plain arrays + JSON (`research.heads.persist`,
@@ -36,11 +37,13 @@ FEATURE_MAPS = {
     "handmade": feature_maps.Handmade,
     "minirocket": feature_maps.MiniRocket,
     "quant": feature_maps_quant_hydra.Quant,
+    "multirocket_hydra": feature_maps_quant_hydra.MultiRocketHydra,
 }
 FEATURE_MAP_BUILDERS = {
     "handmade": feature_maps.from_config,
     "minirocket": feature_maps.minirocket_from_config,
     "quant": feature_maps_quant_hydra.quant_from_config,
+    "multirocket_hydra": feature_maps_quant_hydra.multirocket_hydra_from_config,
 }
 
 MANIFEST = "manifest.json"

@@ -29,6 +29,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from research.heads import batching
+
 KERNEL_LENGTH = 9
 PARAM_KEYS = ("dilations", "weights", "channel_indices", "num_channels")
 
@@ -102,14 +104,4 @@ def transform(params, x_NTC):
 
 def batched(params, *, batch_size: int = 32):
   """A numpy function x (N, T, C) -> features (N, F), `transform` compiled once for batches."""
-  compiled = jax.jit(functools.partial(transform, params))
-
-  def features(x_NTC) -> np.ndarray:
-    x_NTC = np.asarray(x_NTC, np.float32)
-    out = []
-    for start in range(0, len(x_NTC), batch_size):
-      rows = np.arange(start, start + batch_size).clip(max=len(x_NTC) - 1)
-      out.append(np.asarray(compiled(x_NTC[rows]))[:len(x_NTC) - start])
-    return np.concatenate(out)
-
-  return features
+  return batching.in_batches(functools.partial(transform, params), batch_size=batch_size)

@@ -21,16 +21,20 @@ Two rules of the reference transform (aeon 1.6), kept so that the features equal
 
   params = fit(x_NTC, seed=0)                  # {'series': minirocket params, 'difference': ...}
   features_NF = transform(params, x_NTC)       # pure JAX; params are static
+  features_NF = batched(params)(x_NTC)         # numpy, compiled once, in batches
 
 Series shorter than 10 frames are refused (MiniRocket needs 9 frames of the difference).
 """
 
 from __future__ import annotations
 
+import functools
+
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from research.heads import batching
 from research.heads import minirocket
 
 REPRESENTATIONS = ("series", "difference")
@@ -110,3 +114,9 @@ def transform(params, x_NTC):
         pooled[i].append(feature.reshape(n, -1))
     blocks += [jnp.concatenate(p_list, axis=1) for p_list in pooled]
   return jnp.concatenate(blocks, axis=1)
+
+
+def batched(params, *, batch_size: int = 16):
+  """A numpy function x (N, T, C) -> features (N, F), `transform` compiled once for batches
+  (small ones: the pooling holds (batch, 84, biases, T) arrays)."""
+  return batching.in_batches(functools.partial(transform, params), batch_size=batch_size)

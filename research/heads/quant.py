@@ -32,10 +32,11 @@ from __future__ import annotations
 
 import functools
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
+
+from research.heads import batching
 
 PARAM_KEYS = ("length", "num_channels", "depth", "divisor")
 NUM_REPRESENTATIONS = 4
@@ -167,17 +168,11 @@ def transform(params, x_NTC):
 
 
 def batched(params, *, batch_size: int = 64):
-  """A numpy function x (N, T, C) -> features (N, F), `transform` compiled once for batches of
-  `batch_size` rows (the last padded with copies of a row)."""
-  compiled = jax.jit(functools.partial(transform, params))
+  """A numpy function x (N, T, C) -> features (N, F), `transform` compiled once for batches."""
+  features = batching.in_batches(functools.partial(transform, params), batch_size=batch_size)
 
-  def features(x_NTC) -> np.ndarray:
-    x_NTC = np.asarray(x_NTC, np.float32)
-    _check(params, x_NTC)
-    out = []
-    for start in range(0, len(x_NTC), batch_size):
-      rows = np.arange(start, start + batch_size).clip(max=len(x_NTC) - 1)
-      out.append(np.asarray(compiled(x_NTC[rows]))[:len(x_NTC) - start])
-    return np.concatenate(out)
+  def checked(x_NTC) -> np.ndarray:
+    _check(params, np.asarray(x_NTC))
+    return features(x_NTC)
 
-  return features
+  return checked
