@@ -226,7 +226,7 @@ def convolve(params, d_index: int, x_NCT, *, left_lag: int = 0):
   half = (KERNEL_LENGTH // 2) * dilation
   # Dilated 'same' convolution as 9 shifted copies and one matrix product (faster on CPU than
   # XLA's dilated convolution); kernel k sums its channels: weights (9 C, 84), zero elsewhere.
-  padded_NCT = jnp.pad(x_NCT, ((0, 0), (0, 0), (half, half + left_lag)))
+  padded_NCT = jnp.pad(x_NCT, ((0, 0), (0, 0), (half, half)))
   starts = [tap * dilation + (left_lag if tap < KERNEL_LENGTH // 2 else 0) for tap in range(KERNEL_LENGTH)]
   taps_NFT = jnp.concatenate(  # lax slices: numpy-style indexing becomes a gather under a symbolic batch
       [lax.slice_in_dim(padded_NCT, start, start + steps, axis=2) for start in starts], axis=1)
