@@ -42,6 +42,16 @@ def test_other_depth_and_divisor_equal_aeon():
   np.testing.assert_allclose(np.asarray(got), want, rtol=1e-5, atol=1e-5)
 
 
+def test_jax_form_equals_numpy_form():
+  import functools
+
+  import jax
+  x = np.random.default_rng(9).normal(size=(5, 33, 2)).astype(np.float32)
+  params = quant.fit(x)
+  jitted = jax.jit(functools.partial(quant.transform, params, xp=jax.numpy))
+  np.testing.assert_allclose(np.asarray(jitted(x)), quant.transform(params, x), rtol=1e-5, atol=1e-5)
+
+
 def test_intervals_by_hand():
   levels = quant.intervals(16, 6)
   assert [level.tolist() for level in levels[:3]] == [

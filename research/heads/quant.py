@@ -13,33 +13,28 @@ code), including the smoothed first difference and float32 (torch) arithmetic fo
 positions; features are in aeon's order: channel, representation, interval, quantile.
 
   params = fit(x_NTC)                     # dict of numpy scalars: the fitted length, depth, ...
-  features_NF = transform(params, x_NTC)  # pure JAX; the interval layout is static
-  features_NF = batched(params)(x_NTC)    # numpy, compiled once, in batches
+  features_NF = batched(params)(x_NTC)    # numpy, in batches
+  features_NF = transform(params, x_NTC, xp=jax.numpy)   # the same as a JAX function
 
 Nothing is random and nothing is learned but the length: the intervals are fixed by it.
 
 Unequal lengths: QUANT's intervals are placed on one length, that of the (padded) training array;
 shorter series are read zero-padded at the end (as the reference implementations are run on them),
-and a series longer than that is refused. Features of a series "as if given alone" are not defined with
-a fixed feature count (the intervals and the number of quantiles depend on the length).
+and a series longer than that is refused. Features of a series "as if given alone" are not defined
+with a fixed feature count (the intervals and the number of quantiles depend on the length).
 
-Why JAX: one compiled program sorts every interval of a level at once (intervals gathered into a
-padded block, the padding sorted last), so transform is one call per batch, compiled once per
-shape (~1 s), and exact against aeon. JAX's sort has no TFLite builtin: QUANT's export is C work.
+Why NumPy by default: the work is sorting small windows, which NumPy does as fast as XLA, while
+XLA compiles the ~24 sorts and gathers of one QUANT program in 10-15 s on this 2-core CPU (per
+series shape) against 0.3-1 s to transform a whole aeon set in NumPy. The code is written over an
+array module `xp`, so `xp=jax.numpy` gives the JAX function (tested equal); its sorts have no
+TFLite builtin, so an export of QUANT would be C work either way.
 """
 
 from __future__ import annotations
 
-import functools
-
-import jax.numpy as jnp
 import numpy as np
-from jax import lax
-
-from research.heads import batching
 
 PARAM_KEYS = ("length", "num_channels", "depth", "divisor")
-NUM_REPRESENTATIONS = 4
 
 
 def torch_linspace(start: float, end: float, steps: int) -> np.ndarray:
@@ -115,15 +110,16 @@ def fit(x_NTC, *, depth: int = 6, divisor: int = 4) -> dict[str, np.ndarray]:
           "depth": np.int32(depth), "divisor": np.int32(divisor)}
 
 
-def representations(x_NCT):
-  """The four representations of x (N, C, T), each (N, C, its length)."""
-  diff = jnp.diff(x_NCT, axis=-1)
-  padded = jnp.concatenate([diff[..., :1], diff[..., :1], diff, diff[..., -1:], diff[..., -1:]], -1)
-  smoothed = sum(lax.slice_in_dim(padded, i, i + diff.shape[-1], axis=2) for i in range(5)) / 5.0
-  return (x_NCT, smoothed, jnp.diff(x_NCT, n=2, axis=-1), jnp.abs(jnp.fft.rfft(x_NCT, axis=-1)))
+def representations(x_NCT, xp=np):
+  """The four representations of x (N, C, T), each (N, C, its length); xp: numpy or jax.numpy."""
+  diff = xp.diff(x_NCT, axis=-1)
+  padded = xp.concatenate([diff[..., :1], diff[..., :1], diff, diff[..., -1:], diff[..., -1:]], -1)
+  smoothed = sum(padded[..., i:i + diff.shape[-1]] for i in range(5)) / np.float32(5.0)
+  spectrum = xp.abs(xp.fft.rfft(x_NCT, axis=-1)).astype(np.float32)
+  return (x_NCT, smoothed, xp.diff(x_NCT, n=2, axis=-1), spectrum)
 
 
-def _level_features(z_NCL, level, divisor: int):
+def _level_features(z_NCL, level, divisor: int, xp=np):
   """Quantile features (N, C, F) of one level's intervals: gathered into (N, C, I, W), the
   frames past each interval's end set to +inf so that sorting puts them last."""
   widths = level[:, 1] - level[:, 0]
@@ -132,14 +128,14 @@ def _level_features(z_NCL, level, divisor: int):
   index_IW = np.minimum(level[:, :1] + offsets, z_NCL.shape[-1] - 1)
   valid_IW = offsets[None, :] < widths[:, None]
   block = z_NCL[..., index_IW]
-  values = jnp.sort(jnp.where(valid_IW, block, jnp.inf), axis=-1)
-  mean_NCI = jnp.where(valid_IW, block, 0.0).sum(-1) / widths.astype(np.float32)
+  values = xp.sort(xp.where(valid_IW, block, np.float32(np.inf)), axis=-1)
+  mean_NCI = xp.where(valid_IW, block, np.float32(0)).sum(-1) / widths.astype(np.float32)
   interval, lower, upper, weight, centred = quantile_plan(widths, divisor)
   flat = values.reshape(*values.shape[:2], -1)
   below, above = flat[..., interval * span + lower], flat[..., interval * span + upper]
   gap = above - below
-  quantile = jnp.where(weight < 0.5, below + weight * gap, above - gap * (1.0 - weight))  # torch.lerp
-  return quantile - np.where(centred, 1.0, 0.0).astype(np.float32) * mean_NCI[..., interval]
+  quantile = xp.where(weight < 0.5, below + weight * gap, above - gap * (1 - weight))  # torch.lerp
+  return quantile - centred.astype(np.float32) * mean_NCI[..., interval]
 
 
 def _check(params, x_NTC):
@@ -152,27 +148,29 @@ def _check(params, x_NTC):
                      f"as in fit; found shape {x_NTC.shape}")
 
 
-def transform(params, x_NTC):
-  """QUANT features (N, F) float32 of x (N, T, C), T <= the fitted length (zero-padded to it)."""
-  x_NTC = jnp.asarray(x_NTC, jnp.float32)
+def transform(params, x_NTC, xp=np):
+  """QUANT features (N, F) float32 of x (N, T, C), T <= the fitted length (zero-padded to it).
+  xp = jax.numpy gives the same features as a JAX function (for jit)."""
+  x_NTC = xp.asarray(x_NTC, np.float32)
   _check(params, x_NTC)
   length, depth, divisor = int(params["length"]), int(params["depth"]), int(params["divisor"])
-  x_NTC = jnp.pad(x_NTC, ((0, 0), (0, length - x_NTC.shape[1]), (0, 0)))
-  x_NCT = jnp.swapaxes(x_NTC, 1, 2)
+  x_NTC = xp.pad(x_NTC, ((0, 0), (0, length - x_NTC.shape[1]), (0, 0)))
+  x_NCT = xp.swapaxes(x_NTC, 1, 2)
   blocks = []
-  for z_NCL in representations(x_NCT):
+  for z_NCL in representations(x_NCT, xp):
     for level in intervals(z_NCL.shape[-1], depth):
-      blocks.append(_level_features(z_NCL, level, divisor))
-  features_NCF = jnp.concatenate(blocks, -1)
+      blocks.append(_level_features(z_NCL, level, divisor, xp))
+  features_NCF = xp.concatenate(blocks, -1)
   return features_NCF.reshape(features_NCF.shape[0], -1)  # channel-major, as aeon
 
 
 def batched(params, *, batch_size: int = 64):
-  """A numpy function x (N, T, C) -> features (N, F), `transform` compiled once for batches."""
-  features = batching.in_batches(functools.partial(transform, params), batch_size=batch_size)
+  """A numpy function x (N, T, C) -> features (N, F), `transform` in NumPy on batches (bounded memory)."""
 
-  def checked(x_NTC) -> np.ndarray:
-    _check(params, np.asarray(x_NTC))
-    return features(x_NTC)
+  def features(x_NTC) -> np.ndarray:
+    x_NTC = np.asarray(x_NTC, np.float32)
+    _check(params, x_NTC)
+    return np.concatenate([transform(params, x_NTC[start:start + batch_size])
+                           for start in range(0, len(x_NTC), batch_size)])
 
-  return checked
+  return features
