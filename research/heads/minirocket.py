@@ -181,7 +181,7 @@ def _conv_rows(s_KT, w_K9, dilation):
   return out
 
 
-def _step(d):
+def step(d):
   """1.0 where d > 0, else 0.0, for float32 d, as min(max(d, 0) * 2**126, 1).
 
   Exact: a nonzero difference of float32 values is at least 2**-126 in magnitude unless both are
@@ -267,7 +267,7 @@ def transform(params, x_NTC, mask_NT=None):
     reads_NG = jnp.concatenate([jnp.broadcast_to(outputs[d][1], (n, NUM_KERNELS)) for d in group], axis=1)
     bias_GB = np.concatenate([params["biases"][starts[d]:starts[d + 1]].reshape(NUM_KERNELS, count)
                               for d in group])
-    hits_NGB = jnp.sum(_step(out_NGT[:, :, None, :] - bias_GB[None, :, :, None]), axis=-1)
+    hits_NGB = jnp.sum(step(out_NGT[:, :, None, :] - bias_GB[None, :, :, None]), axis=-1)
     ppv_NGB = hits_NGB / reads_NG[..., None]
     for i, d in enumerate(group):
       block = lax.slice_in_dim(ppv_NGB, i * NUM_KERNELS, (i + 1) * NUM_KERNELS, axis=1)

@@ -60,32 +60,46 @@ def num_output_features(params) -> int:
   return 4 * sum(minirocket.num_output_features(params[r]) for r in REPRESENTATIONS)
 
 
-def _pool(out_NKT, bias_KB, start: int, stop: int):
-  """PPV, LSPV, MPV, MIPV (each (N, K, B)) of outputs over positions start <= t < stop per kernel
-  (start_K, stop_K arrays)."""
-  steps = out_NKT.shape[-1]
+def _pool(out_NGT, bias_GB, start_G, stop_G):
+  """PPV, LSPV, MPV, MIPV (each (N, G, B)) of outputs (N, G, T) against biases (G, B) over the
+  positions start_G <= t < stop_G of each row g.
+
+  One `lax.scan` over time with running sums as the carry: XLA:CPU ran this ~15x faster than the
+  same operators on (N, G, B, T) arrays (measured at T = 24 and 150), which it materialises.
+  """
+  steps = out_NGT.shape[-1]
   t_T = np.arange(steps)
-  read_KT = (t_T >= start[:, None]) & (t_T < stop[:, None])
-  j_KT = (t_T - start[:, None]).astype(np.float32)  # index from the first read position
-  n_K1 = (stop - start).astype(np.float32)[:, None]
-  c = out_NKT[:, :, None, :]
-  b = bias_KB[None, :, :, None]
-  above = (c > b) & read_KT[None, :, None, :]
-  below = (c < b) & read_KT[None, :, None, :]
-  count = above.sum(-1).astype(jnp.float32)
-  some = count > 0
-  ppv = count / n_K1
-  mpv = jnp.where(some, jnp.where(above, c + b, 0.0).sum(-1) / jnp.maximum(count, 1.0), 0.0)
-  mipv = jnp.where(some, jnp.where(above, j_KT[None, :, None, :], 0.0).sum(-1) / jnp.maximum(count, 1.0), -1.0)
-  last_below = lax.cummax(jnp.where(below, j_KT[None, :, None, :], 0.0), axis=3)
-  previous = jnp.concatenate([jnp.zeros_like(last_below[..., :1]), last_below[..., :-1]], axis=-1)
-  gaps = jnp.where(below, j_KT[None, :, None, :] - previous, 0.0).max(-1)
-  lspv = jnp.maximum(gaps, (n_K1 - 1.0) - last_below[..., -1])
+  read_TG = ((t_T[:, None] >= start_G[None]) & (t_T[:, None] < stop_G[None])).astype(np.float32)
+  j_TG = (t_T[:, None] - start_G[None]).astype(np.float32) * read_TG  # index from the first read position
+  n_G1 = (stop_G - start_G).astype(np.float32)[:, None]
+  zeros = jnp.zeros((out_NGT.shape[0],) + bias_GB.shape, jnp.float32)
+
+  def at_time(carry, inputs):
+    count, sum_c, sum_j, last_below, longest = carry
+    c_NG, read_G, j_G = inputs
+    c, read, j = c_NG[:, :, None], read_G[None, :, None], j_G[None, :, None]
+    above = minirocket.step(c - bias_GB) * read
+    below = minirocket.step(bias_GB - c) * read
+    longest = jnp.maximum(longest, below * (j - last_below))
+    last_below = last_below + below * (j - last_below)
+    return (count + above, sum_c + above * c, sum_j + above * j, last_below, longest), None
+
+  (count, sum_c, sum_j, last_below, longest), _ = lax.scan(
+      at_time, (zeros,) * 5, (jnp.moveaxis(out_NGT, -1, 0), read_TG, j_TG))
+  some, safe = count > 0, jnp.maximum(count, 1.0)
+  ppv = count / n_G1
+  lspv = jnp.maximum(longest, (n_G1 - 1.0) - last_below)
+  mpv = jnp.where(some, sum_c / safe + bias_GB, 0.0)  # the mean of C + bias (the reference's rule)
+  mipv = jnp.where(some, sum_j / safe, -1.0)
   return ppv, lspv, mpv, mipv
 
 
 def transform(params, x_NTC):
-  """MultiRocket features (N, F) float32 of x (N, T, C), T >= 10."""
+  """MultiRocket features (N, F) float32 of x (N, T, C), T >= 10.
+
+  Every (representation, dilation) with the same number of biases is pooled in one scan (fewer
+  programs to compile; no padding of bias counts, which differ up to ~7x between dilations).
+  """
   x_NTC = jnp.asarray(x_NTC, jnp.float32)
   channels = int(params["series"]["num_channels"])
   if x_NTC.ndim != 3 or x_NTC.shape[2] != channels or x_NTC.shape[1] < minirocket.KERNEL_LENGTH + 1:
@@ -93,30 +107,33 @@ def transform(params, x_NTC):
                      f"as in fit; found shape {x_NTC.shape}")
   x_NCT = jnp.swapaxes(x_NTC, 1, 2)
   inputs = {"series": x_NCT, "difference": jnp.diff(x_NCT, axis=-1)}
-  n = x_NCT.shape[0]
-  blocks = []
+  steps, n = x_NCT.shape[-1], x_NCT.shape[0]
+  rows = {}  # bias count -> [(representation, dilation index, outputs, biases, start, stop)]
   for name in REPRESENTATIONS:
     p, z_NCT = params[name], inputs[name]
-    steps = z_NCT.shape[-1]
     # The reference transform reads the difference with the series' channel combinations.
     combos = {**p, "num_channels_per_combination": params["series"]["num_channels_per_combination"],
               "channel_indices": params["series"]["channel_indices"]}
-    counts = p["num_features_per_dilation"].tolist()
-    starts = np.concatenate([[0], np.cumsum(minirocket.NUM_KERNELS * np.asarray(counts))])
-    pooled = [[] for _ in range(4)]
-    for d_index, count in enumerate(counts):
+    first = np.concatenate([[0], np.cumsum(minirocket.NUM_KERNELS * p["num_features_per_dilation"])])
+    for d_index, count in enumerate(p["num_features_per_dilation"].tolist()):
       out_NKT = minirocket.convolve(combos, d_index, z_NCT, left_lag=LEFT_LAG[name])
       half = (minirocket.KERNEL_LENGTH // 2) * int(p["dilations"][d_index])
       valid = minirocket.uses_valid_positions(d_index)
-      start, stop = np.where(valid, half, 0), np.where(valid, steps - half, steps)
-      bias_KB = p["biases"][starts[d_index]:starts[d_index + 1]].reshape(minirocket.NUM_KERNELS, count)
-      for i, feature in enumerate(_pool(out_NKT, bias_KB, start, stop)):
-        pooled[i].append(feature.reshape(n, -1))
-    blocks += [jnp.concatenate(p_list, axis=1) for p_list in pooled]
-  return jnp.concatenate(blocks, axis=1)
+      rows.setdefault(count, []).append((
+          name, d_index, jnp.pad(out_NKT, ((0, 0), (0, 0), (0, steps - z_NCT.shape[-1]))),  # unread frames
+          p["biases"][first[d_index]:first[d_index + 1]].reshape(minirocket.NUM_KERNELS, count),
+          np.where(valid, half, 0), np.where(valid, z_NCT.shape[-1] - half, z_NCT.shape[-1])))
+  pooled = {}  # (representation, dilation index) -> 4 features (N, 84 x count)
+  for count, group in rows.items():
+    features = _pool(*(jnp.concatenate([row[2] for row in group], axis=1),) +
+                     tuple(np.concatenate([row[i] for row in group]) for i in (3, 4, 5)))
+    for i, (name, d_index, *_) in enumerate(group):
+      k = minirocket.NUM_KERNELS
+      pooled[name, d_index] = [lax.slice_in_dim(f, i * k, (i + 1) * k, axis=1).reshape(n, -1) for f in features]
+  return jnp.concatenate([pooled[name, d][op] for name in REPRESENTATIONS for op in range(4)
+                          for d in range(len(params[name]["dilations"]))], axis=1)
 
 
-def batched(params, *, batch_size: int = 16):
-  """A numpy function x (N, T, C) -> features (N, F), `transform` compiled once for batches
-  (small ones: the pooling holds (batch, 84, biases, T) arrays)."""
+def batched(params, *, batch_size: int = 64):
+  """A numpy function x (N, T, C) -> features (N, F), `transform` compiled once for batches."""
   return batching.in_batches(functools.partial(transform, params), batch_size=batch_size)
