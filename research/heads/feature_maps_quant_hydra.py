@@ -35,6 +35,7 @@ class Quant:
 
   def fit(self, split: dict) -> "Quant":
     self.params = quant.fit(split["x"], depth=self.depth, divisor=self.divisor)
+    self.__dict__.pop("_batched", None)  # made for the previous parameters
     return self
 
   @functools.cached_property
@@ -96,8 +97,13 @@ class MultiRocketHydra:
 
   kind = "multirocket_hydra"
 
+  @functools.cached_property
+  def _batched(self):
+    return hydra.batched(self.params["hydra"]), multirocket.batched(self.params["multirocket"])
+
   def _raw(self, x_NTC):
-    return (hydra.batched(self.params["hydra"])(x_NTC), multirocket.batched(self.params["multirocket"])(x_NTC))
+    """Unscaled (Hydra counts, MultiRocket pooled features), float64."""
+    return tuple(np.asarray(batched(x_NTC), np.float64) for batched in self._batched)
 
   def fit(self, split: dict) -> "MultiRocketHydra":
     x = np.asarray(split["x"], np.float32)
@@ -105,7 +111,8 @@ class MultiRocketHydra:
                    "multirocket": multirocket.fit(x, num_features=self.multirocket_features,
                                                   max_dilations_per_kernel=self.max_dilations_per_kernel,
                                                   seed=self.seed)}
-    counts, pooled = (np.asarray(a, np.float64) for a in self._raw(x))
+    self.__dict__.pop("_batched", None)  # compiled for the previous parameters
+    counts, pooled = self._raw(x)
     root = np.sqrt(np.clip(counts, 0, None))
     pooled_std = pooled.std(0)
     self.params["scale"] = {
@@ -125,7 +132,7 @@ class MultiRocketHydra:
     x = np.asarray(split["x"], np.float32)
     if self._fitted_on is not None and self._fitted_on[0].shape == x.shape and np.array_equal(self._fitted_on[0], x):
       return self._fitted_on[1]  # the training split again: its features were made by fit
-    return self._scaled(*(np.asarray(a, np.float64) for a in self._raw(x)))
+    return self._scaled(*self._raw(x))
 
   def settings(self) -> dict[str, Any]:
     return {"kind": self.kind, "multirocket_features": self.multirocket_features,
