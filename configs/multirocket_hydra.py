@@ -23,7 +23,7 @@ Run:   python launch/train.py --config configs/multirocket_hydra.py
        python launch/benchmark.py --configs multirocket_hydra --datasets BasicMotions,GunPoint
 Time:  20-55 s per aeon set (fit + predict, one pinned core of a loaded 2-core CPU), most of it XLA
        compiling the transforms (new kernels per seed are new constants); aeon takes 3-6 s there.
-       Accuracy equals aeon's MultiRocketHydraClassifier to a test example or so on the sets tried
+       Accuracy within a few test examples of aeon's MultiRocketHydraClassifier on the sets tried
        (python benchmarks/small_data.py --methods multirocket_hydra; benchmarks/recorded/).
 Export: none yet (no TFLite form of the counts and pooling written).
 Smoke: --config configs/multirocket_hydra.py:smoke (12 + 8 short series, 4 x 840 + Hydra features).
