@@ -2,6 +2,16 @@
 
   python benchmarks/small_data.py [--datasets BasicMotions,GunPoint] [--seed 0]
                                   [--inception-epochs 0] [--inception-members 1]
+  python benchmarks/small_data.py --methods quant,multirocket_hydra [--seeds 5] [--datasets ...]
+
+--methods quant: our QUANT features (research/heads/quant.py) + extra trees against aeon's
+QUANTClassifier; multirocket_hydra: our MultiRocket-Hydra + ridge against aeon's
+MultiRocketHydraClassifier (both need torch for aeon). Accuracy is the mean (min-max) over
+--seeds seeds 0..S-1 (the trees' randomness; for MultiRocket-Hydra also the kernels and biases),
+both sides with the same seeds. Times are fit + predict seconds per run: ours "cold" is the first
+seed's run with JAX compilation, "warm" the mean of the later seeds (QUANT's features are
+deterministic and compiled once; MultiRocket-Hydra's kernels change with the seed, so each of its
+runs compiles anew and "warm" is not shown); aeon's is the mean over seeds after one warm-up fit.
 
 Datasets are the UCR/UEA problems aeon ships inside its package (no download), default
 train/test splits. Unequal-length sets (JapaneseVowels, PickupGestureWiimoteZ) are zero-padded
@@ -45,7 +55,7 @@ import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 import optax  # noqa: E402
 
-from research.heads import minirocket, ridge  # noqa: E402
+from research.heads import extra_trees, feature_maps_quant_hydra, minirocket, quant, ridge  # noqa: E402
 from research.models import inception_time  # noqa: E402
 from research.studies import published  # noqa: E402
 
@@ -149,17 +159,111 @@ def inception(x_train, mask_train, y_train, x_test, mask_test, classes, epochs, 
   return predicted, fitted - started, time.perf_counter() - fitted
 
 
+def ours_quant(x_train, y_train, x_test, classes, seed, features=None):
+  """QUANT + 200 extra trees: test predictions, fit and predict seconds, the compiled features."""
+  started = time.perf_counter()
+  features = features or quant.batched(quant.fit(x_train))
+  head = extra_trees.ExtraTreesHead(num_classes=classes, seed=seed).fit(features(x_train), y_train)
+  fitted = time.perf_counter()
+  predicted = head.predict_proba(features(x_test)).argmax(1)
+  return predicted, fitted - started, time.perf_counter() - fitted, features
+
+
+def ours_multirocket_hydra(x_train, y_train, x_test, classes, seed):
+  """MultiRocket-Hydra (scaled as aeon) + LOO ridge: test predictions, fit and predict seconds."""
+  started = time.perf_counter()
+  features = feature_maps_quant_hydra.MultiRocketHydra(seed=seed).fit({"x": x_train})
+  head = ridge.RidgeClassifierCV(num_classes=classes, standardize=False).fit(
+      features.transform({"x": x_train}), y_train)
+  fitted = time.perf_counter()
+  predicted = head.predict(features.transform({"x": x_test}))
+  return predicted, fitted - started, time.perf_counter() - fitted
+
+
+def aeon_classifier(name, x_train, y_train, x_test, seed):
+  """aeon's QUANTClassifier or MultiRocketHydraClassifier: predictions, fit and predict seconds."""
+  if name == "quant":
+    from aeon.classification.interval_based import QUANTClassifier
+    model = QUANTClassifier(random_state=seed)
+  else:
+    from aeon.classification.convolution_based import MultiRocketHydraClassifier
+    model = MultiRocketHydraClassifier(random_state=seed, n_jobs=1)
+  started = time.perf_counter()
+  model.fit(x_train.transpose(0, 2, 1), y_train)
+  fitted = time.perf_counter()
+  predicted = model.predict(x_test.transpose(0, 2, 1))
+  return predicted, fitted - started, time.perf_counter() - fitted
+
+
+def _accuracy_cell(accuracies) -> str:
+  return f"{np.mean(accuracies):.4f} ({min(accuracies):.3f}-{max(accuracies):.3f})"
+
+
+def compare(method: str, names, seeds: int) -> None:
+  """Prints the table of ours against aeon for `method` (quant | multirocket_hydra)."""
+  import torch
+  torch.set_num_threads(1)
+  warm = load("ItalyPowerDemand")
+  aeon_classifier(method, warm[0][:20], warm[2][:20], warm[3][:20], 0)  # numba and torch warm-up
+  timing = "ours fit+predict s (cold / warm)" if method == "quant" else "ours fit+predict s (each run compiles)"
+  header = ["dataset", "train/test, C x T", f"ours acc, {seeds} seeds", timing,
+            f"aeon acc, {seeds} seeds", "aeon fit+predict s", "same seed agree"]
+  rows = []
+  for name in names:
+    x_tr, m_tr, y_tr, x_te, m_te, y_te, classes = load(name)
+    unequal = not (m_tr.all() and m_te.all())
+    shortest = min(m_tr.sum(1).min(), m_te.sum(1).min()) if unequal else x_tr.shape[1]
+    ours_acc, ours_times, aeon_acc, aeon_times, agree = [], [], [], [], []
+    features = None
+    for seed in range(seeds):
+      if method == "quant":
+        predicted, fit_s, predict_s, features = ours_quant(x_tr, y_tr, x_te, classes, seed, features)
+      else:
+        predicted, fit_s, predict_s = ours_multirocket_hydra(x_tr, y_tr, x_te, classes, seed)
+      theirs, aeon_fit_s, aeon_predict_s = aeon_classifier(method, x_tr, y_tr, x_te, seed)
+      ours_acc.append(np.mean(predicted == y_te))
+      aeon_acc.append(np.mean(theirs == y_te))
+      agree.append(np.mean(predicted == theirs))
+      ours_times.append(fit_s + predict_s)
+      aeon_times.append(aeon_fit_s + aeon_predict_s)
+    warm_cell = f"{np.mean(ours_times[1:]):.1f}" if method == "quant" and seeds > 1 else "-"
+    row = [name, f"{len(x_tr)}/{len(x_te)}, {x_tr.shape[2]} x " + (f"{shortest}-{x_tr.shape[1]}" if unequal
+                                                                     else str(x_tr.shape[1])),
+           _accuracy_cell(ours_acc), f"{ours_times[0]:.1f} / {warm_cell}" if method == "quant"
+           else f"{np.mean(ours_times):.1f}", _accuracy_cell(aeon_acc), f"{np.mean(aeon_times):.1f}",
+           f"{np.mean(agree):.3f}"]
+    rows.append(row)
+    print(" | ".join(row), flush=True)
+  print()
+  print(f"{method}: ours vs aeon (one pinned core; unequal lengths zero-padded for both)")
+  print("| " + " | ".join(header) + " |")
+  print("|" + "---|" * len(header))
+  for row in rows:
+    print("| " + " | ".join(row) + " |")
+
+
 def main() -> None:
   parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
   parser.add_argument("--datasets", default=",".join(LOADERS), help=f"comma-separated, from {list(LOADERS)}")
   parser.add_argument("--seed", type=int, default=0)
   parser.add_argument("--inception-epochs", type=int, default=0, help="0: skip InceptionTime")
   parser.add_argument("--inception-members", type=int, default=1)
+  parser.add_argument("--methods", default="minirocket",
+                      help="comma-separated: minirocket (with InceptionTime), quant, multirocket_hydra")
+  parser.add_argument("--seeds", type=int, default=3, help="quant / multirocket_hydra: seeds 0..S-1")
   args = parser.parse_args()
   names = args.datasets.split(",")
   unknown = sorted(set(names) - set(LOADERS))
   if unknown:
     raise SystemExit(f"--datasets: unknown {unknown}; choose from {list(LOADERS)}")
+  methods = args.methods.split(",")
+  if set(methods) - {"minirocket", "quant", "multirocket_hydra"}:
+    raise SystemExit(f"--methods: unknown {sorted(set(methods) - {'minirocket', 'quant', 'multirocket_hydra'})}")
+  for method in methods:
+    if method != "minirocket":
+      compare(method, names, args.seeds)
+  if "minirocket" not in methods:
+    return
   for warm in ("ItalyPowerDemand", "BasicMotions"):  # compile aeon's numba functions, uni- and multivariate
     data = load(warm)
     aeon_minirocket(data[0][:20], data[2][:20], data[3][:20], args.seed)

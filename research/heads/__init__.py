@@ -1,7 +1,8 @@
 """Heads: a classifier fitted on features, the optional second stage of a run (`config.head`).
 
-  config.head.kind      none | svm | random_forest | ridge (`HEADS`)
-  config.head.features  encoder (the network's `encode` output) | handmade | minirocket
+  config.head.kind      none | svm | random_forest | extra_trees | ridge (`HEADS`)
+  config.head.features  encoder (the network's `encode` output) | handmade | minirocket | quant
+                        | multirocket_hydra
                         (`FEATURE_MAPS`, options in config.features)
 
 A fitted head is stored in a folder as plain arrays + JSON (`research.heads.persist`,
@@ -16,7 +17,9 @@ import pathlib
 import shutil
 from typing import Any
 
+from research.heads import extra_trees
 from research.heads import feature_maps
+from research.heads import feature_maps_quant_hydra
 from research.heads import forest
 from research.heads import persist
 from research.heads import ridge
@@ -25,6 +28,7 @@ from research.heads import svm
 HEADS = {
     "svm": svm.SVMHead,
     "random_forest": forest.ForestHead,
+    "extra_trees": extra_trees.ExtraTreesHead,
     "ridge": ridge.RidgeHead,
 }
 
@@ -32,10 +36,14 @@ ENCODER = "encoder"
 FEATURE_MAPS = {
     "handmade": feature_maps.Handmade,
     "minirocket": feature_maps.MiniRocket,
+    "quant": feature_maps_quant_hydra.Quant,
+    "multirocket_hydra": feature_maps_quant_hydra.MultiRocketHydra,
 }
 FEATURE_MAP_BUILDERS = {
     "handmade": feature_maps.from_config,
     "minirocket": feature_maps.minirocket_from_config,
+    "quant": feature_maps_quant_hydra.quant_from_config,
+    "multirocket_hydra": feature_maps_quant_hydra.multirocket_hydra_from_config,
 }
 
 MANIFEST = "manifest.json"

@@ -113,14 +113,18 @@ def _selection(params, dilation_index: int) -> np.ndarray:
   return select
 
 
-def _uses_valid_positions(dilation_index: int) -> np.ndarray:
+def uses_valid_positions(dilation_index: int) -> np.ndarray:
   """(84,) bool: kernels that read only unpadded positions at this dilation (alternating)."""
   return (dilation_index % 2 + np.arange(NUM_KERNELS)) % 2 == 1
 
 
 def fit(x_NTC, mask_NT=None, *, num_features: int = 10_000, max_dilations_per_kernel: int = 32,
-        seed: int = 0) -> dict[str, np.ndarray]:
-  """Dilations, channel subsets and biases from training series x (N, T, C); deterministic in seed."""
+        seed: int = 0, channel_combinations=None) -> dict[str, np.ndarray]:
+  """Dilations, channel subsets and biases from training series x (N, T, C); deterministic in seed.
+
+  `channel_combinations`: (num_channels_per_combination, channel_indices) of another fit to reuse
+  (their first 84 x dilations combinations) instead of drawing new ones (MultiRocket's difference).
+  """
   x_NTC = np.asarray(x_NTC, np.float32)
   if x_NTC.ndim != 3:
     raise ValueError(f"minirocket.fit: x must be (examples, frames, channels); found {x_NTC.shape}")
@@ -136,9 +140,16 @@ def fit(x_NTC, mask_NT=None, *, num_features: int = 10_000, max_dilations_per_ke
   dilations, per_dilation = fit_dilations(int(lengths.max()), num_features, max_dilations_per_kernel)
   combinations = NUM_KERNELS * len(dilations)
   most = min(channels, 9)
-  channel_counts = (2 ** rng.uniform(0, np.log2(most + 1), combinations)).astype(np.int32)
-  channel_indices = np.concatenate(
-      [rng.choice(channels, c, replace=False) for c in channel_counts]).astype(np.int32)
+  if channel_combinations is None:
+    channel_counts = (2 ** rng.uniform(0, np.log2(most + 1), combinations)).astype(np.int32)
+    channel_indices = np.concatenate(
+        [rng.choice(channels, c, replace=False) for c in channel_counts]).astype(np.int32)
+  else:
+    counts, indices = (np.asarray(a, np.int32) for a in channel_combinations)
+    if len(counts) < combinations:
+      raise ValueError(f"minirocket.fit: channel_combinations hold {len(counts)} combinations; "
+                       f"{combinations} needed (84 x {len(dilations)} dilations)")
+    channel_counts, channel_indices = counts[:combinations], indices[:counts[:combinations].sum()]
   candidates = np.flatnonzero(lengths > 0)  # an all-padding row has no output to take quantiles of
   bias_examples = candidates[rng.integers(len(candidates), size=combinations)].astype(np.int32)
   params = {"dilations": dilations, "num_features_per_dilation": per_dilation,
@@ -170,7 +181,7 @@ def _conv_rows(s_KT, w_K9, dilation):
   return out
 
 
-def _step(d):
+def step(d):
   """1.0 where d > 0, else 0.0, for float32 d, as min(max(d, 0) * 2**126, 1).
 
   Exact: a nonzero difference of float32 values is at least 2**-126 in magnitude unless both are
@@ -206,25 +217,34 @@ def _prepare(params, x_NTC, mask_NT):
   return jnp.swapaxes(x_NTC, 1, 2), length_N1  # time last: outputs are (N, 84, T), reduced over T
 
 
-def _outputs(params, d_index: int, x_NCT, length_N1):
-  """The 84 kernels' outputs at one dilation, (N, 84, T), -inf at the positions PPV must not read."""
-  xp = np if isinstance(length_N1, np.ndarray) else jnp
+def convolve(params, d_index: int, x_NCT, *, left_lag: int = 0):
+  """The 84 kernels' outputs at one dilation (N, 84, T), each summed over its channels; zero
+  'same' padding. `left_lag` moves the four taps left of the centre that many frames later
+  (MultiRocket's reference transform of the first difference reads them one frame late)."""
   steps = x_NCT.shape[2]
   dilation = int(params["dilations"][d_index])
   half = (KERNEL_LENGTH // 2) * dilation
   # Dilated 'same' convolution as 9 shifted copies and one matrix product (faster on CPU than
   # XLA's dilated convolution); kernel k sums its channels: weights (9 C, 84), zero elsewhere.
   padded_NCT = jnp.pad(x_NCT, ((0, 0), (0, 0), (half, half)))
+  starts = [tap * dilation + (left_lag if tap < KERNEL_LENGTH // 2 else 0) for tap in range(KERNEL_LENGTH)]
   taps_NFT = jnp.concatenate(  # lax slices: numpy-style indexing becomes a gather under a symbolic batch
-      [lax.slice_in_dim(padded_NCT, tap * dilation, tap * dilation + steps, axis=2)
-       for tap in range(KERNEL_LENGTH)], axis=1)
+      [lax.slice_in_dim(padded_NCT, start, start + steps, axis=2) for start in starts], axis=1)
   kernel_FK = (kernel_weights()[:, None, :] * _selection(params, d_index)[None]).reshape(-1, NUM_KERNELS)
-  out_NKT = jnp.einsum("fk,nft->nkt", kernel_FK, taps_NFT)
+  return jnp.einsum("fk,nft->nkt", kernel_FK, taps_NFT)
+
+
+def _outputs(params, d_index: int, x_NCT, length_N1):
+  """The 84 kernels' outputs at one dilation, (N, 84, T), -inf at the positions PPV must not read."""
+  xp = np if isinstance(length_N1, np.ndarray) else jnp
+  steps = x_NCT.shape[2]
+  half = (KERNEL_LENGTH // 2) * int(params["dilations"][d_index])
+  out_NKT = convolve(params, d_index, x_NCT)
   t_T = np.arange(steps)
   every_NT = t_T[None, :] < length_N1
   inner_NT = (t_T[None, :] >= half) & (t_T[None, :] < length_N1 - half)
   inner_NT = xp.where(length_N1 > 2 * half, inner_NT, every_NT)  # too short: use every position
-  read_NKT = xp.where(_uses_valid_positions(d_index)[None, :, None],
+  read_NKT = xp.where(uses_valid_positions(d_index)[None, :, None],
                       inner_NT[:, None, :], every_NT[:, None, :])
   return jnp.where(read_NKT, out_NKT, -jnp.inf), xp.maximum(read_NKT.sum(-1), 1).astype(np.float32)
 
@@ -247,7 +267,7 @@ def transform(params, x_NTC, mask_NT=None):
     reads_NG = jnp.concatenate([jnp.broadcast_to(outputs[d][1], (n, NUM_KERNELS)) for d in group], axis=1)
     bias_GB = np.concatenate([params["biases"][starts[d]:starts[d + 1]].reshape(NUM_KERNELS, count)
                               for d in group])
-    hits_NGB = jnp.sum(_step(out_NGT[:, :, None, :] - bias_GB[None, :, :, None]), axis=-1)
+    hits_NGB = jnp.sum(step(out_NGT[:, :, None, :] - bias_GB[None, :, :, None]), axis=-1)
     ppv_NGB = hits_NGB / reads_NG[..., None]
     for i, d in enumerate(group):
       block = lax.slice_in_dim(ppv_NGB, i * NUM_KERNELS, (i + 1) * NUM_KERNELS, axis=1)

@@ -1,7 +1,7 @@
 """Safe storage of fitted scikit-learn objects: arrays in `.npz`, structure in JSON.
 
 Nothing here unpickles or imports by name. An object is rebuilt only when its class
-is in `ALLOWED` (scaler, SVC, random forest, decision tree); its fitted attributes
+is in `ALLOWED` (scaler, SVC, random forest, extra trees, decision trees); its fitted attributes
 come back as plain arrays (`np.load(allow_pickle=False)`) and JSON scalars. The JSON
 records the SHA-256 of the `.npz`, so an edited or corrupted array file is refused.
 """
@@ -25,6 +25,8 @@ ALLOWED = {
     "SVC": svm.SVC,
     "RandomForestClassifier": ensemble.RandomForestClassifier,
     "DecisionTreeClassifier": tree.DecisionTreeClassifier,
+    "ExtraTreesClassifier": ensemble.ExtraTreesClassifier,
+    "ExtraTreeClassifier": tree.ExtraTreeClassifier,
 }
 
 
