@@ -35,9 +35,10 @@ setuptools.setup(
         # config.data.name = "tfds" (research/data/tfds_reader.py, imported lazily): array_record read
         # without TensorFlow; importlib_resources: tfds needs it for builders defined outside its packages.
         "tfds": TFDS,
-        # aeon: the MiniRocket and InceptionTime references and its bundled datasets; tfds: the reader's
+        # aeon: the MiniRocket, InceptionTime, QUANT and Hydra references and its bundled datasets (torch,
+        # a CPU build when pinned: aeon's QUANT and Hydra compute in it); tfds: the reader's
         # tests build a dataset; nbclient + nbformat + ipykernel execute docs/quickstart.ipynb in a test.
-        "test": ["pytest>=8", "pytest-xdist>=3.5", "hypothesis>=6.100", "aeon>=1.0", *TFDS,
+        "test": ["pytest>=8", "pytest-xdist>=3.5", "hypothesis>=6.100", "aeon>=1.0", "torch==2.13.0", *TFDS,
                  "nbclient>=0.10", "nbformat>=5.10", "ipykernel>=6.29"],
         # tensorflow-datasets: benchmarks/data_cache.py's array_record comparison (importlib_resources:
         # tfds needs it for builders defined outside its own packages).

@@ -20,7 +20,7 @@ from research.heads import minirocket
 from research.heads import multirocket
 from research.heads import ridge
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 def _aeon_hydra_params(fitted, channels):
@@ -38,7 +38,6 @@ def _aeon_hydra_params(fitted, channels):
 
 @pytest.mark.parametrize("channels,steps", [(1, 60), (3, 50), (6, 100), (1, 9)])
 def test_hydra_equals_aeon_with_aeon_kernels(channels, steps):
-  pytest.importorskip("torch")  # aeon's Hydra is written in torch
   convolution = pytest.importorskip("aeon.transformations.collection.convolution_based")
   rng = np.random.default_rng(steps)
   x = rng.normal(size=(5, channels, steps)).astype(np.float32)
