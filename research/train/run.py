@@ -17,6 +17,7 @@ exactly), the head is fitted on its features (refitted on resume).
 from __future__ import annotations
 
 import dataclasses
+import pathlib
 
 import jax
 import numpy as np
@@ -29,6 +30,7 @@ from research.data import dataset as dataset_lib
 from research.tasks import build_task
 from research.train import loop
 from research.train import reporting
+from research.train import resume
 from research.train import trained as trained_lib
 from research.train import validation
 from research.train.loop import RunSpec
@@ -62,6 +64,9 @@ def fit(config, dataset: dataset_lib.Dataset | None = None, workdir=None) -> dic
   if dataset is None:
     from research.data import load_dataset
     dataset = load_dataset(config)
+  previous = workdir_lib.read_json(pathlib.Path(workdir) / "config.json") if (
+      pathlib.Path(workdir) / "config.json").is_file() else None
+  resume.check(workdir, config)  # Before config.json is rewritten: a changed optimizer is refused, named.
   workdir = workdir_lib.start(workdir, config)
   meta = dataset_meta(dataset)
   workdir_lib.check_data(workdir, meta)
@@ -73,6 +78,13 @@ def fit(config, dataset: dataset_lib.Dataset | None = None, workdir=None) -> dic
     trained = train_runs(
         config, meta, [spec], checkpoint_dir=workdir / "checkpoints" if network else None,
         on_epoch=recorder.epoch if recorder else None, log=lambda text: print(text, flush=True))[0]
+  except loop.CheckpointMismatch as error:
+    if previous is None:
+      raise
+    workdir_lib.write_json_atomic(workdir / "config.json", previous)  # The checkpoint's own settings.
+    changes = resume.all_changes(previous, workdir_lib.config_json(config))
+    raise loop.CheckpointMismatch(f"{error} Fields changed since it was saved: "
+                                  f"{'; '.join(changes) or 'none in config.json'}.") from error
   finally:
     if recorder:
       recorder.close()

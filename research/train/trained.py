@@ -181,11 +181,18 @@ def load_run(workdir, best: bool = True) -> Run:
     seeds = [int(config.seed) + m for m in range(run.num_members)]
     like = jax.eval_shape(lambda: loop.init_states(
         built.model, built.optimizer, np.zeros([1] + meta["input_shape"], np.float32), config.train.mode, seeds))
-    mgr = checkpoint.manager(workdir / "checkpoints", config.train.monitor, config.train.mode)
+    if not (workdir / "checkpoints").is_dir():
+      raise TrainingError(f"{workdir / 'checkpoints'} is missing: the run has not finished an epoch yet. "
+                          f"Train it first (launch/train.py --workdir {workdir}).")
+    mgr = checkpoint.manager(workdir / "checkpoints", config.train.monitor, config.train.mode, writer=False)
     try:
       restored = checkpoint.restore_latest(mgr, like)
     except checkpoint.NoIntactCheckpointError as error:
       raise TrainingError(str(error)) from error
+    except checkpoint.CheckpointMismatchError as error:
+      raise TrainingError(f"{error}: {workdir / 'config.json'} no longer describes the network that was "
+                          "trained (was it edited?). Restore its model, optim and train fields as they were "
+                          "when the run trained; the checkpoint itself is fine.") from error
     if restored is None:
       raise TrainingError(f"{workdir / 'checkpoints'} holds no checkpoint: the run has not finished an "
                           f"epoch yet. Train it first (launch/train.py --workdir {workdir}).")
