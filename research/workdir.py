@@ -132,9 +132,9 @@ def start(workdir, config, groups=IDENTITY_GROUPS) -> pathlib.Path:
   try:
     workdir.mkdir(parents=True, exist_ok=True)
     write_json_atomic(workdir / "config.json", config_json(config))
-  except PermissionError as error:
-    raise WorkdirError(f"--workdir {workdir} is not writable ({error.strerror}); choose a folder "
-                       "you can write to") from error
+  except OSError as error:  # no space, read-only, permission: the path and the cause in one line
+    raise WorkdirError(f"--workdir {workdir} is not writable ({error.strerror}: {error.filename or workdir}); "
+                       "choose a folder you can write to, or free space") from error
   return workdir
 
 

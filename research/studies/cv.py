@@ -31,6 +31,7 @@ from sklearn import model_selection
 
 from research import config_defaults
 from research import workdir as workdir_lib
+from research import workdir_lock
 from research.data import dataset as dataset_lib
 from research.studies import common
 from research.train import RunSpec
@@ -135,6 +136,7 @@ def _fold_specs(cfg, split, folds: int) -> list[RunSpec]:
   return specs
 
 
+@workdir_lock.locks_workdir
 def run_cv(config, dataset: dataset_lib.Dataset | None, workdir, baseline_config=None, folds: int | None = None,
            log=print) -> dict:
   """Cross-validates `config` and `baseline_config` on the same folds.

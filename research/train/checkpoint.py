@@ -46,14 +46,14 @@ def manager(directory, monitor: str, mode: str, writer: bool = True) -> ocp.Chec
       policies.LatestN(n=1),
       policies.BestN(get_metric_fn=metric, reverse=(mode == "min"), n=1),
   ])
-  options = ocp.CheckpointManagerOptions(
-      preservation_policy=policy, best_fn=metric, best_mode=mode,
-      enable_async_checkpointing=False, create=writer, read_only=not writer)
   absl_logger = logging.getLogger("absl")
   level = absl_logger.level
   if not writer:  # Orbax warns that a read-only manager saves nothing: that is what a reader asks for.
     absl_logger.setLevel(logging.ERROR)
   try:
+    options = ocp.CheckpointManagerOptions(
+        preservation_policy=policy, best_fn=metric, best_mode=mode,
+        enable_async_checkpointing=False, create=writer, read_only=not writer)
     return ocp.CheckpointManager(pathlib.Path(directory).absolute(), options=options,
                                  item_names=("state", "meta"))
   finally:

@@ -26,6 +26,7 @@ from research import config_check
 from research import distributed
 from research import heads as heads_lib
 from research import workdir as workdir_lib
+from research import workdir_lock
 from research.data import dataset as dataset_lib
 from research.tasks import build_task
 from research.train import loop
@@ -55,12 +56,18 @@ class Trained:
 def fit(config, dataset: dataset_lib.Dataset | None = None, workdir=None) -> dict:
   """Trains (or resumes) the run in `workdir`, fits its head, then reports it.
 
-  `dataset`: the config's data when the caller has them (read here when None).
+  `dataset`: the config's data when the caller has them (read here when None). The workdir's
+  lock (research.workdir_lock) is held throughout: a second training of it is refused.
   Returns the report dict that is also written to report.json.
   """
   if workdir is None:
     raise ValueError("fit needs a workdir (the run's folder)")
   check_config(config)
+  with workdir_lock.hold(workdir):  # One writer per workdir; a second training is refused, named.
+    return _fit(config, dataset, workdir)
+
+
+def _fit(config, dataset, workdir) -> dict:
   if dataset is None:
     from research.data import load_dataset
     dataset = load_dataset(config)
