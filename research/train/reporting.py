@@ -116,6 +116,9 @@ def count_repetitions(workdir, recording_path, *, stride: int | None = None, cou
   from research.evaluation import count_recording, counting_plots
   run = run_lib.load_run(workdir)
   meta = run.meta
+  if "counting" not in run.config.get("eval", {}) or run.config.task.name != "classify_and_segment":
+    raise ValueError(f"{workdir} is a {run.config.task.name!r} run ({run_lib.name(run.config)}); counting "
+                     "repetitions needs a workout-tracker run (launch/train.py --config configs/tcn.py)")
   settings = {**run.config.eval.counting.to_dict(), **(counting or {})}
   recording = workout.read_recording(recording_path, meta["class_names"], len(meta["feature_layout"]),
                                      require_labels=False)

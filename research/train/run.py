@@ -144,6 +144,10 @@ def train_runs(config, meta: dict, specs: list[RunSpec], *, checkpoint_dir=None,
   head is fitted on the spec's training split, for the best and (when they differ)
   the last weights.
   """
+  shape = np.asarray(specs[0].train["x"]).shape[1:]
+  config_check.batch_fits("train.batch_size", config.train.batch_size, max(len(s.train["y"]) for s in specs), shape)
+  config_check.batch_fits("train.eval_batch_size", config.train.eval_batch_size,
+                          max(len(split["y"]) for s in specs for split in (s.train, s.val)), shape)
   specs = _with_static_augmentation(config, specs)
   plans = [validation.plan(config, s.train, s.val) for s in specs]
   config, statement = plans[0].config, plans[0].statement

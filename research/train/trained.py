@@ -22,6 +22,7 @@ import jax.numpy as jnp
 import ml_collections
 import numpy as np
 
+from research import config_check
 from research import heads as heads_lib
 from research import workdir as workdir_lib
 from research.errors import ResearchError
@@ -95,6 +96,7 @@ class Run:
   def network_outputs(self, split: dict, batch_size: int | None = None) -> dict[str, np.ndarray]:
     """The task's outputs; for an ensemble every output is the mean over members."""
     batch_size = batch_size or self.batch_size
+    config_check.batch_fits("train.eval_batch_size", batch_size, len(split["x"]), np.shape(split["x"])[1:])
     parts = [engine.predict_split(self.model, self.task, v, split, batch_size) for v in self._member_variables()]
     if len(parts) == 1:
       return parts[0]
@@ -174,6 +176,10 @@ def load_run(workdir, best: bool = True) -> Run:
       raise TrainingError(f"{workdir / file} is missing: {workdir} is not a trained workdir "
                           f"(train one with launch/train.py --workdir {workdir}).")
   config = ml_collections.ConfigDict(workdir_lib.read_json(workdir / "config.json"))
+  try:
+    config_check.validate(config, has_network(config), has_head(config))
+  except config_check.ConfigError as error:
+    raise config_check.ConfigError(f"{workdir / 'config.json'}: {error}") from error
   meta = workdir_lib.read_json(workdir / "dataset.json")
   run = Run(config=config, meta=meta, num_members=members(config), workdir=workdir)
   if has_network(config):
