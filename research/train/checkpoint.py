@@ -110,15 +110,18 @@ def save(mgr: ocp.CheckpointManager, step: int, state, meta: dict, metrics: dict
   """Saves `step` and commits it (sha256.json); on failure removes the partial step and raises
   CheckpointSaveError (an OSError naming the folder and the cause)."""
   folder = _step_dir(mgr, step)
+  written = False
   try:
     mgr.save(step, args=ocp.args.Composite(state=ocp.args.StandardSave(state),
                                            meta=ocp.args.JsonSave(meta)),
              metrics=metrics)
     mgr.wait_until_finished()
+    written = True
     if jax.process_index() == 0 and folder.exists():
       workdir_lib.write_json_atomic(folder / SUMS, _file_sums(folder))
   except Exception as error:
-    if jax.process_index() == 0:
+    # Orbax may already have rotated the older steps out after writing this one: then keep it.
+    if jax.process_index() == 0 and not (written and not [s for s in mgr.all_steps() if s != step]):
       _remove_partial(mgr, step)
     cause = _os_cause(error)
     if cause is None:
@@ -238,4 +241,5 @@ def restore_latest(mgr: ocp.CheckpointManager, like, set_aside_broken: bool = Fa
 
 
 def _first_line(error: BaseException) -> str:
-  return (str(error).strip().splitlines() or [type(error).__name__])[0][:300]
+  """The first sentence of an error (Orbax's go on with advice about its own options)."""
+  return (str(error).strip().splitlines() or [type(error).__name__])[0].split(". ")[0][:300]
