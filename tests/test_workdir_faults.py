@@ -212,3 +212,28 @@ def test_evaluate_defaults_to_the_runs_split_and_refuses_an_unlabelled_one(tmp_p
   assert "(val split)" in (tmp_path / "report.md").read_text().splitlines()[0]
   with pytest.raises(ValueError, match="the test split of .* has no labels.*--split val.*launch/predict.py"):
     report(tmp_path, "test")
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, dataset):
+  workdir = tmp_path_factory.mktemp("trained")
+  fit(tiny_config(1), dataset, workdir)
+  return workdir
+
+
+def test_a_negative_eval_batch_in_config_json_is_refused_in_words(trained, tmp_path):
+  import shutil
+  from research import config_check
+  workdir = tmp_path / "w"
+  shutil.copytree(trained, workdir)
+  config = json.loads((workdir / "config.json").read_text())
+  config["train"]["eval_batch_size"] = -5
+  (workdir / "config.json").write_text(json.dumps(config))
+  with pytest.raises(config_check.ConfigError, match=r"config.json: config.train.eval_batch_size is -5; .*>= 1"):
+    report(workdir)
+
+
+def test_counting_repetitions_with_a_run_that_does_not_count_is_refused(trained, tmp_path):
+  from research.train import reporting
+  with pytest.raises(ValueError, match="'regression' run .* needs a workout-tracker run"):
+    reporting.count_repetitions(trained, tmp_path / "recording.npz")

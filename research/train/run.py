@@ -63,14 +63,25 @@ def fit(config, dataset: dataset_lib.Dataset | None = None, workdir=None) -> dic
   if workdir is None:
     raise ValueError("fit needs a workdir (the run's folder)")
   check_config(config)
+  if dataset is None:
+    from research.data import load_dataset
+    dataset = load_dataset(config)
+  if has_network(config):
+    _check_batch_sizes(config, [dataset.train], [dataset.train, dataset.val, dataset.test])
   with workdir_lock.hold(workdir):  # One writer per workdir; a second training is refused, named.
     return _fit(config, dataset, workdir)
 
 
+def _check_batch_sizes(config, train_splits: list[dict], splits: list[dict]) -> None:
+  """Refuses batch sizes that cannot fit in memory for data this small (research.config_check.batch_fits)."""
+  shape = np.shape(train_splits[0]["x"])[1:]
+  config_check.batch_fits("train.batch_size", config.train.batch_size, max(len(s["y"]) for s in train_splits),
+                          shape)
+  config_check.batch_fits("train.eval_batch_size", config.train.eval_batch_size,
+                          max(len(s["y"]) for s in splits), shape)
+
+
 def _fit(config, dataset, workdir) -> dict:
-  if dataset is None:
-    from research.data import load_dataset
-    dataset = load_dataset(config)
   previous = workdir_lib.read_json(pathlib.Path(workdir) / "config.json") if (
       pathlib.Path(workdir) / "config.json").is_file() else None
   resume.check(workdir, config)  # Before config.json is rewritten: a changed optimizer is refused, named.
@@ -144,10 +155,8 @@ def train_runs(config, meta: dict, specs: list[RunSpec], *, checkpoint_dir=None,
   head is fitted on the spec's training split, for the best and (when they differ)
   the last weights.
   """
-  shape = np.asarray(specs[0].train["x"]).shape[1:]
-  config_check.batch_fits("train.batch_size", config.train.batch_size, max(len(s.train["y"]) for s in specs), shape)
-  config_check.batch_fits("train.eval_batch_size", config.train.eval_batch_size,
-                          max(len(split["y"]) for s in specs for split in (s.train, s.val)), shape)
+  if has_network(config):
+    _check_batch_sizes(config, [s.train for s in specs], [split for s in specs for split in (s.train, s.val)])
   specs = _with_static_augmentation(config, specs)
   plans = [validation.plan(config, s.train, s.val) for s in specs]
   config, statement = plans[0].config, plans[0].statement
