@@ -9,7 +9,8 @@ refused at once with the holder named.
 
 Multi-process runs: only the process that writes files (process 0,
 research.distributed.is_writer) holds the lock; the others write only their parts of a
-checkpoint, under process 0's lock. `holder(folder)` tells a reader (evaluate,
+checkpoint, under process 0's lock. A folder the holder created and left empty is removed again on release (a command
+refused by its checks leaves nothing behind). `holder(folder)` tells a reader (evaluate,
 predict) whether a writer is at work, so that it reads the newest committed
 checkpoint and writes nothing of the trainer's. On a file system without flock
 (some network mounts) taking the lock is an OSError, reported in one line.
@@ -109,6 +110,7 @@ def hold(folder):
   if folder.exists() and not folder.is_dir():
     raise workdir_lib.WorkdirError(f"--workdir {folder} is a file, not a folder; choose another path")
   path = folder / LOCK
+  created = not folder.exists()
   try:
     folder.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -145,6 +147,10 @@ def hold(folder):
     with contextlib.suppress(OSError):
       os.ftruncate(fd, 0)  # Released cleanly: no holder record left behind.
     os.close(fd)  # Closing the descriptor releases the flock.
+    if created and [p.name for p in folder.iterdir()] == [LOCK]:  # Refused before writing: leave no trace.
+      with contextlib.suppress(OSError):
+        path.unlink()
+        folder.rmdir()
 
 
 def locks_workdir(function):
