@@ -25,10 +25,14 @@ good step stays.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
+import os
 import pathlib
+import re
+import sys
 
 import jax
 import orbax.checkpoint as ocp
@@ -46,18 +50,33 @@ def manager(directory, monitor: str, mode: str, writer: bool = True) -> ocp.Chec
       policies.LatestN(n=1),
       policies.BestN(get_metric_fn=metric, reverse=(mode == "min"), n=1),
   ])
-  absl_logger = logging.getLogger("absl")
-  level = absl_logger.level
-  if not writer:  # Orbax warns that a read-only manager saves nothing: that is what a reader asks for.
-    absl_logger.setLevel(logging.ERROR)
-  try:
+  # Orbax warns that a read-only manager saves nothing: that is what a reader asks for.
+  with _orbax_logs(logging.WARNING if writer else logging.ERROR):
     options = ocp.CheckpointManagerOptions(
         preservation_policy=policy, best_fn=metric, best_mode=mode,
         enable_async_checkpointing=False, create=writer, read_only=not writer)
     return ocp.CheckpointManager(pathlib.Path(directory).absolute(), options=options,
                                  item_names=("state", "meta"))
+
+
+def _silence_orphans() -> None:
+  """After a failed save or restore (the error raised says what happened, and the run stops), Orbax's
+  other reads and writes still end in its threads and asyncio tasks, each logging a traceback."""
+  for name in ("asyncio", "absl"):
+    logging.getLogger(name).setLevel(logging.CRITICAL)
+  sys.unraisablehook = lambda unraisable: None  # TensorStore's callbacks into Orbax's closed event loops
+
+
+@contextlib.contextmanager
+def _orbax_logs(level: int):
+  """Orbax's (absl) log messages below `level` are dropped while the block runs."""
+  absl_logger = logging.getLogger("absl")
+  before = absl_logger.level
+  absl_logger.setLevel(max(level, before))
+  try:
+    yield
   finally:
-    absl_logger.setLevel(level)
+    absl_logger.setLevel(before)
 
 
 def _step_dir(mgr: ocp.CheckpointManager, step: int) -> pathlib.Path:
@@ -81,14 +100,21 @@ class CheckpointSaveError(OSError):
 
 
 def _os_cause(error: BaseException) -> OSError | None:
-  """The OSError (no space, read-only, permission) behind an error Orbax or TensorStore wrapped."""
+  """The OSError (no space, read-only, permission) behind an error Orbax or TensorStore wrapped
+  (TensorStore's say `Failed writing: "<path>" ... [os_error_code='28']`)."""
   seen = set()
   while error is not None and id(error) not in seen:
     if isinstance(error, OSError) and error.errno:
       return error
+    code = re.search(r"os_error_code='(\d+)'", str(error))
+    if code:
+      path = re.search(r'Failed \w+: "([^"]+)"', str(error))
+      return OSError(int(code.group(1)), os.strerror(int(code.group(1))), path.group(1) if path else None)
     seen.add(id(error))
     error = error.__cause__ or error.__context__
   return None
+
+
 
 
 def _remove_partial(mgr: ocp.CheckpointManager, step: int) -> None:
@@ -112,14 +138,16 @@ def save(mgr: ocp.CheckpointManager, step: int, state, meta: dict, metrics: dict
   folder = _step_dir(mgr, step)
   written = False
   try:
-    mgr.save(step, args=ocp.args.Composite(state=ocp.args.StandardSave(state),
-                                           meta=ocp.args.JsonSave(meta)),
-             metrics=metrics)
-    mgr.wait_until_finished()
+    with _orbax_logs(logging.CRITICAL):  # each failed write thread logs a traceback; one error says it
+      mgr.save(step, args=ocp.args.Composite(state=ocp.args.StandardSave(state),
+                                             meta=ocp.args.JsonSave(meta)),
+               metrics=metrics)
+      mgr.wait_until_finished()
     written = True
     if jax.process_index() == 0 and folder.exists():
       workdir_lib.write_json_atomic(folder / SUMS, _file_sums(folder))
   except Exception as error:
+    _silence_orphans()
     # Orbax may already have rotated the older steps out after writing this one: then keep it.
     if jax.process_index() == 0 and not (written and not [s for s in mgr.all_steps() if s != step]):
       _remove_partial(mgr, step)
@@ -212,6 +240,7 @@ def restore_latest(mgr: ocp.CheckpointManager, like, set_aside_broken: bool = Fa
             break
           reason = problem(mgr, step)
           if reason is None:  # Every file is as saved: the state asked for is another one.
+            _silence_orphans()
             raise CheckpointMismatchError(_step_dir(mgr, step), _first_line(error)) from error
         else:
           if broken:
