@@ -3,7 +3,8 @@
 A workdir is written only through these functions: every file appears whole or
 not at all (a temporary file renamed into place), written by process 0 alone in a
 multi-process run (checkpoints excepted: every process writes its part), and a workdir refuses a run
-whose data, model or task differ from the run it already holds.
+whose data, model or task differ from the run it already holds. One process writes a workdir at a
+time (research.workdir_lock); which training fields may change on resume: research.train.resume.
 """
 
 from __future__ import annotations
@@ -49,8 +50,11 @@ def write_bytes_atomic(path, blob: bytes) -> None:
   if not distributed.is_writer():
     return
   path = pathlib.Path(path)
-  path.parent.mkdir(parents=True, exist_ok=True)
-  fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+  try:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+  except OSError as error:  # name the file asked for, not the temporary one
+    raise OSError(error.errno, error.strerror, str(path)) from error
   try:
     with os.fdopen(fd, "wb") as f:
       f.write(blob)
