@@ -77,6 +77,10 @@ def main(argv=None) -> int:
   except data.DataError as error:
     print(f"error: {error}", file=sys.stderr)
     return 1
+  except OSError as error:  # --out is a file, a read-only folder, a full disk: the path and the cause
+    print(f"error: make_data {args.name}: cannot write {error.filename or args.out}: {error.strerror}. "
+          "--out must be a folder you can write to (a new or existing folder, not a file).", file=sys.stderr)
+    return 1
   if isinstance(written, list):
     print(f"{args.name}: wrote {len(written)} files to {args.out}")
   else:

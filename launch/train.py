@@ -2,7 +2,9 @@
 
   python launch/train.py --config configs/lstm_filter.py [--workdir DIR] [--config.train.epochs=5]
 
-Re-running on an existing workdir resumes it (training fields may change; a head is refitted).
+Re-running on an existing workdir resumes it (training fields may change, except those that shape
+the saved state, such as the optimizer's kind: research/train/resume.py; a head is refitted). One
+training writes a workdir at a time: a second is refused, naming the first (research/workdir_lock.py).
 """
 
 from __future__ import annotations

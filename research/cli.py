@@ -7,7 +7,8 @@ traceback) and an exit status here, and only here (`exit_codes`, first match win
   flags: a missing config file, unknown variant, misspelt --config.key, wrong type  2
   ConfigError (a field out of range, research.config_check)                          2
   MeshError, DistributedError (config.mesh, multi-host settings)                     2
-  ResearchError, DataError, ValueError, OSError (FileNotFoundError...), KeyError     1
+  ResearchError, DataError, ValueError, KeyError                                     1
+  OSError (no space, read-only, permission, missing file): the path and the cause    1
   Interrupted (SIGTERM/SIGINT: the epoch was saved)                                  128 + signal
   KeyboardInterrupt (a second signal)                                                130
 """
@@ -15,6 +16,7 @@ traceback) and an exit status here, and only here (`exit_codes`, first match win
 from __future__ import annotations
 
 import datetime
+import errno
 import pathlib
 import re
 import shlex
@@ -165,10 +167,23 @@ def exit_codes():
           ((ResearchError, DataError, ValueError, OSError, KeyError), 1))
 
 
+_OS_HINTS = {"ENOSPC": "Free space on that disk, or choose another path.",
+             "EDQUOT": "Free space within your quota, or choose another path.",
+             "EROFS": "The file system is read-only: choose a writable path.",
+             "EACCES": "Make it writable for this user, or choose another path.",
+             "EPERM": "Make it writable for this user, or choose another path.",
+             "EEXIST": "Remove it, or choose another path."}
+
+
 def _message(error: BaseException) -> str:
   if isinstance(error, KeyError) and error.args:  # str(KeyError) is the repr of its argument
     return str(error.args[0])
-  return str(error)
+  if type(error).__str__ is OSError.__str__ and error.strerror:  # a raw OSError: the path and the cause
+    path = error.filename if error.filename is not None else "a file"
+    other = f" -> {error.filename2}" if error.filename2 is not None else ""
+    code = errno.errorcode.get(error.errno, error.errno)
+    return f"cannot use {path}{other}: {error.strerror} ({code}). {_OS_HINTS.get(code, 'Check the path.')}"
+  return " ".join(str(error).split("\n")[0].split()) if isinstance(error, OSError) else str(error)
 
 
 def show(path, workdir=None) -> int:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import os
+
 
 class ConfigError(ValueError):
   """A config field with a value no run can use; the message names the field and the fix."""
@@ -39,3 +42,21 @@ def validate(config, has_network: bool = True, has_head: bool = False) -> None:
   if rop is not None and rop.enabled:
     _require(0 < float(rop.factor) < 1, "train.plateau.factor", rop.factor, "between 0 and 1")
     _require(int(rop.patience) >= 1, "train.plateau.patience", rop.patience, ">= 1")
+
+
+def _memory_bytes() -> int:
+  try:
+    return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+  except (ValueError, OSError, AttributeError):
+    return 1 << 40
+
+
+def batch_fits(field: str, batch_size: int, examples: int, example_shape) -> None:
+  """Refuses a batch size whose padded batch of inputs alone would not fit in this machine's memory
+  (a batch is padded up to its size: 10**8 for 100 examples asks for terabytes), naming the data's size."""
+  need = int(batch_size) * math.prod(int(d) for d in example_shape) * 4
+  have = _memory_bytes()
+  if int(batch_size) > examples and need * 16 > have:  # activations take many times the inputs
+    raise ConfigError(f"config.{field} is {int(batch_size)}, but the data have {examples} examples: one padded "
+                      f"batch of inputs alone would need {need / 2**30:.3g} GiB (this machine has "
+                      f"{have / 2**30:.3g} GiB). Set --config.{field}={max(examples, 1)} or less.")

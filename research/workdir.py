@@ -3,7 +3,8 @@
 A workdir is written only through these functions: every file appears whole or
 not at all (a temporary file renamed into place), written by process 0 alone in a
 multi-process run (checkpoints excepted: every process writes its part), and a workdir refuses a run
-whose data, model or task differ from the run it already holds.
+whose data, model or task differ from the run it already holds. One process writes a workdir at a
+time (research.workdir_lock); which training fields may change on resume: research.train.resume.
 """
 
 from __future__ import annotations
@@ -49,8 +50,11 @@ def write_bytes_atomic(path, blob: bytes) -> None:
   if not distributed.is_writer():
     return
   path = pathlib.Path(path)
-  path.parent.mkdir(parents=True, exist_ok=True)
-  fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+  try:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+  except OSError as error:  # name the file asked for, not the temporary one
+    raise OSError(error.errno, error.strerror, str(path)) from error
   try:
     with os.fdopen(fd, "wb") as f:
       f.write(blob)
@@ -132,9 +136,9 @@ def start(workdir, config, groups=IDENTITY_GROUPS) -> pathlib.Path:
   try:
     workdir.mkdir(parents=True, exist_ok=True)
     write_json_atomic(workdir / "config.json", config_json(config))
-  except PermissionError as error:
-    raise WorkdirError(f"--workdir {workdir} is not writable ({error.strerror}); choose a folder "
-                       "you can write to") from error
+  except OSError as error:  # no space, read-only, permission: the path and the cause in one line
+    raise WorkdirError(f"--workdir {workdir} is not writable ({error.strerror}: {error.filename or workdir}); "
+                       "choose a folder you can write to, or free space") from error
   return workdir
 
 

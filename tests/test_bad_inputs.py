@@ -539,6 +539,14 @@ CLI_CASES = [
             ("config.json is missing", "not a trained workdir")),
     CliCase("predict-missing-workdir", ("launch/predict.py", "--workdir", "{tmp}/none", "--input", "{tmp}/keep.txt"),
             ("config.json is missing",)),
+    CliCase("make-data-out-is-a-file", ("launch/make_data.py", "npz", "--out", "{tmp}/keep.txt"),
+            ("cannot write", "keep.txt", "File exists", "--out must be a folder")),
+    CliCase("train-batch-larger-than-memory", ("launch/train.py", "--config", "configs/lstm_filter.py:smoke",
+                                               "--config.train.batch_size=100000000", "--workdir", "{tmp}/w"),
+            ("config.train.batch_size is 100000000", "the data have", "GiB", "--config.train.batch_size=")),
+    CliCase("train-eval-batch-larger-than-memory", ("launch/train.py", "--config", "configs/lstm_filter.py:smoke",
+                                                    "--config.train.eval_batch_size=100000000", "--workdir",
+                                                    "{tmp}/w"), ("config.train.eval_batch_size is 100000000", "GiB")),
 ]
 
 

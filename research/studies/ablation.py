@@ -21,6 +21,7 @@ import pathlib
 import numpy as np
 
 from research import workdir as workdir_lib
+from research import workdir_lock
 from research.data import load_dataset
 from research.evaluation import stats
 from research.studies import common
@@ -85,6 +86,7 @@ def run_condition(cfg, seeds: list[int], directory=None, log=print) -> dict:
           "_per_example": per_example, "_labels": np.asarray(split["y"])}
 
 
+@workdir_lock.locks_workdir
 def run_ablation(config, vary_specs: list[str], workdir, seeds: int = 1, log=print) -> dict:
   """Runs every condition; writes ablation.json, ablation.md and plots/ablation.png."""
   workdir = pathlib.Path(workdir)

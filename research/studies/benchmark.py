@@ -20,6 +20,7 @@ import time
 
 from research import config_file
 from research import workdir as workdir_lib
+from research import workdir_lock
 from research.data import defaults as data_defaults
 from research.data.formats import ts as ts_format
 from research.studies import common
@@ -184,6 +185,7 @@ def _plot(path, cells):
   return str(path)
 
 
+@workdir_lock.locks_workdir
 def run(config_paths: list[str], datasets: list[str], workdir, overrides: dict[str, str] | None = None,
         log=print) -> list[Cell]:
   """Every config on every dataset; writes benchmark.json, benchmark.md and plots/benchmark.png."""

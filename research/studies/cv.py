@@ -30,6 +30,7 @@ import numpy as np
 
 from research import config_defaults
 from research import workdir as workdir_lib
+from research import workdir_lock
 from research.data import dataset as dataset_lib
 from research.data.splits import cv_pool, make_folds
 from research.studies import common
@@ -54,6 +55,7 @@ def _fold_specs(cfg, split, folds: int) -> list[RunSpec]:
   return specs
 
 
+@workdir_lock.locks_workdir
 def run_cv(config, dataset: dataset_lib.Dataset | None, workdir, baseline_config=None, folds: int | None = None,
            log=print) -> dict:
   """Cross-validates `config` and `baseline_config` on the same folds.

@@ -24,6 +24,7 @@ import pathlib
 import numpy as np
 
 from research import workdir as workdir_lib
+from research import workdir_lock
 from research.data import load_dataset
 from research.studies import ablation
 from research.studies import common
@@ -107,6 +108,7 @@ def _train_group(group_points: list[Point], seeds: list[int], directory: pathlib
   return rows
 
 
+@workdir_lock.locks_workdir
 def run_sweep(config, vary_specs: list[str], workdir, seeds: int = 1, log=print) -> dict:
   """Trains every point; writes sweep.json, sweep.md and plots/sweep.png (process 0)."""
   if seeds < 1:

@@ -15,6 +15,7 @@ from matplotlib import pyplot as plt
 from scipy import stats as scipy_stats
 
 from research import workdir as workdir_lib
+from research import workdir_lock
 from research.data import dataset as dataset_lib
 from research.evaluation import plots
 from research.studies import common
@@ -37,6 +38,7 @@ def _gap(name, val_split, test_split, val_probs, test_probs, class_names) -> dic
           "source_better_than_chance": val["better_than_chance"]}
 
 
+@workdir_lock.locks_workdir
 def run_transfer(config, dataset: dataset_lib.Dataset | None, workdir, baseline_config=None, log=print) -> dict:
   """Writes transfer_report.json/.md, plots/transfer_curves.png and plots/transfer_gap.png.
 

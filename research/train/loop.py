@@ -51,6 +51,10 @@ class TrainingError(ResearchError):
   """A run that cannot go on; the message says why and what to do."""
 
 
+class CheckpointMismatch(TrainingError):
+  """The checkpoint to resume is intact but holds another state than the config builds."""
+
+
 @dataclasses.dataclass
 class RunSpec:
   """One run: its seed, its own train/validation splits (numpy dicts) and, optionally, its own
@@ -176,6 +180,9 @@ def train_many(config, meta: dict[str, Any], runs: list[RunSpec], *, built: Comp
       restored = checkpoint.restore_latest(mgr, placement.checkpoint_like(state), set_aside_broken=True)
     except checkpoint.NoIntactCheckpointError as error:
       raise TrainingError(str(error)) from error
+    except checkpoint.CheckpointMismatchError as error:
+      raise CheckpointMismatch(f"{error}. Nothing was moved or retrained: set the changed config fields back "
+                               "to resume it, or train in a new --workdir.") from error
     if restored is not None:
       state, saved, last_saved = restored
       state = placement.from_checkpoint(state)

@@ -7,9 +7,11 @@ split. The report states the trivial baseline and an interval.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import pathlib
 import sys
+import tempfile
 
 import numpy as np
 import tqdm
@@ -114,6 +116,9 @@ def count_repetitions(workdir, recording_path, *, stride: int | None = None, cou
   from research.evaluation import count_recording, counting_plots
   run = run_lib.load_run(workdir)
   meta = run.meta
+  if "counting" not in run.config.get("eval", {}) or run.config.task.name != "classify_and_segment":
+    raise ValueError(f"{workdir} is a {run.config.task.name!r} run ({run_lib.name(run.config)}); counting "
+                     "repetitions needs a workout-tracker run (launch/train.py --config configs/tcn.py)")
   settings = {**run.config.eval.counting.to_dict(), **(counting or {})}
   recording = workout.read_recording(recording_path, meta["class_names"], len(meta["feature_layout"]),
                                      require_labels=False)
@@ -145,32 +150,55 @@ def prediction_row(name: str, probs, class_names) -> dict:
           "probs": {c: float(v) for c, v in zip(class_names, probs)}}
 
 
-def report(workdir, split_name: str, dataset: dataset_lib.Dataset | None = None) -> dict:
-  """Evaluates the run on `split_name`; writes report.json, report.md, plots (and history.jsonl).
+def report(workdir, split_name: str | None = None, dataset: dataset_lib.Dataset | None = None) -> dict:
+  """Evaluates the run on `split_name` (None: its config.eval.split); writes report.json, report.md,
+  plots (and history.jsonl).
 
   The history comes from the checkpoint (the source of truth): history.jsonl is
   rewritten from it, so an edited or half-written history file changes nothing.
   """
-  workdir = pathlib.Path(workdir)
+  return _evaluate(pathlib.Path(workdir), split_name, dataset, write=True)[0]
+
+
+def preview(workdir, split_name: str | None = None) -> str:
+  """The report's Markdown for the newest committed checkpoint, writing nothing in `workdir`: what
+  evaluate prints while a training holds the workdir (its history, plots and report stay the trainer's)."""
+  return _evaluate(pathlib.Path(workdir), split_name, None, write=False)[1]
+
+
+def _labelled(split: dict) -> bool:
+  return not len(split["y"]) or bool((np.asarray(split["y"]) >= 0).any())
+
+
+def _evaluate(workdir: pathlib.Path, split_name, dataset, write: bool) -> tuple[dict, str]:
   run = run_lib.load_run(workdir)
+  split_name = split_name or run.config.get("eval", {}).get("split", "test")
   if dataset is None:
     from research.data import load_dataset  # Re-reads the data the run was trained on.
     dataset = load_dataset(run.config)
   split = dataset.split(split_name)
+  if not _labelled(split):
+    other = sorted(n for n in ("train", "val", "test") if n != split_name and _labelled(dataset.split(n))
+                   and len(dataset.split(n)["y"]))
+    raise ValueError(f"the {split_name} split of {workdir} has no labels (its files carry none), so there is "
+                     f"nothing to score: evaluate {' or '.join('--split ' + n for n in other) or 'a labelled split'}"
+                     ", or predict it with launch/predict.py")
   history = run.history
-  if run.histories:
+  if run.histories and write:
     workdir_lib.write_history(workdir / "history.jsonl", history_rows(run.histories))
   best_row = workdir_lib.best_row(history) if any(row["is_best"] for row in history) else None
   predictions = run.predict(split)
-  plots_dir = workdir / "plots"
-  if history:
-    from research.evaluation import plots  # matplotlib only when reporting.
-    plots.plot_loss(history, plots_dir / "loss.png", log_scale=run.config.task.name == "regression")
-  reference = evaluation.reference_predictions(run.config.data, split)
-  result, markdown = evaluation.REPORTS[run.config.task.name](
-      split=split, predictions=predictions, meta=run.meta, history=history,
-      val_metrics=_val_metrics(run, dataset, best_row), plots_dir=plots_dir, split_name=split_name,
-      eval_config=run.config.get("eval"), **({"reference": reference} if reference else {}))
+  with contextlib.ExitStack() as stack:
+    # Not written: the plots go to a folder that vanishes (the Markdown still names them plots/...).
+    plots_dir = (workdir if write else pathlib.Path(stack.enter_context(tempfile.TemporaryDirectory()))) / "plots"
+    if history:
+      from research.evaluation import plots  # matplotlib only when reporting.
+      plots.plot_loss(history, plots_dir / "loss.png", log_scale=run.config.task.name == "regression")
+    reference = evaluation.reference_predictions(run.config.data, split)
+    result, markdown = evaluation.REPORTS[run.config.task.name](
+        split=split, predictions=predictions, meta=run.meta, history=history,
+        val_metrics=_val_metrics(run, dataset, best_row), plots_dir=plots_dir, split_name=split_name,
+        eval_config=run.config.get("eval"), **({"reference": reference} if reference else {}))
   result = {**result, "model": run_lib.name(run.config), "workdir": str(workdir),
             "best_epoch": best_row["epoch"] if best_row else 0}
   if run.num_members > 1:
@@ -184,12 +212,14 @@ def report(workdir, split_name: str, dataset: dataset_lib.Dataset | None = None)
   if run.head is not None:
     result["head"] = {**run.head.settings(), "fit": run.head.fit_info}
     markdown += _head_markdown(run)
+  if not write:
+    return result, markdown
   count = _unlabelled_predictions(run, dataset, workdir)
   if count:
     result["test_predictions"] = count
   workdir_lib.write_json_atomic(workdir / "report.json", result)
   workdir_lib.write_text_atomic(workdir / "report.md", markdown)
-  return result
+  return result, markdown
 
 
 def _head_markdown(run: run_lib.Run) -> str:

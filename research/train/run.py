@@ -17,6 +17,7 @@ exactly), the head is fitted on its features (refitted on resume).
 from __future__ import annotations
 
 import dataclasses
+import pathlib
 
 import jax
 import numpy as np
@@ -25,10 +26,12 @@ from research import config_check
 from research import distributed
 from research import heads as heads_lib
 from research import workdir as workdir_lib
+from research import workdir_lock
 from research.data import dataset as dataset_lib
 from research.tasks import build_task
 from research.train import loop
 from research.train import reporting
+from research.train import resume
 from research.train import trained as trained_lib
 from research.train import validation
 from research.train.loop import RunSpec
@@ -53,7 +56,8 @@ class Trained:
 def fit(config, dataset: dataset_lib.Dataset | None = None, workdir=None) -> dict:
   """Trains (or resumes) the run in `workdir`, fits its head, then reports it.
 
-  `dataset`: the config's data when the caller has them (read here when None).
+  `dataset`: the config's data when the caller has them (read here when None). The workdir's
+  lock (research.workdir_lock) is held throughout: a second training of it is refused.
   Returns the report dict that is also written to report.json.
   """
   if workdir is None:
@@ -62,6 +66,25 @@ def fit(config, dataset: dataset_lib.Dataset | None = None, workdir=None) -> dic
   if dataset is None:
     from research.data import load_dataset
     dataset = load_dataset(config)
+  if has_network(config):
+    _check_batch_sizes(config, [dataset.train], [dataset.train, dataset.val, dataset.test])
+  with workdir_lock.hold(workdir):  # One writer per workdir; a second training is refused, named.
+    return _fit(config, dataset, workdir)
+
+
+def _check_batch_sizes(config, train_splits: list[dict], splits: list[dict]) -> None:
+  """Refuses batch sizes that cannot fit in memory for data this small (research.config_check.batch_fits)."""
+  shape = np.shape(train_splits[0]["x"])[1:]
+  config_check.batch_fits("train.batch_size", config.train.batch_size, max(len(s["y"]) for s in train_splits),
+                          shape)
+  config_check.batch_fits("train.eval_batch_size", config.train.eval_batch_size,
+                          max(len(s["y"]) for s in splits), shape)
+
+
+def _fit(config, dataset, workdir) -> dict:
+  previous = workdir_lib.read_json(pathlib.Path(workdir) / "config.json") if (
+      pathlib.Path(workdir) / "config.json").is_file() else None
+  resume.check(workdir, config)  # Before config.json is rewritten: a changed optimizer is refused, named.
   workdir = workdir_lib.start(workdir, config)
   meta = dataset_meta(dataset)
   workdir_lib.check_data(workdir, meta)
@@ -73,6 +96,13 @@ def fit(config, dataset: dataset_lib.Dataset | None = None, workdir=None) -> dic
     trained = train_runs(
         config, meta, [spec], checkpoint_dir=workdir / "checkpoints" if network else None,
         on_epoch=recorder.epoch if recorder else None, log=lambda text: print(text, flush=True))[0]
+  except loop.CheckpointMismatch as error:
+    if previous is None:
+      raise
+    workdir_lib.write_json_atomic(workdir / "config.json", previous)  # The checkpoint's own settings.
+    changes = resume.all_changes(previous, workdir_lib.config_json(config))
+    raise loop.CheckpointMismatch(f"{error} Fields changed since it was saved: "
+                                  f"{'; '.join(changes) or 'none in config.json'}.") from error
   finally:
     if recorder:
       recorder.close()
@@ -125,6 +155,8 @@ def train_runs(config, meta: dict, specs: list[RunSpec], *, checkpoint_dir=None,
   head is fitted on the spec's training split, for the best and (when they differ)
   the last weights.
   """
+  if has_network(config):
+    _check_batch_sizes(config, [s.train for s in specs], [split for s in specs for split in (s.train, s.val)])
   specs = _with_static_augmentation(config, specs)
   plans = [validation.plan(config, s.train, s.val) for s in specs]
   config, statement = plans[0].config, plans[0].statement

@@ -22,6 +22,7 @@ import jax.numpy as jnp
 import ml_collections
 import numpy as np
 
+from research import config_check
 from research import heads as heads_lib
 from research import workdir as workdir_lib
 from research.errors import ResearchError
@@ -95,6 +96,7 @@ class Run:
   def network_outputs(self, split: dict, batch_size: int | None = None) -> dict[str, np.ndarray]:
     """The task's outputs; for an ensemble every output is the mean over members."""
     batch_size = batch_size or self.batch_size
+    config_check.batch_fits("train.eval_batch_size", batch_size, len(split["x"]), np.shape(split["x"])[1:])
     parts = [engine.predict_split(self.model, self.task, v, split, batch_size) for v in self._member_variables()]
     if len(parts) == 1:
       return parts[0]
@@ -174,6 +176,10 @@ def load_run(workdir, best: bool = True) -> Run:
       raise TrainingError(f"{workdir / file} is missing: {workdir} is not a trained workdir "
                           f"(train one with launch/train.py --workdir {workdir}).")
   config = ml_collections.ConfigDict(workdir_lib.read_json(workdir / "config.json"))
+  try:
+    config_check.validate(config, has_network(config), has_head(config))
+  except config_check.ConfigError as error:
+    raise config_check.ConfigError(f"{workdir / 'config.json'}: {error}") from error
   meta = workdir_lib.read_json(workdir / "dataset.json")
   run = Run(config=config, meta=meta, num_members=members(config), workdir=workdir)
   if has_network(config):
@@ -181,11 +187,18 @@ def load_run(workdir, best: bool = True) -> Run:
     seeds = [int(config.seed) + m for m in range(run.num_members)]
     like = jax.eval_shape(lambda: loop.init_states(
         built.model, built.optimizer, np.zeros([1] + meta["input_shape"], np.float32), config.train.mode, seeds))
-    mgr = checkpoint.manager(workdir / "checkpoints", config.train.monitor, config.train.mode)
+    if not (workdir / "checkpoints").is_dir():
+      raise TrainingError(f"{workdir / 'checkpoints'} is missing: the run has not finished an epoch yet. "
+                          f"Train it first (launch/train.py --workdir {workdir}).")
+    mgr = checkpoint.manager(workdir / "checkpoints", config.train.monitor, config.train.mode, writer=False)
     try:
       restored = checkpoint.restore_latest(mgr, like)
     except checkpoint.NoIntactCheckpointError as error:
       raise TrainingError(str(error)) from error
+    except checkpoint.CheckpointMismatchError as error:
+      raise TrainingError(f"{error}: {workdir / 'config.json'} no longer describes the network that was "
+                          "trained (was it edited?). Restore its model, optim and train fields as they were "
+                          "when the run trained; the checkpoint itself is fine.") from error
     if restored is None:
       raise TrainingError(f"{workdir / 'checkpoints'} holds no checkpoint: the run has not finished an "
                           f"epoch yet. Train it first (launch/train.py --workdir {workdir}).")
