@@ -550,7 +550,14 @@ CLI_CASES = [
 ]
 
 
-@pytest.mark.parametrize("case", CLI_CASES, ids=[c.id for c in CLI_CASES])
+# One case per launcher family runs in the fast tier; every case starts a fresh interpreter (~10 s),
+# so the rest run in the full suite. The checks behind them are tested in-process too (test_config.py,
+# test_workdir_faults.py).
+FAST_CLI_CASES = {"make-data-unknown-option", "train-misspelt-key", "train-zero-batch", "export-untrained-workdir"}
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.id, marks=() if c.id in FAST_CLI_CASES else pytest.mark.slow)
+                                  for c in CLI_CASES])
 def test_bad_cli_input(case, tmp_path):
   (tmp_path / "keep.txt").write_text("an existing file")
   before = _tree_hash(tmp_path)
