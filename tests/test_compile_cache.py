@@ -6,6 +6,8 @@ import pathlib
 import subprocess
 import sys
 
+import pytest
+
 from research import compile_cache
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -40,6 +42,7 @@ def _run(env_value):
   return result.stdout.split()
 
 
+@pytest.mark.slow  # two fresh interpreters
 def test_a_second_process_loads_what_the_first_compiled(tmp_path):
   cache = tmp_path / "cache"
   assert _run(str(cache)) == [str(cache), "miss"]

@@ -39,6 +39,15 @@ def test_unknown_variant_names_the_valid_ones():
     parse(f"{ROOT}/configs/lstm_filter.py:tiny")
 
 
+def test_an_unknown_model_is_refused_with_the_valid_names():
+  import ml_collections
+  from research.models import MODELS, build_model
+  with pytest.raises(ValueError, match="Unknown model 'lstmm'") as refused:
+    build_model(ml_collections.ConfigDict({"name": "lstmm"}), {})
+  assert all(name in str(refused.value) for name in MODELS)
+
+
+@pytest.mark.slow  # a fresh interpreter; the refusal itself is checked in-process above
 def test_train_launcher_exits_nonzero_on_unknown_model(tmp_path):
   result = subprocess.run(
       [sys.executable, str(ROOT / "launch/train.py"), f"--config={ROOT}/configs/lstm_filter.py:smoke",

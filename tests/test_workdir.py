@@ -62,6 +62,7 @@ class Holder:
     self.process.wait(timeout=60)
 
 
+@pytest.mark.slow  # a lock-holding trainer in another process
 def test_a_second_training_is_refused_naming_the_holder_and_nothing_is_lost(tmp_path, dataset):
   fit(tiny_config(1), dataset, tmp_path)
   before = _tree_hash(tmp_path / "checkpoints")
@@ -86,6 +87,7 @@ def test_a_dead_holders_record_is_taken_over_with_a_note(tmp_path, capsys):
   assert (tmp_path / workdir_lock.LOCK).read_text() == ""  # released cleanly: no record left
 
 
+@pytest.mark.slow  # a lock-holding trainer in another process
 def test_evaluate_during_a_training_reads_the_newest_committed_step_and_writes_nothing(tmp_path, dataset):
   fit(tiny_config(2), dataset, tmp_path)
   steps = tmp_path / "checkpoints"

@@ -231,7 +231,8 @@ runpy.run_path(sys.argv[0], run_name="__main__")
 
 
 @pytest.mark.parametrize("failure, code, message", [
-    ("SIGTERM", 128 + signal.SIGTERM, "export interrupted (SIGTERM): the previous export in {} is unchanged"),
+    pytest.param("SIGTERM", 128 + signal.SIGTERM, "export interrupted (SIGTERM): the previous export in {} is "
+                 "unchanged", marks=pytest.mark.slow),
     pytest.param("ENOSPC", 1, "error: export failed: {}: No space left on device; the previous export in {} "
                  "is unchanged", marks=pytest.mark.slow),
 ])

@@ -47,7 +47,7 @@ def _largest_file(folder: pathlib.Path) -> pathlib.Path:
              key=lambda p: p.stat().st_size)
 
 
-@pytest.mark.parametrize("damage", ["overwrite", "truncate"])
+@pytest.mark.parametrize("damage", [pytest.param("overwrite", marks=pytest.mark.slow), "truncate"])
 def test_broken_latest_checkpoint_falls_back_and_resumes_exactly(tmp_path, capsys, damage):
   dataset = load_dataset(tiny_config(3))
   fit(tiny_config(4), dataset, tmp_path / "straight")
