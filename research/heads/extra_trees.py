@@ -14,12 +14,14 @@ from typing import Any
 import numpy as np
 from sklearn import ensemble
 
+from research.heads import forest
+
 NOT_EXPORTABLE = ("TFLite has no tree-ensemble builtin op, and the C back end writes random forests on "
                   "hand-made features only: an extra-trees head has no export yet.")
 
 
 @dataclasses.dataclass
-class ExtraTreesHead:
+class ExtraTreesHead(forest.TreeEnsemble):
   """fit(features (N, D), labels (N,)) then predict_proba -> (N, num_classes)."""
   num_classes: int
   n_estimators: int = 200
@@ -43,26 +45,7 @@ class ExtraTreesHead:
                      "mean_leaves": float(np.mean([t.get_n_leaves() for t in self.model.estimators_]))}
     return self
 
-  def predict_proba(self, features_ND) -> np.ndarray:
-    """(N, num_classes) probabilities; a class absent from training gets 0."""
-    probabilities = self.model.predict_proba(np.asarray(features_ND, np.float32))
-    full = np.zeros((len(features_ND), self.num_classes), np.float64)
-    full[:, self.model.classes_] = probabilities
-    return full
-
   def settings(self) -> dict[str, Any]:
     return {"kind": self.kind, "num_classes": self.num_classes, "n_estimators": self.n_estimators,
             "criterion": self.criterion, "max_features": self.max_features, "n_jobs": self.n_jobs,
             "seed": self.seed}
-
-  def objects(self) -> dict[str, Any]:
-    return {"model": self.model}
-
-  @classmethod
-  def from_objects(cls, settings: dict, objects: dict) -> "ExtraTreesHead":
-    head = cls(**{k: v for k, v in settings.items() if k != "kind"})
-    head.model = objects["model"]
-    return head
-
-  def jax_fn(self):
-    return None

@@ -28,8 +28,32 @@ def _int_or_none(value):
   return None if value is None else int(value)
 
 
+class TreeEnsemble:
+  """What the scikit-learn tree-ensemble heads share: probabilities over every class, the stored
+  fitted model (research.heads.persist), no JAX form. Subclasses set `model` and `num_classes`."""
+
+  def predict_proba(self, features_ND) -> np.ndarray:
+    """(N, num_classes) probabilities; a class absent from training gets 0."""
+    probabilities = self.model.predict_proba(np.asarray(features_ND, np.float32))
+    full = np.zeros((len(features_ND), self.num_classes), np.float64)
+    full[:, self.model.classes_] = probabilities
+    return full
+
+  def objects(self) -> dict[str, Any]:
+    return {"model": self.model}
+
+  @classmethod
+  def from_objects(cls, settings: dict, objects: dict):
+    head = cls(**{k: v for k, v in settings.items() if k != "kind"})
+    head.model = objects["model"]
+    return head
+
+  def jax_fn(self):
+    return None
+
+
 @dataclasses.dataclass
-class ForestHead:
+class ForestHead(TreeEnsemble):
   """fit(features (N, D), labels (N,)) then predict_proba -> (N, num_classes)."""
   num_classes: int
   n_estimators: int = 100
@@ -91,13 +115,6 @@ class ForestHead:
                      "best_cv_score": float(search.best_score_), "cells": cells}
     return self
 
-  def predict_proba(self, features_ND) -> np.ndarray:
-    """(N, num_classes) probabilities; a class absent from training gets 0."""
-    probabilities = self.model.predict_proba(np.asarray(features_ND, np.float32))
-    full = np.zeros((len(features_ND), self.num_classes), np.float64)
-    full[:, self.model.classes_] = probabilities
-    return full
-
   def settings(self) -> dict[str, Any]:
     return {"kind": self.kind, "num_classes": self.num_classes, "n_estimators": self.n_estimators,
             "max_features": self.max_features, "bootstrap": self.bootstrap, "max_depth": self.max_depth,
@@ -105,18 +122,6 @@ class ForestHead:
             "grid_search": self.grid_search, "grid_folds": self.grid_folds, "scoring": self.scoring,
             "grid": {k: list(v) for k, v in self.grid.items()}, "seed": self.seed}
 
-  def objects(self) -> dict[str, Any]:
-    return {"model": self.model}
-
-  @classmethod
-  def from_objects(cls, settings: dict, objects: dict) -> "ForestHead":
-    head = cls(**{k: v for k, v in settings.items() if k != "kind"})
-    head.model = objects["model"]
-    return head
-
   expected_objects = {"model": ensemble.RandomForestClassifier}
-
-  def jax_fn(self):
-    return None
 
   not_exportable = NOT_TFLITE
