@@ -5,16 +5,26 @@ their :smoke variant, small counts), in a fresh folder per page (holding a link 
 before an evaluate, predict or export gives it its workdir. A line with placeholders is a synopsis:
 its script must accept every flag it names. Every `python benchmarks/X.py` must answer --help.
 Lines that start with anything but `python` (gcloud, srun, `VAR=value python ...`) are excluded.
+
+Starting Python and importing JAX, scikit-learn and the library takes longer than most of these
+commands' smoke runs, so one helper process per page imports them once and forks a fresh child per
+command, which runs the script as `python script args` would (`__main__`, its folder first on
+sys.path, its own absl flags) and exits with the script's exit status. The parent never starts a
+JAX backend, so the children start from a process with no JAX threads.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import shlex
+import subprocess
+import sys
 
 import pytest
 
-from conftest import ROOT, run_script
+from conftest import ROOT
 
 PAGES = [ROOT / "README.md"] + sorted((ROOT / "docs").glob("*.md"))
 PLACEHOLDER = re.compile(r"\b[A-Z]{3,}\b|\[|\{|\.\.\.")
@@ -104,6 +114,76 @@ def _page_id(page):
   return str(page.relative_to(ROOT))
 
 
+# ---- running commands: one warm process per page, one fork per command ---------------------------
+
+FORK_RUNNER = r"""
+import json, os, runpy, sys, time, traceback
+import jax, sklearn, matplotlib.pyplot  # noqa: F401  (imported once; no JAX backend starts here)
+import research.cli, research.train, research.studies, research.evaluation  # noqa: F401
+jobs = json.loads(sys.stdin.read())
+results = []
+for job in jobs:
+  log = job["log"]
+  pid = os.fork()
+  if pid == 0:
+    code = 1
+    try:
+      os.chdir(job["cwd"])
+      out = os.open(log + ".out", os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+      err = os.open(log + ".err", os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+      os.dup2(out, 1)
+      os.dup2(err, 2)
+      script = job["argv"][0]
+      sys.argv = list(job["argv"])
+      sys.path[0] = os.path.dirname(os.path.abspath(script))
+      runpy.run_path(script, run_name="__main__")
+      code = 0
+    except SystemExit as exit:
+      if isinstance(exit.code, int) or exit.code is None:
+        code = exit.code or 0
+      else:
+        print(exit.code, file=sys.stderr)
+    except BaseException:
+      traceback.print_exc()
+    finally:
+      sys.stdout.flush()
+      sys.stderr.flush()
+      os._exit(code)
+  deadline = time.time() + job["timeout"]
+  while True:
+    done, status = os.waitpid(pid, os.WNOHANG)
+    if done:
+      code = os.waitstatus_to_exitcode(status)
+      break
+    if time.time() > deadline:
+      os.kill(pid, 9)
+      os.waitpid(pid, 0)
+      code = "timeout"
+      break
+    time.sleep(0.05)
+  results.append(code)
+  if code != 0 and job["stop_on_failure"]:
+    break
+print(json.dumps(results))
+"""
+
+
+def run_commands(argvs: list[list[str]], cwd, logs, timeout: float = 300, stop_on_failure: bool = True):
+  """Runs each argv (a script path relative to `cwd` or ROOT, then its arguments) as `python argv...`
+  would, in order, in one warm helper process (FORK_RUNNER); returns [(exit status, stdout, stderr)]
+  for the commands that ran (all, or up to the first failure)."""
+  logs.mkdir(parents=True, exist_ok=True)
+  jobs = [{"argv": [str(ROOT / argv[0]), *argv[1:]], "cwd": str(cwd), "log": str(logs / f"{i:02d}"),
+           "timeout": timeout, "stop_on_failure": stop_on_failure} for i, argv in enumerate(argvs)]
+  env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+  done = subprocess.run([sys.executable, "-c", FORK_RUNNER], input=json.dumps(jobs), cwd=cwd, env=env,
+                        capture_output=True, text=True, timeout=timeout * len(jobs) + 120)
+  assert done.returncode == 0, f"the command runner failed:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
+  codes = json.loads(done.stdout.strip().splitlines()[-1])
+  read = lambda path: path.read_text() if path.exists() else ""
+  return [(code, read(logs / f"{i:02d}.out"), read(logs / f"{i:02d}.err")) for i, code in enumerate(codes)]
+
+
 # ---- the rules themselves -----------------------------------------------------------------------
 
 def test_extraction_and_rewriting_rules():
@@ -139,14 +219,16 @@ def test_readme_names_both_tiers_ci_runs_its_command_and_it_links_every_page():
 # ---- the pages ----------------------------------------------------------------------------------
 
 @pytest.mark.slow
-def test_benchmark_scripts_exist_and_answer_help():
+def test_benchmark_scripts_exist_and_answer_help(tmp_path):
   scripts = sorted({shlex.split(c)[1] for page in PAGES for c in commands(page.read_text())
                     if c.split()[1].startswith("benchmarks/")})
   assert scripts
   for script in scripts:
     assert (ROOT / script).is_file(), f"{script} is named in the docs but does not exist"
-    result = run_script(script, "--help", timeout=120)
-    assert result.returncode == 0 and "usage" in (result.stdout + result.stderr).lower(), (script, result.stderr)
+  results = run_commands([[script, "--help"] for script in scripts], ROOT, tmp_path, timeout=120,
+                         stop_on_failure=False)
+  for script, (code, stdout, stderr) in zip(scripts, results):
+    assert code == 0 and "usage" in (stdout + stderr).lower(), (script, code, stderr[-3000:])
 
 
 def flags_defined(script: str) -> set[str]:
@@ -170,7 +252,7 @@ def test_synopses_name_scripts_and_flags_that_exist():
 @pytest.mark.parametrize("page", PAGES, ids=_page_id)
 def test_page_commands_run(page, tmp_path):
   (tmp_path / "configs").symlink_to(ROOT / "configs")  # relative config paths resolve as in the checkout
-  ran = []
+  ran, argvs = [], []
   for command in commands(page.read_text()):
     if is_synopsis(command) or not command.split()[1].startswith("launch/"):
       continue
@@ -178,9 +260,12 @@ def test_page_commands_run(page, tmp_path):
     if _stateless(argv) and " ".join(argv) in _RAN_ELSEWHERE:
       continue  # the same command on another page, reading and writing nothing of its page's folder
     _RAN_ELSEWHERE.add(" ".join(argv))
-    result = run_script(*argv, cwd=tmp_path, timeout=300)
-    assert result.returncode == 0, (f"{_page_id(page)}: `{command}` (run as {' '.join(argv)}) exited with "
-                                    f"{result.returncode}:\n{result.stdout[-2000:]}\n{result.stderr[-3000:]}")
     ran.append(command)
+    argvs.append(argv)
+  results = run_commands(argvs, tmp_path, tmp_path / ".logs") if argvs else []
+  for command, argv, (code, stdout, stderr) in zip(ran, argvs, results):
+    assert code == 0, (f"{_page_id(page)}: `{command}` (run as {' '.join(argv)}) exited with "
+                       f"{code}:\n{stdout[-2000:]}\n{stderr[-3000:]}")
+  assert len(results) == len(argvs)
   if page.name in ("README.md", "data.md", "export.md", "runs.md"):
     assert ran, f"{_page_id(page)} should hold runnable commands"

@@ -46,6 +46,7 @@ def test_folds_are_stratified_disjoint_and_equal_sized():
     splits.make_folds(pool, folds=9, seed=0, val_fraction=0.2)
 
 
+@pytest.mark.slow
 def test_vmapped_folds_equal_each_fold_trained_alone_with_fit(tmp_path):
   config = _config("maxcrnn")
   config.train.epochs = 3

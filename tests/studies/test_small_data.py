@@ -146,6 +146,7 @@ def test_benchmark_resolves_a_folder_and_refuses_an_unknown_name(tmp_path):
     benchmark.resolve_dataset("NoSuchProblem")
 
 
+@pytest.mark.slow
 def test_benchmark_cli_reports_a_failed_cell_and_exits_non_zero(tmp_path):
   """A cell that cannot train is a row saying why; the command exits 1 and leaves no cell.json."""
   synthetic_ts.generate(tmp_path / "set", classes=2, train=10, test=4, dims=1, min_length=12,

@@ -25,6 +25,21 @@ def _config():
   return config
 
 
+def test_points_are_every_combination_and_only_learning_rates_share_a_program():
+  """The plan of the end-to-end test below, without training: fast-tier cover of points and groups."""
+  config = _config()
+  vary = [("optim.lr", [1e-3, 2e-2]), ("model.hidden_sizes", [(4, 4), (6, 6)])]
+  planned = sweep.points(config, vary)
+  assert [p.label for p in planned] == [f"optim.lr={lr}, model.hidden_sizes={h}" for lr in (0.001, 0.02)
+                                        for h in ((4, 4), (6, 6))]
+  assert [(p.config.optim.lr, tuple(p.config.model.hidden_sizes)) for p in planned] == [
+      (0.001, (4, 4)), (0.001, (6, 6)), (0.02, (4, 4)), (0.02, (6, 6))]
+  assert config.optim.lr != 2e-2 and tuple(config.model.hidden_sizes) == (4, 4)  # the base is left as it was
+  assert sweep.groups(planned, config) == [[0, 2], [1, 3]]
+  assert sweep.groups(sweep.points(config, [("train.epochs", [2, 3])]), config) == [[0], [1]]
+
+
+@pytest.mark.slow
 def test_points_differing_in_learning_rate_share_a_program_and_match_runs_alone(tmp_path):
   config = _config()
   result = sweep.run_sweep(config, ["optim.lr=1e-3,2e-2", "model.hidden_sizes=4/4,6/6"], tmp_path, seeds=2,

@@ -70,11 +70,15 @@ def test_repeated_multirun_calls_return(tmp_path):
 
   Initialising the runs under vmap ran batched LAPACK QR kernels that wait on XLA's
   intra-op pool for their own parts; two in flight took both threads of a 2-core
-  machine and waited on each other forever.
+  machine and waited on each other forever. The persistent compilation cache is on (as in every
+  launch script): the second call loads its programs instead of compiling them again, and still runs
+  the batched initialisation.
   """
   script = textwrap.dedent(f"""
       import sys
       sys.path.insert(0, {str(ROOT)!r})
+      from research import compile_cache
+      compile_cache.enable()
       from research import config_file
       from research.data import load_dataset
       from research.train import loop

@@ -40,26 +40,38 @@ def _assert_close(found: dict, expected: dict) -> None:
     np.testing.assert_allclose(found[key], expected[key], rtol=2e-5, atol=2e-6, err_msg=key)
 
 
-def test_runs_axis_on_four_devices_equals_one_device(tmp_path):
-  """3 runs with their own data on 4 devices (one padded, inactive run): run by run as on one device."""
-  expected = mesh_checks.flatten(mesh_checks.runs_axis(devices=1))
-  found = _on_devices("runs", tmp_path)
-  _assert_close(found, expected)
-  assert len({int(found[f"{r}/stopped_epoch"]) for r in range(3)}) > 1  # runs stopped on their own
+@pytest.fixture(scope="module")
+def runs_on_one_device() -> dict:
+  """The runs-axis study trained on one device: the reference of the runs-axis tests (computed once)."""
+  return mesh_checks.flatten(mesh_checks.runs_axis(devices=1))
 
 
-def test_data_axis_on_four_devices_equals_one_device(tmp_path):
-  """One run, each batch split over 4 devices (BatchNorm statistics and gradients summed over them)."""
-  _assert_close(_on_devices("data", tmp_path), mesh_checks.flatten(mesh_checks.data_axis(devices=1)))
+@pytest.fixture(scope="module")
+def data_run_on_one_device() -> dict:
+  """The data-axis run trained on one device: the reference of the data-axis tests (computed once)."""
+  return mesh_checks.flatten(mesh_checks.data_axis(devices=1))
 
 
 @pytest.mark.slow
-def test_resumed_sharded_study_equals_an_uninterrupted_one(tmp_path):
+def test_runs_axis_on_four_devices_equals_one_device(tmp_path, runs_on_one_device):
+  """3 runs with their own data on 4 devices (one padded, inactive run): run by run as on one device."""
+  found = _on_devices("runs", tmp_path)
+  _assert_close(found, runs_on_one_device)
+  assert len({int(found[f"{r}/stopped_epoch"]) for r in range(3)}) > 1  # runs stopped on their own
+
+
+@pytest.mark.slow
+def test_data_axis_on_four_devices_equals_one_device(tmp_path, data_run_on_one_device):
+  """One run, each batch split over 4 devices (BatchNorm statistics and gradients summed over them)."""
+  _assert_close(_on_devices("data", tmp_path), data_run_on_one_device)
+
+
+@pytest.mark.slow
+def test_resumed_sharded_study_equals_an_uninterrupted_one(tmp_path, runs_on_one_device):
   """Stopped after 2 of 4 epochs on 4 devices and resumed there, or resumed on one device."""
-  expected = mesh_checks.flatten(mesh_checks.runs_axis(devices=1))
-  _assert_close(_on_devices("resume", tmp_path), expected)
+  _assert_close(_on_devices("resume", tmp_path), runs_on_one_device)
   on_one_device = mesh_checks.runs_axis(tmp_path / "at_epoch_2", devices=1)
-  _assert_close(mesh_checks.flatten(on_one_device), expected)
+  _assert_close(mesh_checks.flatten(on_one_device), runs_on_one_device)
 
 
 def _free_port() -> int:
@@ -84,12 +96,12 @@ def _assert_json_close(found, expected, where="report"):
 
 
 @pytest.mark.slow
-def test_two_processes_with_two_devices_each_equal_one_process(tmp_path):
+def test_two_processes_with_two_devices_each_equal_one_process(tmp_path, data_run_on_one_device):
   """jax.distributed on localhost (gloo CPU collectives): a CV on the runs axis over 4 devices of 2
   processes, and a data-parallel run, give the one-device results; only process 0 writes reports."""
   reference = tmp_path / "reference"
   mesh_checks.cross_validation(reference, devices=1)
-  expected_data = mesh_checks.flatten(mesh_checks.data_axis(devices=1))
+  expected_data = data_run_on_one_device
   out = tmp_path / "distributed"
   port = _free_port()
   processes = [subprocess.Popen(
