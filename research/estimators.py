@@ -320,16 +320,17 @@ class _ConfigEstimator(sklearn_base.BaseEstimator):
     edits = [("report.json", lambda d: d.update(workdir=str(workdir)))]
     if DATA_FILE in self.files_:  # fitted here: its data are the stored arrays (a loaded run keeps its own)
       edits.append(("config.json", lambda d: d["data"].update(path=data_path)))
+    if X_test is not None:
+      if DATA_FILE not in self.files_:
+        raise ValueError(f"X_test: this estimator was loaded from a workdir whose data are {self.config_.data.name!r} "
+                         "files, not stored arrays; save it without X_test")
+      edits.append(("config.json", lambda d: d["eval"].update(split="test")))  # the tools' default split
+      self._store_test_split(workdir, X_test, y_test)
     for name, edit in edits:
       if (workdir / name).exists():
         record = workdir_lib.read_json(workdir / name)
         edit(record)
         workdir_lib.write_json_atomic(workdir / name, record)
-    if X_test is not None:
-      if DATA_FILE not in self.files_:
-        raise ValueError(f"X_test: this estimator was loaded from a workdir whose data are {self.config_.data.name!r} "
-                         "files, not stored arrays; save it without X_test")
-      self._store_test_split(workdir, X_test, y_test)
     return workdir
 
   def _store_test_split(self, workdir: pathlib.Path, X_test, y_test) -> None:

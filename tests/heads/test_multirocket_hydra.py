@@ -156,8 +156,8 @@ def test_smoke_config_trains_through_launch(tmp_path):
   assert result.returncode == 0, result.stderr[-2000:]
   report = json.loads((tmp_path / "report.json").read_text())
   from research.data import load_dataset
-  from research.train import run as run_lib
-  run = run_lib.load_run(tmp_path)
+  from research.train import load_run
+  run = load_run(tmp_path)
   assert run.feature_map.kind == "multirocket_hydra" and report["head"]["kind"] == "ridge"
   test = load_dataset(run.config).test
   assert report["accuracy"] == pytest.approx(float((run.predict(test)["label"] == test["y"]).mean()))

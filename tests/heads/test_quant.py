@@ -137,8 +137,8 @@ def test_smoke_config_trains_through_launch(tmp_path):
   report = json.loads((tmp_path / "report.json").read_text())
   assert report["head"]["kind"] == "extra_trees"
   from research.data import load_dataset
-  from research.train import run as run_lib
-  run = run_lib.load_run(tmp_path)
+  from research.train import load_run
+  run = load_run(tmp_path)
   test = load_dataset(run.config).test
   assert run.feature_map.kind == "quant" and run.head.model.n_estimators == 20
   accuracy = float((run.predict(test)["label"] == test["y"]).mean())
