@@ -6,8 +6,9 @@ writes the export with the back end the run has a form for, and returns an `Outc
 
   TFLite   model.tflite (model.<mode>.tflite for further modes), labels.json: every run
            whose inference path is one JAX function (tflite/exportable.py)
-  C        model.h, model_features.h, semg_features.h/.c, main.c: a tree ensemble on
-           hand-made features (c/forest.py)
+  C        model.h, model_features.h, the feature sources, main.c: a run one of C_BACK_ENDS
+           supports (a tree ensemble on hand-made features, c/forest.py; QUANT and its trees,
+           c/quant.py)
 
 Any other run gets an export.json that says why it has no export, and NotExportableError.
 
@@ -25,10 +26,16 @@ import numpy as np
 from research import workdir as workdir_lib
 from research.export import staging
 from research.export.c import forest as forest_c
+from research.export.c import quant as quant_c
 from research.export.tflite import converter
 from research.export.tflite.exportable import Exportable, continuous_max_abs_diff, export_exportable
 from research.train import trained as run_lib
 from research.train.trained import NotExportableError, load_run
+
+# The C back ends, tried in order on a run with no TFLite form: modules offering supports(run),
+# export_run(run, held, folder, split_name) -> export.json's record and report(record, workdir)
+# -> (summary text, failed checks).
+C_BACK_ENDS = (forest_c, quant_c)
 
 @dataclasses.dataclass
 class Outcome:
@@ -86,15 +93,16 @@ def _export(export: staging.Export, modes, split_name: str, options) -> Outcome:
     exportable = load_exportable(workdir)
   except NotExportableError as error:
     run = load_run(workdir)
-    if not forest_c.supports(run):
+    back_end = next((back_end for back_end in C_BACK_ENDS if back_end.supports(run)), None)
+    if back_end is None:
       with export.staged() as folder:
         workdir_lib.write_json_atomic(folder / "export.json", {"exported": False, "reason": str(error)})
       raise
     held = load_dataset(run.config).split(split_name)
     with export.staged() as folder:
-      record = forest_c.export_run(run, held, folder, split_name)
+      record = back_end.export_run(run, held, folder, split_name)
       workdir_lib.write_json_atomic(folder / "export.json", record)
-    return Outcome(record, *_c_report(record, workdir))
+    return Outcome(record, *back_end.report(record, workdir))
   dataset = load_dataset(exportable.config)
   with export.staged() as folder:
     record = export_exportable(exportable, dataset, folder, modes=tuple(modes), split_name=split_name, **options)
@@ -116,27 +124,6 @@ def _tflite_report(record: dict[str, Any], workdir) -> tuple[str, list[str]]:
     if tflm and not tflm["runs"]:
       lines.append(f"note: {row['mode']} does not run under TFLite Micro: {tflm['reason']}")
   lines.append(f"Wrote {workdir}/model.tflite, labels.json, export.json")
-  return "\n".join(lines), errors
-
-
-def _c_report(record: dict[str, Any], workdir) -> tuple[str, list[str]]:
-  forest, parity = record["forest"], record["parity"]
-  lines = [f"{record['model']}: {forest['trees']} trees, {forest['decision_nodes']} decision nodes -> "
-           f"{', '.join(record['files'])} ({record['format']})"]
-  flash = record.get("flash")
-  if flash:
-    lines.append(f"flash: model {flash['model']['flash_bytes']:,} bytes + features "
-                 f"{flash['features']['flash_bytes']:,} bytes")
-  errors = []
-  if not parity["checked"]:
-    lines.append(f"not checked: {parity['reason']}")
-  else:
-    lines.append(f"C vs the run on {parity['examples']} {parity['split']} windows: class agreement "
-                 f"{parity['class_agreement']:.3f}, max probability difference {parity['max_abs_prob_diff']:.2e}")
-    if parity["class_agreement"] != 1.0:
-      errors.append(f"the C program's classes agree with the run's on {parity['class_agreement']:.3f} "
-                    "of the windows, not all")
-  lines.append(f"Wrote {workdir}/model.h, main.c and the feature sources, export.json")
   return "\n".join(lines), errors
 
 

@@ -31,6 +31,14 @@ def float_literal(value: float) -> str:
   return f"{value.hex()}f"
 
 
+def c_array(ctype: str, name: str, values, per_line: int = 12) -> str:
+  """A `static const` C array of `values` (already written as C literals or ints)."""
+  items = [str(v) for v in values] or ["0"]
+  lines = [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)]
+  body = ",\n  ".join(lines)
+  return f"static const {ctype} {name}[{max(len(values), 1)}] = {{\n  {body}\n}};"
+
+
 def _sections(object_file: pathlib.Path) -> dict[str, int]:
   size = shutil.which("size")
   if size is None:
@@ -45,8 +53,8 @@ def _sections(object_file: pathlib.Path) -> dict[str, int]:
   return sections
 
 
-def flash_size(source: str, folder, cc: str | None = None) -> dict[str, int]:
-  """.text, .rodata and their sum of `source` (C code) compiled with gcc -Os -c (this host's ISA)."""
+def _compiled_sections(source: str, folder, cc: str | None) -> dict[str, int]:
+  """The sections of `source` (C code) compiled with gcc -Os -c (this host's ISA), in bytes."""
   cc = cc or compiler()
   if cc is None:
     raise RuntimeError("No C compiler (gcc) on the PATH: cannot measure the compiled size.")
@@ -56,20 +64,33 @@ def flash_size(source: str, folder, cc: str | None = None) -> dict[str, int]:
     src.write_text(source)
     subprocess.run([cc, "-std=c99", "-Os", "-iquote", str(folder), "-c", str(src), "-o", str(obj)],
                    capture_output=True, text=True, check=True)
-    sections = _sections(obj)
+    return _sections(obj)
+
+
+def flash_size(source: str, folder, cc: str | None = None) -> dict[str, int]:
+  """.text, .rodata and their sum of `source` (C code) compiled with gcc -Os -c (this host's ISA)."""
+  sections = _compiled_sections(source, folder, cc)
   text, rodata = sections.get(".text", 0), sections.get(".rodata", 0)
   return {"text": text, "rodata": rodata, "flash_bytes": text + rodata}
 
 
-def compile_harness(folder, cc: str | None = None) -> pathlib.Path:
-  """Compiles main.c + semg_features.c in `folder` into folder/main; returns its path."""
+def static_ram_size(source: str, folder, cc: str | None = None) -> int:
+  """Bytes of static RAM (.bss + .data) of `source` compiled with gcc -Os -c: its static
+  buffers and initialised variables; the stack is not included."""
+  sections = _compiled_sections(source, folder, cc)
+  return sections.get(".bss", 0) + sections.get(".data", 0)
+
+
+def compile_harness(folder, cc: str | None = None,
+                    sources: tuple[str, ...] = ("main.c", "semg_features.c")) -> pathlib.Path:
+  """Compiles `sources` (main.c + semg_features.c unless told) in `folder` into folder/main; returns its path."""
   cc = cc or compiler()
   if cc is None:
     raise RuntimeError("No C compiler (gcc) on the PATH: cannot build the C harness.")
   folder = pathlib.Path(folder)
   binary = folder / "main"
-  done = subprocess.run([cc, *C_FLAGS, "-o", str(binary), str(folder / "main.c"),
-                         str(folder / "semg_features.c"), "-lm"], capture_output=True, text=True)
+  done = subprocess.run([cc, *C_FLAGS, "-o", str(binary), *(str(folder / name) for name in sources), "-lm"],
+                        capture_output=True, text=True)
   if done.returncode != 0:
     raise RuntimeError(f"gcc failed on {folder}/main.c:\n{done.stderr[-2000:]}")
   if done.stderr.strip():
@@ -88,6 +109,20 @@ def run_harness(binary, windows: np.ndarray, flag: list[str]) -> list[list[str]]
   if len(rows) != len(windows):
     raise RuntimeError(f"{binary} printed {len(rows)} lines for {len(windows)} windows")
   return rows
+
+
+def parity_lines(parity: dict, examples: str = "windows") -> tuple[list[str], list[str]]:
+  """The report's lines about a C program's parity with the run, and the failed check (classes
+  not all the same); `examples` names what was classified (windows, series)."""
+  if not parity["checked"]:
+    return [f"not checked: {parity['reason']}"], []
+  lines = [f"C vs the run on {parity['examples']} {parity['split']} {examples}: class agreement "
+           f"{parity['class_agreement']:.3f}, max probability difference {parity['max_abs_prob_diff']:.2e}"]
+  errors = []
+  if parity["class_agreement"] != 1.0:
+    errors.append(f"the C program's classes agree with the run's on {parity['class_agreement']:.3f} "
+                  f"of the {examples}, not all")
+  return lines, errors
 
 
 def as_windows(windows) -> np.ndarray:

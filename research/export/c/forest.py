@@ -48,13 +48,6 @@ def _int_type(values: np.ndarray) -> str:
   return "int32_t"
 
 
-def _array(ctype: str, name: str, values, per_line: int = 12) -> str:
-  items = [str(v) for v in values] or ["0"]
-  lines = [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)]
-  body = ",\n  ".join(lines)
-  return f"static const {ctype} {name}[{max(len(values), 1)}] = {{\n  {body}\n}};"
-
-
 def flatten_forest(estimator, num_classes: int) -> dict[str, np.ndarray]:
   """The forest as flat tables: feature, threshold (float32), left, right per internal node,
   a root per tree, and distinct leaf probability rows (num_classes columns).
@@ -100,17 +93,25 @@ def flatten_forest(estimator, num_classes: int) -> dict[str, np.ndarray]:
           "root": np.asarray(roots, np.int64), "leaves": np.asarray(leaves, np.float32).reshape(-1, num_classes)}
 
 
+_ENSEMBLES = {"RandomForestClassifier": "Random Forest", "ExtraTreesClassifier": "extra-trees ensemble"}
+
+
+def ensemble_name(estimator) -> str:
+  """'Random Forest', 'extra-trees ensemble' or the estimator's class name, for comments and reports."""
+  return _ENSEMBLES.get(type(estimator).__name__, type(estimator).__name__)
+
+
 def model_header(estimator, class_names: Sequence[str]) -> str:
   """model.h: the forest's tables and model_predict_proba(features, probs) -> class id."""
   num_classes = len(class_names)
   flat = flatten_forest(estimator, num_classes)
   n_features = int(estimator.n_features_in_)
-  feature_type = "uint8_t" if n_features <= 256 else "uint16_t"
+  feature_type = "uint8_t" if n_features <= 256 else "uint16_t" if n_features <= 65536 else "uint32_t"
   child_type = _int_type(np.concatenate([flat["left"], flat["right"], flat["root"]]))
   names = ", ".join('"' + str(n).replace("\\", "\\\\").replace('"', '\\"') + '"' for n in class_names)
   leaves = [", ".join(build.float_literal(p) for p in row) for row in flat["leaves"]]
-  return f"""/* A Random Forest ({len(flat['root'])} trees, {len(flat['feature'])} decision nodes, {len(flat['leaves'])} distinct leaves),
- * written by research/export/c/forest.py from a fitted scikit-learn RandomForestClassifier.
+  return f"""/* A {ensemble_name(estimator)} ({len(flat['root'])} trees, {len(flat['feature'])} decision nodes, {len(flat['leaves'])} distinct leaves),
+ * written by research/export/c/forest.py from a fitted scikit-learn {type(estimator).__name__}.
  * model_predict_proba(features, probs): probs[c] = mean over trees of the leaf's class fraction
  * (scikit-learn's predict_proba); returns the class id with the highest probability
  * (the first on ties, as numpy.argmax), an index into model_class_names. */
@@ -127,13 +128,13 @@ def model_header(estimator, class_names: Sequence[str]) -> str:
 
 static const char *const model_class_names[MODEL_N_CLASSES] = {{{names}}};
 
-{_array(feature_type, "model_feature", flat["feature"].tolist())}
+{build.c_array(feature_type, "model_feature", flat["feature"].tolist())}
 /* Go left when features[model_feature[n]] <= model_threshold[n] (exact float32 thresholds). */
-{_array("float", "model_threshold", [build.float_literal(t) for t in flat["threshold"]], per_line=6)}
+{build.c_array("float", "model_threshold", [build.float_literal(t) for t in flat["threshold"]], per_line=6)}
 /* Children and roots: a node index, or a leaf as -(row + 1) in model_leaves. */
-{_array(child_type, "model_left", flat["left"].tolist())}
-{_array(child_type, "model_right", flat["right"].tolist())}
-{_array(child_type, "model_root", flat["root"].tolist())}
+{build.c_array(child_type, "model_left", flat["left"].tolist())}
+{build.c_array(child_type, "model_right", flat["right"].tolist())}
+{build.c_array(child_type, "model_root", flat["root"].tolist())}
 static const float model_leaves[MODEL_N_LEAVES][MODEL_N_CLASSES] = {{
   {{{'}, {'.join(leaves)}}}
 }};
@@ -238,3 +239,18 @@ def export_run(run, held: dict, out_dir, split_name: str = "test") -> dict[str, 
                       "class_agreement": float(np.mean(got["label"] == expected.argmax(1))),
                       "max_abs_prob_diff": float(np.abs(got["probs"] - expected).max())}
   return record
+
+
+def report(record: dict[str, Any], workdir) -> tuple[str, list[str]]:
+  """The summary of export_run's record and the failed checks (classes not all the run's)."""
+  forest, parity = record["forest"], record["parity"]
+  lines = [f"{record['model']}: {forest['trees']} trees, {forest['decision_nodes']} decision nodes -> "
+           f"{', '.join(record['files'])} ({record['format']})"]
+  flash = record.get("flash")
+  if flash:
+    lines.append(f"flash: model {flash['model']['flash_bytes']:,} bytes + features "
+                 f"{flash['features']['flash_bytes']:,} bytes")
+  parity_lines, errors = build.parity_lines(parity, "windows")
+  lines += parity_lines
+  lines.append(f"Wrote {workdir}/model.h, main.c and the feature sources, export.json")
+  return "\n".join(lines), errors
