@@ -132,7 +132,7 @@ def test_quant_workdir_exports_as_c_and_agrees_with_the_run(tmp_path):
   assert record == json.loads((tmp_path / "export.json").read_text())
   parity = record["parity"]
   assert parity["class_agreement"] == 1.0 and parity["examples"] == len(dataset.test["y"])
-  assert parity["max_abs_prob_diff"] <= 1e-5 and parity["max_feature_diff_relative_to_scale"] <= 1e-5
+  assert parity["max_abs_prob_diff"] <= 1e-5 and parity["max_feature_diff_relative"] <= 1e-5
   assert all((tmp_path / name).exists() for name in record["files"])
   assert record["flash"]["model"]["flash_bytes"] > 0 and record["ram"]["static_bytes"] > 0
   assert record["c_seconds_per_series"] > 0
