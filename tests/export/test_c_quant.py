@@ -101,7 +101,7 @@ def test_write_quant_c_refuses_trees_fitted_on_other_features(tmp_path):
     quant_c.write_quant_c(params, estimator, ["a", "b"], tmp_path)
 
 
-def test_without_gcc_the_record_says_parity_was_not_checked(tmp_path, monkeypatch):
+def test_the_record_without_gcc_and_the_report_of_a_disagreement(tmp_path, monkeypatch):
   x = _series(5, 8, 24, 1)
   features = feature_maps_quant_hydra.Quant().fit({"x": x})
   estimator = ensemble.ExtraTreesClassifier(n_estimators=3, random_state=0).fit(
@@ -116,6 +116,13 @@ def test_without_gcc_the_record_says_parity_was_not_checked(tmp_path, monkeypatc
   text, errors = quant_c.report(record, tmp_path)
   assert "not checked: no C compiler" in text and errors == []
 
+  record["parity"] = {"checked": True, "split": "test", "examples": 8, "class_agreement": 0.875,
+                      "max_abs_prob_diff": 0.1, "max_abs_feature_diff": 1e-6, "max_feature_diff_relative": 1e-7,
+                      "features_bit_identical": 0.9}
+  record["c_seconds_per_series"] = 1e-4
+  text, errors = quant_c.report(record, tmp_path)  # one class off: the export fails (exit code 1)
+  assert "class agreement 0.875" in text and errors == [
+      "the C program's classes agree with the run's on 0.875 of the series, not all"]
 
 @needs_gcc
 @pytest.mark.slow
