@@ -34,8 +34,10 @@ from research.train.trained import NotExportableError, load_run
 
 # The C back ends, tried in order on a run with no TFLite form: modules offering supports(run),
 # export_run(run, held, folder, split_name) -> export.json's record and report(record, workdir)
-# -> (summary text, failed checks).
-C_BACK_ENDS = (forest_c, quant_c)
+# -> (summary text, failed checks). The most specific first: forest_c takes a Random Forest on
+# any feature map.
+C_BACK_ENDS = (quant_c, forest_c)
+
 
 @dataclasses.dataclass
 class Outcome:

@@ -350,7 +350,7 @@ def report(record: dict[str, Any], workdir) -> tuple[str, list[str]]:
   forest, q = record["forest"], record["quant"]
   lines = [f"{record['model']}: QUANT on {q['length']} frames x {q['num_channels']} channels "
            f"({forest['features']:,} features), {forest['trees']} trees, {forest['decision_nodes']:,} decision "
-           f"nodes -> {', '.join(record['files'])} ({record['format']})"]
+           f"nodes -> {', '.join(record['files'])} (C99)"]
   flash, ram = record.get("flash"), record.get("ram")
   if flash:
     lines.append(f"flash: model {flash['model']['flash_bytes']:,} bytes + features "
