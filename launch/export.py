@@ -11,11 +11,12 @@ TFLM interpreter) and prints the table. `--quantize none,int8` converts several
 modes: the first is model.tflite, the others model.<mode>.tflite. `--target micro`
 exports for microcontrollers (research/export/rewrite.py's micro profile: scans
 unrolled, selects as SELECT_V2, small attention products as MUL + SUM, batch 1;
-modes none and int8) and fails when TFLM cannot run the model. A Random Forest on
-hand-made features is written as C instead (model.h, main.c, the feature sources)
-and checked against the run. The work and the printed summary are
+modes none and int8) and fails when TFLM cannot run the model. Runs with no TFLite
+form that a C back end covers (QUANT with its extra trees; a Random Forest on
+hand-made features) are written as C instead (model.h, main.c, the feature
+sources), compiled with gcc and checked against the run. The work and the printed summary are
 research.export.pipeline.export's. Exits 1 when fp32 parity (LiteRT or TFLM) misses
-1e-5, when the C forest disagrees with the run, or when the model cannot be exported
+1e-5, when the C program disagrees with the run, or when the model cannot be exported
 (ops without a TFLite builtin; with --target micro, ops TFLM does not register).
 
 The export is written into a staging folder in DIR and moved into place whole,

@@ -16,8 +16,8 @@ from sklearn import ensemble
 
 from research.heads import forest
 
-NOT_EXPORTABLE = ("TFLite has no tree-ensemble builtin op, and the C back end writes random forests on "
-                  "hand-made features only: an extra-trees head has no export yet.")
+NOT_EXPORTABLE = ("TFLite has no tree-ensemble builtin op: an extra-trees head is exported as C, and only on "
+                  "QUANT features or hand-made sEMG features (research/export/c).")
 
 
 @dataclasses.dataclass
