@@ -61,15 +61,15 @@ def flash_size(source: str, folder, cc: str | None = None) -> dict[str, int]:
   return {"text": text, "rodata": rodata, "flash_bytes": text + rodata}
 
 
-def compile_harness(folder, cc: str | None = None) -> pathlib.Path:
-  """Compiles main.c + semg_features.c in `folder` into folder/main; returns its path."""
+def compile_harness(folder, cc: str | None = None, sources=("semg_features.c",)) -> pathlib.Path:
+  """Compiles main.c + `sources` (default semg_features.c) in `folder` into folder/main; returns its path."""
   cc = cc or compiler()
   if cc is None:
     raise RuntimeError("No C compiler (gcc) on the PATH: cannot build the C harness.")
   folder = pathlib.Path(folder)
   binary = folder / "main"
   done = subprocess.run([cc, *C_FLAGS, "-o", str(binary), str(folder / "main.c"),
-                         str(folder / "semg_features.c"), "-lm"], capture_output=True, text=True)
+                         *(str(folder / source) for source in sources), "-lm"], capture_output=True, text=True)
   if done.returncode != 0:
     raise RuntimeError(f"gcc failed on {folder}/main.c:\n{done.stderr[-2000:]}")
   if done.stderr.strip():
