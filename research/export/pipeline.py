@@ -7,7 +7,8 @@ writes the export with the back end the run has a form for, and returns an `Outc
   TFLite   model.tflite (model.<mode>.tflite for further modes), labels.json: every run
            whose inference path is one JAX function (tflite/exportable.py)
   C        model.h, model_features.h, semg_features.h/.c, main.c: a tree ensemble on
-           hand-made features (c/forest.py)
+           hand-made features (c/forest.py); model.h, multirocket_hydra_features.h/.c,
+           main.c: MultiRocket-Hydra + ridge (c/multirocket_hydra.py)
 
 Any other run gets an export.json that says why it has no export, and NotExportableError.
 
@@ -25,6 +26,7 @@ import numpy as np
 from research import workdir as workdir_lib
 from research.export import staging
 from research.export.c import forest as forest_c
+from research.export.c import multirocket_hydra as multirocket_hydra_c
 from research.export.tflite import converter
 from research.export.tflite.exportable import Exportable, continuous_max_abs_diff, export_exportable
 from research.train import trained as run_lib
@@ -86,6 +88,12 @@ def _export(export: staging.Export, modes, split_name: str, options) -> Outcome:
     exportable = load_exportable(workdir)
   except NotExportableError as error:
     run = load_run(workdir)
+    if multirocket_hydra_c.supports(run):
+      held = load_dataset(run.config).split(split_name)
+      with export.staged() as folder:
+        record = multirocket_hydra_c.export_run(run, held, folder, split_name)
+        workdir_lib.write_json_atomic(folder / "export.json", record)
+      return Outcome(record, *multirocket_hydra_c.report(record, workdir))
     if not forest_c.supports(run):
       with export.staged() as folder:
         workdir_lib.write_json_atomic(folder / "export.json", {"exported": False, "reason": str(error)})

@@ -1,8 +1,20 @@
 """C back ends: what has no .tflite form, written as portable C99 and checked with gcc here.
 
-  forest           a fitted Random Forest as model.h (exact float32 thresholds), checked
-                   against scikit-learn; export_run writes a trained workdir's forest
-  features         the sEMG window features (features.py) as model_features.h + main.c
-  build            exact float literals, the C sources beside this file, gcc, compiled sizes
-  semg_features.h/.c   the feature extractor itself (package data)
+  forest               a fitted Random Forest as model.h (exact float32 thresholds), checked
+                       against scikit-learn; export_run writes a trained workdir's forest
+  features             the sEMG window features (features.py) as model_features.h + main.c
+  multirocket_hydra    a MultiRocket-Hydra run (features, scaling, ridge) as model.h + main.c,
+                       checked against the run's features and decision scores
+  build                exact float literals, the C sources beside this file, gcc, compiled sizes
+  semg_features.h/.c, multirocket_hydra_features.h/.c   the C code itself (package data)
+
+Why MultiRocket-Hydra goes to C and not through TFLite (measured on BasicMotions, 40 test series):
+jax2tf converts hydra.transform and multirocket.transform to builtin ops that TFLM registers
+(ARG_MAX, ARG_MIN, EQUAL for the winner counts; WHILE for the pooling scan), so a kernel is not
+what is missing. But (1) both graphs fail TFLM's allocation (CONCATENATION of more than 10
+inputs), and the fitted tables become a 2.2 MB .tflite whose arena would hold every feature
+(~54k floats) and the scan's carries, where C streams each feature into the decision in 3.7 KB
+of RAM; (2) neither route is bit-exact for the threshold counts (PPV, LSPV, Hydra's hard counts):
+LiteRT left 4 of 2 million MultiRocket values off by a count, the C code none (it keeps the scan's
+order for the sums); (3) the feature map has no JAX form to export (`jax_fn` is None).
 """
