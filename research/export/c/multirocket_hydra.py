@@ -71,10 +71,11 @@ def model_header(params, ridge_arrays: dict, class_names: Sequence[str], length:
   if length < minirocket.KERNEL_LENGTH + 1:
     raise ValueError(f"Series of {length} frames: MultiRocket-Hydra needs at least 10.")
   hydra_count, rocket_count = num_features(params)
-  coef = np.asarray(ridge_arrays["coef"], np.float64) / np.asarray(ridge_arrays["scale"], np.float64)[:, None]
+  coef = np.asarray(ridge_arrays["coef"], np.float64)
   if coef.shape != (hydra_count + rocket_count, len(class_names)):
     raise ValueError(f"The ridge has coefficients {coef.shape}; the features make {hydra_count + rocket_count} "
                      f"columns for {len(class_names)} classes: the head was not fitted on these features.")
+  coef = coef / np.asarray(ridge_arrays["scale"], np.float64)[:, None]  # 1 unless the ridge standardized
   series = rockets["series"]
   combo_start = np.concatenate([[0], np.cumsum(series["num_channels_per_combination"])])
   _, halves, groups, kernels, _ = h["weights"].shape
