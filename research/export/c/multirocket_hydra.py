@@ -36,7 +36,7 @@ from research.heads import multirocket as multirocket_lib
 
 SOURCES = ("multirocket_hydra_features.h", "multirocket_hydra_features.c")
 MAX_CHANNELS = 256  # the C code's per-channel weight array
-FORMAT = "C99 (model.h, multirocket_hydra_features.h/.c, main.c)"
+FORMAT = "C99, float32, no malloc"
 
 
 def _array(ctype: str, name: str, values: Sequence[str], per_line: int = 8) -> str:
@@ -298,7 +298,9 @@ def export_run(run, held: dict, out_dir, split_name: str = "test") -> dict[str, 
   record = {"exported": True, "format": FORMAT, "model": "MultiRocket-Hydra features + ridge", **result,
             "notes": ["The features are computed in C (research/export/c/__init__.py says why not TFLite).",
                       "ram_bytes: the window, the scratch and the scores, float32, as the C code declares "
-                      "them; the stack adds ~1.1 KB; main.c's --features buffer is not counted."]}
+                      "them; the stack adds ~1.1 KB; main.c's --features buffer is not counted.",
+                      "seconds_per_series: the harness's wall time on this host (gcc -O2, its start "
+                      "included) over the held-out series."]}
   if build.compiler() is None or not len(held["x"]):
     record["parity"] = {"checked": False, "reason": "no C compiler (gcc) on the PATH" if build.compiler() is None
                         else f"the {split_name} split is empty"}
