@@ -89,6 +89,16 @@ def test_writer_refuses_a_head_not_fitted_on_these_features(tmp_path):
     mrh_c.write_c(features.params, arrays, ["a", "b"], 20, tmp_path)
 
 
+def test_without_gcc_the_sources_are_written_and_flash_is_not_measured(tmp_path, monkeypatch):
+  features, head, _ = _fitted(2, 20, seed=1)
+  monkeypatch.setattr(mrh_c.build, "compiler", lambda: None)
+  written = mrh_c.write_c(features.params, head.arrays(), ["a", "b", "c"], 20, tmp_path)
+  assert written["flash_error"] == "no C compiler (gcc) on the PATH" and "flash" not in written
+  assert sorted(p.name for p in tmp_path.iterdir()) == sorted(written["files"])
+  # The window (20 x 2), the scratch (3 x 20 + 3 x 4 kernels) and 3 scores, float32.
+  assert written["ram"] == {"window": 160, "scratch": 288, "decision": 12, "ram_bytes": 460}
+
+
 def test_report_fails_when_a_class_disagrees():
   record = {"model": "m", "format": "C99", "files": ["model.h"],
             "features": {"hydra": 1, "multirocket": 2, "classes": 2},

@@ -12,7 +12,7 @@ Why MultiRocket-Hydra goes to C and not through TFLite (measured on BasicMotions
 jax2tf converts hydra.transform and multirocket.transform to builtin ops that TFLM registers
 (ARG_MAX, ARG_MIN, EQUAL for the winner counts; WHILE for the pooling scan), so a kernel is not
 what is missing. But (1) both graphs fail TFLM's allocation (CONCATENATION of more than 10
-inputs), and the fitted tables become a 2.2 MB .tflite whose arena would hold every feature
+inputs), and the transforms alone become 2.2 MB of .tflite whose arena would hold every feature
 (~54k floats) and the scan's carries, where C streams each feature into the decision in 3.7 KB
 of RAM; (2) neither route is bit-exact for the threshold counts (PPV, LSPV, Hydra's hard counts):
 LiteRT left 4 of 2 million MultiRocket values off by a count, the C code none (it keeps the scan's
