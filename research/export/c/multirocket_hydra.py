@@ -306,6 +306,9 @@ def export_run(run, held: dict, out_dir, split_name: str = "test") -> dict[str, 
                         else f"the {split_name} split is empty"}
     return record
   x = build.as_windows(held["x"])
+  if x.shape[1:] != (length, result["features"]["channels"]):
+    raise ValueError(f"The {split_name} series are {x.shape[1:]} (frames, channels); the C program reads "
+                     f"{(length, result['features']['channels'])} (the run's input_shape).")
   got = predict_c(out_dir, x)
   decision = run.head.decision(run.features(held))
   expected_label = decision.argmax(1)
