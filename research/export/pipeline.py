@@ -8,7 +8,7 @@ writes the export with the back end the run has a form for, and returns an `Outc
            whose inference path is one JAX function (tflite/exportable.py)
   C        model.h, model_features.h, the feature sources, main.c: a run one of C_BACK_ENDS
            supports (a tree ensemble on hand-made features, c/forest.py; QUANT and its trees,
-           c/quant.py)
+           c/quant.py; MultiRocket-Hydra and its ridge, c/multirocket_hydra.py)
 
 Any other run gets an export.json that says why it has no export, and NotExportableError.
 
@@ -26,6 +26,7 @@ import numpy as np
 from research import workdir as workdir_lib
 from research.export import staging
 from research.export.c import forest as forest_c
+from research.export.c import multirocket_hydra as multirocket_hydra_c
 from research.export.c import quant as quant_c
 from research.export.tflite import converter
 from research.export.tflite.exportable import Exportable, continuous_max_abs_diff, export_exportable
@@ -36,7 +37,7 @@ from research.train.trained import NotExportableError, load_run
 # export_run(run, held, folder, split_name) -> export.json's record and report(record, workdir)
 # -> (summary text, failed checks). The most specific first: forest_c takes a Random Forest on
 # any feature map.
-C_BACK_ENDS = (quant_c, forest_c)
+C_BACK_ENDS = (quant_c, multirocket_hydra_c, forest_c)
 
 
 @dataclasses.dataclass
