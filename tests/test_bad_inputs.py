@@ -23,6 +23,7 @@ from typing import Callable
 import numpy as np
 import pytest
 
+from conftest import ROOT, run_commands
 from research import config_file
 from research import data as data_lib
 from research.data import DataError, DataNotFoundError
@@ -32,8 +33,6 @@ from research.data import layouts
 from research.data import loaders
 from research.data.formats import hht_files, workout
 from research.data.synthetic import workout as synthetic_workout
-
-ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -544,28 +543,61 @@ CLI_CASES = [
     CliCase("train-batch-larger-than-memory", ("launch/train.py", "--config", "configs/lstm_filter.py:smoke",
                                                "--config.train.batch_size=100000000", "--workdir", "{tmp}/w"),
             ("config.train.batch_size is 100000000", "the data have", "GiB", "--config.train.batch_size=")),
+    CliCase("train-unknown-model", ("launch/train.py", "--config", "configs/lstm_filter.py:smoke",
+                                    "--config.model.name=lstmm", "--workdir", "{tmp}/w"), ("lstmm", "lstm_regressor")),
     CliCase("train-eval-batch-larger-than-memory", ("launch/train.py", "--config", "configs/lstm_filter.py:smoke",
                                                     "--config.train.eval_batch_size=100000000", "--workdir",
                                                     "{tmp}/w"), ("config.train.eval_batch_size is 100000000", "GiB")),
 ]
 
 
-# One case per launcher family runs in the fast tier; every case starts a fresh interpreter (~10 s),
-# so the rest run in the full suite. The checks behind them are tested in-process too (test_config.py,
-# test_workdir_faults.py).
+# One case per launcher family runs in the fast tier, in a fresh interpreter; the rest run in the full
+# suite, all in one warm process that forks a child per case (conftest.run_commands: each script runs
+# as `python script args` would). The checks behind them are tested in-process too (test_config.py,
+# test_workdir.py).
 FAST_CLI_CASES = {"make-data-unknown-option", "train-misspelt-key", "train-zero-batch", "export-untrained-workdir"}
 
 
-@pytest.mark.parametrize("case", [pytest.param(c, id=c.id, marks=() if c.id in FAST_CLI_CASES else pytest.mark.slow)
-                                  for c in CLI_CASES])
+def _refusal_problems(case, folder, before, code, stderr) -> list[str]:
+  """What is wrong with how a launch script refused `case` (empty when it refused as it should)."""
+  problems = []
+  if code == 0:
+    problems.append("exited 0")
+  if "Traceback" in stderr:
+    problems.append("printed a traceback")
+  missing = [part for part in case.parts if part not in stderr]
+  if missing:
+    problems.append(f"stderr lacks {missing}")
+  if _tree_hash(folder) != before:
+    problems.append("a refused command wrote files")
+  return problems
+
+
+def _case_folder(root: pathlib.Path, case) -> tuple[pathlib.Path, list[str], dict]:
+  folder = root / case.id
+  folder.mkdir()
+  (folder / "keep.txt").write_text("an existing file")
+  return folder, [a.format(tmp=folder) for a in case.argv], _tree_hash(folder)
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in CLI_CASES if c.id in FAST_CLI_CASES])
 def test_bad_cli_input(case, tmp_path):
-  (tmp_path / "keep.txt").write_text("an existing file")
-  before = _tree_hash(tmp_path)
-  argv = [a.format(tmp=tmp_path) for a in case.argv]
+  folder, argv, before = _case_folder(tmp_path, case)
   done = subprocess.run([sys.executable, *argv], cwd=ROOT, capture_output=True, text=True, timeout=300,
                         env={**os.environ, "PYTHONPATH": str(ROOT)})
-  assert done.returncode != 0
-  assert "Traceback" not in done.stderr, done.stderr
-  missing = [part for part in case.parts if part not in done.stderr]
-  assert not missing, f"stderr lacks {missing}: {done.stderr}"
-  assert _tree_hash(tmp_path) == before, "a refused command wrote files"
+  problems = _refusal_problems(case, folder, before, done.returncode, done.stderr)
+  assert not problems, f"{case.id}: {'; '.join(problems)}:\n{done.stderr}"
+
+
+@pytest.mark.slow
+def test_every_other_bad_cli_input(tmp_path):
+  cases = [c for c in CLI_CASES if c.id not in FAST_CLI_CASES]
+  prepared = [_case_folder(tmp_path, case) for case in cases]
+  results = run_commands([argv for _, argv, _ in prepared], ROOT, tmp_path / ".logs", stop_on_failure=False)
+  assert len(results) == len(cases)
+  failures = []
+  for case, (folder, _, before), (code, _, stderr) in zip(cases, prepared, results):
+    problems = _refusal_problems(case, folder, before, code, stderr)
+    if problems:
+      failures.append(f"{case.id}: {'; '.join(problems)}:\n{stderr[-1500:]}")
+  assert not failures, "\n\n".join(failures)

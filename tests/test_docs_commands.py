@@ -7,24 +7,17 @@ its script must accept every flag it names. Every `python benchmarks/X.py` must 
 Lines that start with anything but `python` (gcloud, srun, `VAR=value python ...`) are excluded.
 
 Starting Python and importing JAX, scikit-learn and the library takes longer than most of these
-commands' smoke runs, so one helper process per page imports them once and forks a fresh child per
-command, which runs the script as `python script args` would (`__main__`, its folder first on
-sys.path, its own absl flags) and exits with the script's exit status. The parent never starts a
-JAX backend, so the children start from a process with no JAX threads.
+commands' smoke runs, so each page's commands run in one warm process (conftest.run_commands).
 """
 
 from __future__ import annotations
 
-import json
-import os
 import re
 import shlex
-import subprocess
-import sys
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, run_commands
 
 PAGES = [ROOT / "README.md"] + sorted((ROOT / "docs").glob("*.md"))
 PLACEHOLDER = re.compile(r"\b[A-Z]{3,}\b|\[|\{|\.\.\.")
@@ -112,76 +105,6 @@ def _stateless(argv: list[str]) -> bool:
 
 def _page_id(page):
   return str(page.relative_to(ROOT))
-
-
-# ---- running commands: one warm process per page, one fork per command ---------------------------
-
-FORK_RUNNER = r"""
-import json, os, runpy, sys, time, traceback
-import jax, sklearn, matplotlib.pyplot  # noqa: F401  (imported once; no JAX backend starts here)
-import research.cli, research.train, research.studies, research.evaluation  # noqa: F401
-jobs = json.loads(sys.stdin.read())
-results = []
-for job in jobs:
-  log = job["log"]
-  pid = os.fork()
-  if pid == 0:
-    code = 1
-    try:
-      os.chdir(job["cwd"])
-      out = os.open(log + ".out", os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
-      err = os.open(log + ".err", os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
-      os.dup2(out, 1)
-      os.dup2(err, 2)
-      script = job["argv"][0]
-      sys.argv = list(job["argv"])
-      sys.path[0] = os.path.dirname(os.path.abspath(script))
-      runpy.run_path(script, run_name="__main__")
-      code = 0
-    except SystemExit as exit:
-      if isinstance(exit.code, int) or exit.code is None:
-        code = exit.code or 0
-      else:
-        print(exit.code, file=sys.stderr)
-    except BaseException:
-      traceback.print_exc()
-    finally:
-      sys.stdout.flush()
-      sys.stderr.flush()
-      os._exit(code)
-  deadline = time.time() + job["timeout"]
-  while True:
-    done, status = os.waitpid(pid, os.WNOHANG)
-    if done:
-      code = os.waitstatus_to_exitcode(status)
-      break
-    if time.time() > deadline:
-      os.kill(pid, 9)
-      os.waitpid(pid, 0)
-      code = "timeout"
-      break
-    time.sleep(0.05)
-  results.append(code)
-  if code != 0 and job["stop_on_failure"]:
-    break
-print(json.dumps(results))
-"""
-
-
-def run_commands(argvs: list[list[str]], cwd, logs, timeout: float = 300, stop_on_failure: bool = True):
-  """Runs each argv (a script path relative to `cwd` or ROOT, then its arguments) as `python argv...`
-  would, in order, in one warm helper process (FORK_RUNNER); returns [(exit status, stdout, stderr)]
-  for the commands that ran (all, or up to the first failure)."""
-  logs.mkdir(parents=True, exist_ok=True)
-  jobs = [{"argv": [str(ROOT / argv[0]), *argv[1:]], "cwd": str(cwd), "log": str(logs / f"{i:02d}"),
-           "timeout": timeout, "stop_on_failure": stop_on_failure} for i, argv in enumerate(argvs)]
-  env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-  done = subprocess.run([sys.executable, "-c", FORK_RUNNER], input=json.dumps(jobs), cwd=cwd, env=env,
-                        capture_output=True, text=True, timeout=timeout * len(jobs) + 120)
-  assert done.returncode == 0, f"the command runner failed:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
-  codes = json.loads(done.stdout.strip().splitlines()[-1])
-  read = lambda path: path.read_text() if path.exists() else ""
-  return [(code, read(logs / f"{i:02d}.out"), read(logs / f"{i:02d}.err")) for i, code in enumerate(codes)]
 
 
 # ---- the rules themselves -----------------------------------------------------------------------

@@ -32,23 +32,30 @@ MODELS: dict[str, type[nn.Module]] = {
 }
 
 
+def model_class(model_config) -> type[nn.Module]:
+  """The module class `config.model` names, after checking its name and fields (no data needed)."""
+  name = model_config.name
+  if name not in MODELS:
+    raise ValueError(f"Unknown model {name!r} (config.model.name); valid: {sorted(MODELS)}")
+  cls = MODELS[name]
+  fields = {f.name for f in dataclasses.fields(cls)}
+  unknown = sorted(set(model_config.to_dict()) - fields - {"name"})
+  if unknown:
+    raise ValueError(f"config.model has fields {unknown} that model {name!r} does not take; "
+                     f"it takes {sorted(fields - {'parent', 'name'})}")
+  return cls
+
+
 def build_model(model_config, meta: dict[str, Any]) -> nn.Module:
   """Builds `MODELS[model_config.name]` from the config's other fields.
 
   `num_classes` is filled from the dataset's class names when the model takes it
   and the config leaves it out.
   """
-  name = model_config.name
-  if name not in MODELS:
-    raise ValueError(f"Unknown model {name!r} (config.model.name); valid: {sorted(MODELS)}")
-  cls = MODELS[name]
+  cls = model_class(model_config)
   kwargs = {k: tuple(v) if isinstance(v, list) else v  # JSON gives lists; modules take tuples
             for k, v in model_config.to_dict().items() if k != "name"}
   fields = {f.name for f in dataclasses.fields(cls)}
   if "num_classes" in fields and "num_classes" not in kwargs and meta.get("class_names"):
     kwargs["num_classes"] = len(meta["class_names"])
-  unknown = sorted(set(kwargs) - fields)
-  if unknown:
-    raise ValueError(f"config.model has fields {unknown} that model {name!r} does not take; "
-                     f"it takes {sorted(fields - {'parent', 'name'})}")
   return cls(**kwargs)

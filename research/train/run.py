@@ -25,6 +25,7 @@ import numpy as np
 from research import config_check
 from research import distributed
 from research import heads as heads_lib
+from research import models
 from research import workdir as workdir_lib
 from research import workdir_lock
 from research.data import dataset as dataset_lib
@@ -42,6 +43,8 @@ def check_config(config) -> None:
   """The config's training fields, checked once where a path starts, before any data is read or
   any file written (research.config_check)."""
   config_check.validate(config, has_network(config), has_head(config))
+  if has_network(config):
+    models.model_class(config.model)
 
 
 @dataclasses.dataclass
