@@ -95,12 +95,25 @@ def flags_of(command: str) -> set[str]:
   return names
 
 
-_RAN_ELSEWHERE: set[str] = set()
-
-
 def _stateless(argv: list[str]) -> bool:
   """No relative path other than a config: the command neither reads nor leaves a page's files."""
   return not any(re.search(r"(^|=)(runs|data)/|\.(json|npz)$", arg) for arg in argv)
+
+
+def runnable(page) -> list[tuple[str, list[str]]]:
+  """(command, cheap argv) of the page's runnable launch commands, in page order, less the stateless
+  ones an earlier page (in PAGES order) already runs: each runs once whichever worker takes the page."""
+  seen = set()
+  for earlier in PAGES[:PAGES.index(page)]:
+    seen |= {" ".join(cheap(c)) for c in commands(earlier.read_text()) if not is_synopsis(c)}
+  found = []
+  for command in commands(page.read_text()):
+    if is_synopsis(command) or not command.split()[1].startswith("launch/"):
+      continue
+    argv = cheap(command)
+    if not (_stateless(argv) and " ".join(argv) in seen):
+      found.append((command, argv))
+  return found
 
 
 def _page_id(page):
@@ -175,18 +188,10 @@ def test_synopses_name_scripts_and_flags_that_exist():
 @pytest.mark.parametrize("page", PAGES, ids=_page_id)
 def test_page_commands_run(page, tmp_path):
   (tmp_path / "configs").symlink_to(ROOT / "configs")  # relative config paths resolve as in the checkout
-  ran, argvs = [], []
-  for command in commands(page.read_text()):
-    if is_synopsis(command) or not command.split()[1].startswith("launch/"):
-      continue
-    argv = cheap(command)
-    if _stateless(argv) and " ".join(argv) in _RAN_ELSEWHERE:
-      continue  # the same command on another page, reading and writing nothing of its page's folder
-    _RAN_ELSEWHERE.add(" ".join(argv))
-    ran.append(command)
-    argvs.append(argv)
+  ran = runnable(page)
+  argvs = [argv for _, argv in ran]
   results = run_commands(argvs, tmp_path, tmp_path / ".logs") if argvs else []
-  for command, argv, (code, stdout, stderr) in zip(ran, argvs, results):
+  for (command, argv), (code, stdout, stderr) in zip(ran, results):
     assert code == 0, (f"{_page_id(page)}: `{command}` (run as {' '.join(argv)}) exited with "
                        f"{code}:\n{stdout[-2000:]}\n{stderr[-3000:]}")
   assert len(results) == len(argvs)
