@@ -78,6 +78,10 @@ def cheap(command: str) -> list[str]:
       arg = str(min(int(arg), CAPS[args[i - 1]]))
     elif i and args[i - 1] == "--configs":
       arg = ",".join(name.split(":")[0] + ":smoke" for name in arg.split(","))
+    elif flag == "--datasets" and eq:
+      arg = "--datasets=" + value.split(",")[0]
+    elif i and args[i - 1] == "--datasets":
+      arg = arg.split(",")[0]  # the first dataset only
     out.append(arg)
   if out[0] == "launch/make_data.py":
     out += MAKE_DATA_OPTIONS.get(out[1], [])
@@ -135,8 +139,9 @@ def test_extraction_and_rewriting_rules():
                    "python benchmarks/run.py [--only NAME]"]
   assert [is_synopsis(c) for c in found] == [False, False, True]
   assert cheap(found[1]) == ["launch/cv.py", "--config", "configs/maxcrnn.py:smoke", "--folds", "2"]
-  assert cheap("python launch/benchmark.py --configs minirocket,sign_lstm:small --config.train.epochs=40") == [
-      "launch/benchmark.py", "--configs", "minirocket:smoke,sign_lstm:smoke", "--config.train.epochs=3"]
+  assert cheap("python launch/benchmark.py --configs minirocket,sign_lstm:small --datasets A,B "
+               "--config.train.epochs=40") == ["launch/benchmark.py", "--configs", "minirocket:smoke,sign_lstm:smoke",
+                                               "--datasets", "A", "--config.train.epochs=3"]
   assert flags_of("python launch/export.py --workdir DIR [--int8_io] --notflm --config.mesh.axis=data") == {
       "workdir", "int8_io", "tflm", "config"}
 
