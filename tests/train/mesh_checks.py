@@ -22,6 +22,7 @@ sys.path.insert(0, str(ROOT))
 import jax  # noqa: E402
 import numpy as np  # noqa: E402
 
+from research import compile_cache  # noqa: E402
 from research import config_file  # noqa: E402
 from research import distributed  # noqa: E402
 from research.data import dataset as dataset_lib  # noqa: E402
@@ -147,6 +148,7 @@ def main(name: str, out: pathlib.Path) -> None:
   if name == "distributed":
     multi_process(out)
     return
+  compile_cache.enable()  # the runs-axis and resume checks compile the same 4-device programs
   np.savez(out / f"{name}.npz", **flatten(CHECKS[name](out)))
   (out / f"{name}.json").write_text(json.dumps({"devices": jax.device_count()}))
 

@@ -22,8 +22,9 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 def _env(devices: int) -> dict:
-  return {**os.environ, "XLA_FLAGS": f"--xla_force_host_platform_device_count={devices}",
-          "PYTHONPATH": str(ROOT), "RESEARCH_JAX_CACHE": "off"}
+  """A subprocess's environment with `devices` forced host devices; the tests' compilation cache is
+  shared (the runs-axis and resume checks compile the same programs; its keys include the devices)."""
+  return {**os.environ, "XLA_FLAGS": f"--xla_force_host_platform_device_count={devices}", "PYTHONPATH": str(ROOT)}
 
 
 def _on_devices(name: str, out: pathlib.Path, devices: int = 4) -> dict:
