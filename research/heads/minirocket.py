@@ -221,8 +221,13 @@ def convolve(params, d_index: int, x_NCT, *, left_lag: int = 0):
   """The 84 kernels' outputs at one dilation (N, 84, T), each summed over its channels; zero
   'same' padding. `left_lag` moves the four taps left of the centre that many frames later
   (MultiRocket's reference transform of the first difference reads them one frame late)."""
+  return convolve_selected(_selection(params, d_index), int(params["dilations"][d_index]), x_NCT,
+                           left_lag=left_lag)
+
+
+def convolve_selected(selection_CK, dilation: int, x_NCT, *, left_lag: int = 0):
+  """`convolve` given the channels each kernel sums, (C, 84) 0/1 (an array or a tracer)."""
   steps = x_NCT.shape[2]
-  dilation = int(params["dilations"][d_index])
   half = (KERNEL_LENGTH // 2) * dilation
   # Dilated 'same' convolution as 9 shifted copies and one matrix product (faster on CPU than
   # XLA's dilated convolution); kernel k sums its channels: weights (9 C, 84), zero elsewhere.
@@ -230,7 +235,7 @@ def convolve(params, d_index: int, x_NCT, *, left_lag: int = 0):
   starts = [tap * dilation + (left_lag if tap < KERNEL_LENGTH // 2 else 0) for tap in range(KERNEL_LENGTH)]
   taps_NFT = jnp.concatenate(  # lax slices: numpy-style indexing becomes a gather under a symbolic batch
       [lax.slice_in_dim(padded_NCT, start, start + steps, axis=2) for start in starts], axis=1)
-  kernel_FK = (kernel_weights()[:, None, :] * _selection(params, d_index)[None]).reshape(-1, NUM_KERNELS)
+  kernel_FK = (kernel_weights()[:, None, :] * selection_CK[None]).reshape(-1, NUM_KERNELS)
   return jnp.einsum("fk,nft->nkt", kernel_FK, taps_NFT)
 
 
