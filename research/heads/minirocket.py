@@ -372,13 +372,20 @@ def _planned_transform(plan_arrays, x_NCW, length_N):
   return hits_NF / reads_NDK.reshape(n, -1)[:, plan_arrays["read_index"]]
 
 
-def batched(params, *, batch_size: int = 32):
+def rows_per_batch(width: int) -> int:
+  """Rows per batch at padded length `width`: a power of two up to 32 keeping a dilation's
+  outputs (rows x 84 x width float32) near 5 MB, so that each bias chunk's pass over them reads
+  the CPU's cache, not memory (measured on ACSF1's 1460 frames: 8 rows ~1.4x faster than 32)."""
+  return int(np.clip(2 ** int(np.log2(max(16_384 // width, 1))), 1, 32))
+
+
+def batched(params, *, batch_size: int | None = None):
   """A numpy function (x (N, T, C), mask (N, T) | None) -> features (N, F), equal to `transform`.
 
   One compiled program serves every parameter set of the same number of features and channels
   and every length in a bucket (`bucket`): the parameters are array arguments, series are
   zero-padded to the bucket and the positions past each series' length are not read. Batches of
-  `batch_size` rows, the last padded with copies of a row.
+  `batch_size` rows (default `rows_per_batch`), the last padded with copies of a row.
   """
   arrays = plan(params)
   most = int(np.max(params["dilations"]))
@@ -395,9 +402,10 @@ def batched(params, *, batch_size: int = 32):
     x_NCW = np.zeros((n, channels, width), np.float32)
     x_NCW[:, :, :steps] = np.where(np.arange(steps)[None, :, None] < lengths[:, None, None], x_NTC, 0.0
                                    ).transpose(0, 2, 1)
+    rows_each = batch_size or rows_per_batch(width)
     out = []
-    for start in range(0, n, batch_size):
-      rows = np.arange(start, start + batch_size).clip(max=n - 1)
+    for start in range(0, n, rows_each):
+      rows = np.arange(start, start + rows_each).clip(max=n - 1)
       out.append(np.asarray(_planned_transform(arrays, x_NCW[rows], lengths[rows]))[:n - start])
     return np.concatenate(out)
 
