@@ -6,10 +6,11 @@ import jax
 import numpy as np
 
 
-def in_batches(transform, *, batch_size: int):
-  """A numpy function x (N, T, C) -> features (N, F) calling jit(transform) on batches of
-  `batch_size` rows (the last padded with copies of a row, which are then dropped)."""
-  compiled = jax.jit(transform)
+def in_batches(transform, *, batch_size: int, compiled: bool = False):
+  """A numpy function x (N, T, C) -> features (N, F) calling jit(transform) (or `transform`
+  itself when it is `compiled` already) on batches of `batch_size` rows (the last padded with
+  copies of a row, which are then dropped)."""
+  compiled = transform if compiled else jax.jit(transform)
 
   def features(x_NTC) -> np.ndarray:
     x_NTC = np.asarray(x_NTC, np.float32)

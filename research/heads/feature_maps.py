@@ -91,6 +91,7 @@ class MiniRocket:
   def fit(self, split: dict) -> "MiniRocket":
     self.params = minirocket.fit(split["x"], self._mask(split), num_features=self.num_features,
                                  max_dilations_per_kernel=self.max_dilations_per_kernel, seed=self.seed)
+    self.__dict__.pop("_batched", None)  # made for the previous parameters
     return self
 
   @functools.cached_property

@@ -13,7 +13,7 @@ of them, drawn with replacement); univariate input is read as it is.
 
   params = fit(x_NTC, seed=0)                  # dict of numpy arrays
   features_NF = transform(params, x_NTC)       # pure JAX; params are static
-  features_NF = batched(params)(x_NTC)         # numpy, compiled once, in batches
+  features_NF = batched(params)(x_NTC)         # numpy, one program for every seed
 
 Random draws come from `np.random.default_rng(seed)`, not torch's generator: the same seed gives
 other kernels than aeon's; given aeon's kernels and channels the features equal aeon's
@@ -21,8 +21,6 @@ other kernels than aeon's; given aeon's kernels and channels the features equal 
 """
 
 from __future__ import annotations
-
-import functools
 
 import jax
 import jax.numpy as jnp
@@ -64,10 +62,17 @@ def num_output_features(params) -> int:
   return d * halves * 2 * per_half * kernels
 
 
-def _counts(z_NCT, weights_GK9, indices_GR, channels: int, dilation: int):
+def _selection(params) -> np.ndarray:
+  """(D, halves, groups per half, C) float32: how often each group reads each channel."""
+  indices = np.asarray(params["channel_indices"])
+  select = np.zeros(indices.shape[:-1] + (int(params["num_channels"]),), np.float32)
+  lead = np.indices(indices.shape[:-1])
+  np.add.at(select, tuple(i[..., None] for i in lead) + (indices,), 1.0)
+  return select
+
+
+def _counts(z_NCT, weights_GK9, select_GC, dilation: int):
   """Soft max counts and hard min counts (N, G, K) of one group of kernels over z (N, C, T)."""
-  select_GC = np.zeros((len(indices_GR), channels), np.float32)  # how often each channel is read
-  np.add.at(select_GC, (np.arange(len(indices_GR))[:, None], indices_GR), 1.0)
   s_NGT = jnp.einsum("gc,nct->ngt", select_GC, z_NCT)
   steps, half = s_NGT.shape[-1], (KERNEL_LENGTH // 2) * dilation
   padded = jnp.pad(s_NGT, ((0, 0), (0, 0), (half, half)))
@@ -81,27 +86,46 @@ def _counts(z_NCT, weights_GK9, indices_GR, channels: int, dilation: int):
   return soft, bottom_NGKT.sum(-1)
 
 
-def transform(params, x_NTC):
-  """Hydra features (N, F) float32 of x (N, T, C)."""
+def _check(params, x_NTC):
   missing = [k for k in PARAM_KEYS if k not in params]
   if missing:
     raise ValueError(f"hydra.transform: params lack {missing}; pass the dict `fit` returned")
-  x_NTC = jnp.asarray(x_NTC, jnp.float32)
   channels = int(params["num_channels"])
-  if x_NTC.ndim != 3 or x_NTC.shape[2] != channels:
-    raise ValueError(f"hydra.transform: x must be (examples, frames, {channels} channels); found {x_NTC.shape}")
-  x_NCT = jnp.swapaxes(x_NTC, 1, 2)
+  if np.ndim(x_NTC) != 3 or np.shape(x_NTC)[2] != channels:
+    raise ValueError(f"hydra.transform: x must be (examples, frames, {channels} channels); found {np.shape(x_NTC)}")
+
+
+def _transform(dilations: tuple[int, ...], weights, select, x_NTC):
+  """Hydra features of x (N, T, C) given the kernels and channel selections (arrays or tracers)."""
+  x_NCT = jnp.swapaxes(jnp.asarray(x_NTC, jnp.float32), 1, 2)
   inputs = (x_NCT, jnp.diff(x_NCT, axis=-1))
   n = x_NCT.shape[0]
   features = []
-  for d_index, dilation in enumerate(params["dilations"].tolist()):
-    for half in range(params["weights"].shape[1]):
-      soft, hard = _counts(inputs[half], params["weights"][d_index, half],
-                           params["channel_indices"][d_index, half], channels, dilation)
+  for d_index, dilation in enumerate(dilations):
+    for half in range(weights.shape[1]):
+      soft, hard = _counts(inputs[half], weights[d_index, half], select[d_index, half], dilation)
       features += [soft.reshape(n, -1), hard.reshape(n, -1)]
   return jnp.concatenate(features, axis=1)
 
 
+# One program per (dilations, shapes): every seed's kernels are arguments, not constants.
+_transform_jit = jax.jit(_transform, static_argnums=0)
+
+
+def transform(params, x_NTC):
+  """Hydra features (N, F) float32 of x (N, T, C)."""
+  _check(params, x_NTC)
+  return _transform(tuple(params["dilations"].tolist()), params["weights"], _selection(params), x_NTC)
+
+
 def batched(params, *, batch_size: int = 32):
-  """A numpy function x (N, T, C) -> features (N, F), `transform` compiled once for batches."""
-  return batching.in_batches(functools.partial(transform, params), batch_size=batch_size)
+  """A numpy function x (N, T, C) -> features (N, F): one compiled program for batches of this
+  shape, shared by every parameter set with the same dilations (the kernels are arguments)."""
+  dilations = tuple(params["dilations"].tolist())
+  weights, select = jnp.asarray(params["weights"], jnp.float32), jnp.asarray(_selection(params))
+
+  def features(x_NTC):
+    _check(params, x_NTC)
+    return _transform_jit(dilations, weights, select, x_NTC)
+
+  return batching.in_batches(features, batch_size=batch_size, compiled=True)

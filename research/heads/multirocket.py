@@ -21,15 +21,14 @@ Two rules of the reference transform (aeon 1.6), kept so that the features equal
 
   params = fit(x_NTC, seed=0)                  # {'series': minirocket params, 'difference': ...}
   features_NF = transform(params, x_NTC)       # pure JAX; params are static
-  features_NF = batched(params)(x_NTC)         # numpy, compiled once, in batches
+  features_NF = batched(params)(x_NTC)         # numpy, one program for every seed
 
 Series shorter than 10 frames are refused (MiniRocket needs 9 frames of the difference).
 """
 
 from __future__ import annotations
 
-import functools
-
+import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
@@ -94,46 +93,83 @@ def _pool(out_NGT, bias_GB, start_G, stop_G):
   return ppv, lspv, mpv, mipv
 
 
-def transform(params, x_NTC):
-  """MultiRocket features (N, F) float32 of x (N, T, C), T >= 10.
+def _structure(params) -> tuple:
+  """What the compiled program is specialised to: each representation's dilations and bias
+  counts (fixed by the series' length and the number of features), and the channels."""
+  return tuple((tuple(params[r]["dilations"].tolist()), tuple(params[r]["num_features_per_dilation"].tolist()))
+               for r in REPRESENTATIONS) + (int(params["series"]["num_channels"]),)
+
+
+def _arrays(params) -> dict:
+  """The per-seed arrays: each dilation's channel selection (D, C, 84) and the biases. The
+  reference transform reads the difference with the series' channel combinations."""
+  out = {}
+  for name in REPRESENTATIONS:
+    combos = {**params[name], "num_channels_per_combination": params["series"]["num_channels_per_combination"],
+              "channel_indices": params["series"]["channel_indices"]}
+    out[name] = {"selection": np.stack([minirocket._selection(combos, d) for d in range(len(params[name]["dilations"]))]),
+                 "biases": np.asarray(params[name]["biases"], np.float32)}
+  return out
+
+
+def _check(params, x_NTC):
+  channels = int(params["series"]["num_channels"])
+  if np.ndim(x_NTC) != 3 or np.shape(x_NTC)[2] != channels or np.shape(x_NTC)[1] < minirocket.KERNEL_LENGTH + 1:
+    raise ValueError(f"multirocket.transform: x must be (examples, frames >= 10, {channels} channels) "
+                     f"as in fit; found shape {np.shape(x_NTC)}")
+
+
+def _transform(structure, arrays, x_NTC):
+  """MultiRocket features of x given `_structure` (static) and `_arrays` (arrays or tracers).
 
   Every (representation, dilation) with the same number of biases is pooled in one scan (fewer
   programs to compile; no padding of bias counts, which differ up to ~7x between dilations).
   """
-  x_NTC = jnp.asarray(x_NTC, jnp.float32)
-  channels = int(params["series"]["num_channels"])
-  if x_NTC.ndim != 3 or x_NTC.shape[2] != channels or x_NTC.shape[1] < minirocket.KERNEL_LENGTH + 1:
-    raise ValueError(f"multirocket.transform: x must be (examples, frames >= 10, {channels} channels) "
-                     f"as in fit; found shape {x_NTC.shape}")
-  x_NCT = jnp.swapaxes(x_NTC, 1, 2)
+  x_NCT = jnp.swapaxes(jnp.asarray(x_NTC, jnp.float32), 1, 2)
   inputs = {"series": x_NCT, "difference": jnp.diff(x_NCT, axis=-1)}
   steps, n = x_NCT.shape[-1], x_NCT.shape[0]
   rows = {}  # bias count -> [(representation, dilation index, outputs, biases, start, stop)]
-  for name in REPRESENTATIONS:
-    p, z_NCT = params[name], inputs[name]
-    # The reference transform reads the difference with the series' channel combinations.
-    combos = {**p, "num_channels_per_combination": params["series"]["num_channels_per_combination"],
-              "channel_indices": params["series"]["channel_indices"]}
-    first = np.concatenate([[0], np.cumsum(minirocket.NUM_KERNELS * p["num_features_per_dilation"])])
-    for d_index, count in enumerate(p["num_features_per_dilation"].tolist()):
-      out_NKT = minirocket.convolve(combos, d_index, z_NCT, left_lag=LEFT_LAG[name])
-      half = (minirocket.KERNEL_LENGTH // 2) * int(p["dilations"][d_index])
+  for name, (dilations, counts) in zip(REPRESENTATIONS, structure):
+    z_NCT = inputs[name]
+    first = np.concatenate([[0], np.cumsum(minirocket.NUM_KERNELS * np.asarray(counts))])
+    for d_index, (dilation, count) in enumerate(zip(dilations, counts)):
+      out_NKT = minirocket.convolve_selected(arrays[name]["selection"][d_index], dilation, z_NCT,
+                                             left_lag=LEFT_LAG[name])
+      half = (minirocket.KERNEL_LENGTH // 2) * dilation
       valid = minirocket.uses_valid_positions(d_index)
       rows.setdefault(count, []).append((
           name, d_index, jnp.pad(out_NKT, ((0, 0), (0, 0), (0, steps - z_NCT.shape[-1]))),  # unread frames
-          p["biases"][first[d_index]:first[d_index + 1]].reshape(minirocket.NUM_KERNELS, count),
+          arrays[name]["biases"][first[d_index]:first[d_index + 1]].reshape(minirocket.NUM_KERNELS, count),
           np.where(valid, half, 0), np.where(valid, z_NCT.shape[-1] - half, z_NCT.shape[-1])))
   pooled = {}  # (representation, dilation index) -> 4 features (N, 84 x count)
   for count, group in rows.items():
-    features = _pool(*(jnp.concatenate([row[2] for row in group], axis=1),) +
-                     tuple(np.concatenate([row[i] for row in group]) for i in (3, 4, 5)))
+    features = _pool(jnp.concatenate([row[2] for row in group], axis=1),
+                     jnp.concatenate([row[3] for row in group]),
+                     *(np.concatenate([row[i] for row in group]) for i in (4, 5)))
     for i, (name, d_index, *_) in enumerate(group):
       k = minirocket.NUM_KERNELS
       pooled[name, d_index] = [lax.slice_in_dim(f, i * k, (i + 1) * k, axis=1).reshape(n, -1) for f in features]
-  return jnp.concatenate([pooled[name, d][op] for name in REPRESENTATIONS for op in range(4)
-                          for d in range(len(params[name]["dilations"]))], axis=1)
+  return jnp.concatenate([pooled[name, d][op] for name, (dilations, _) in zip(REPRESENTATIONS, structure)
+                          for op in range(4) for d in range(len(dilations))], axis=1)
+
+
+# One program per structure and shape: every seed's biases and channels are arguments.
+_transform_jit = jax.jit(_transform, static_argnums=0)
+
+
+def transform(params, x_NTC):
+  """MultiRocket features (N, F) float32 of x (N, T, C), T >= 10."""
+  _check(params, x_NTC)
+  return _transform(_structure(params), _arrays(params), x_NTC)
 
 
 def batched(params, *, batch_size: int = 64):
-  """A numpy function x (N, T, C) -> features (N, F), `transform` compiled once for batches."""
-  return batching.in_batches(functools.partial(transform, params), batch_size=batch_size)
+  """A numpy function x (N, T, C) -> features (N, F): one compiled program for batches of this
+  shape, shared by every parameter set with the same structure (the biases are arguments)."""
+  structure, arrays = _structure(params), jax.tree.map(jnp.asarray, _arrays(params))
+
+  def features(x_NTC):
+    _check(params, x_NTC)
+    return _transform_jit(structure, arrays, x_NTC)
+
+  return batching.in_batches(features, batch_size=batch_size, compiled=True)

@@ -38,9 +38,12 @@ def _numpy_outputs(series_TC, params, dilation_index):
   return out
 
 
-def _check_against_aeon(x_test_NTC, params, want):
+def _check_against_aeon(x_test_NTC, params, want, form):
   """Features equal to float tolerance, except where an output ties a bias to float32 rounding."""
-  got = np.asarray(jax.jit(functools.partial(minirocket.transform, params))(x_test_NTC))
+  if form == "transform":
+    got = np.asarray(jax.jit(functools.partial(minirocket.transform, params))(x_test_NTC))
+  else:  # the compiled-once form, parameters as arrays
+    got = minirocket.batched(params, batch_size=4)(x_test_NTC)
   assert got.shape == want.shape
   differ = np.argwhere(np.abs(got - want) > 1e-6)
   assert len(differ) <= 1e-3 * want.size, f"{len(differ)} of {want.size} features differ"
@@ -54,15 +57,16 @@ def _check_against_aeon(x_test_NTC, params, want):
     assert abs(got[example, feature] - want[example, feature]) * len(outputs) <= 1 + 1e-4
 
 
+@pytest.mark.parametrize("form", ["transform", "batched"])
 @pytest.mark.parametrize("channels,steps", [(1, 60), (3, 50), pytest.param(12, 40, marks=pytest.mark.slow)])
-def test_features_equal_aeon_with_aeon_parameters(channels, steps):
+def test_features_equal_aeon_with_aeon_parameters(channels, steps, form):
   convolution = pytest.importorskip("aeon.transformations.collection.convolution_based")
   rng = np.random.default_rng(channels)
   x_train = rng.normal(size=(20, channels, steps)).astype(np.float32)  # aeon: (N, C, T)
   x_test = rng.normal(size=(6, channels, steps)).astype(np.float32)
   fitted = convolution.MiniRocket(random_state=1).fit(x_train)
   params = _aeon_params(fitted, channels)
-  _check_against_aeon(x_test.transpose(0, 2, 1), params, fitted.transform(x_test))
+  _check_against_aeon(x_test.transpose(0, 2, 1), params, fitted.transform(x_test), form)
 
 
 def test_dilations_and_counts_equal_aeon():
@@ -130,6 +134,24 @@ def test_a_padded_series_gives_the_features_of_the_series_alone():
   # The fit ignores what lies under the mask too.
   again = minirocket.fit(np.where(mask[:, :, None], x_fit, -7.0), mask, num_features=840, seed=0)
   np.testing.assert_array_equal(again["biases"], params["biases"])
+
+
+def test_one_compiled_program_serves_other_lengths_and_parameters():
+  rng = np.random.default_rng(5)
+  first = None
+  for steps, seed in [(50, 0), (52, 1), (49, 2)]:  # one bucket (52 frames), three fits
+    assert minirocket.bucket(steps) == 52
+    x = rng.normal(size=(5, steps, 2)).astype(np.float32)
+    params = minirocket.fit(x, num_features=840, seed=seed)
+    lengths = np.array([steps, steps - 3, 30, 12, 9])
+    mask = np.arange(steps)[None, :] < lengths[:, None]
+    for m in (None, mask):
+      want = np.asarray(jax.jit(functools.partial(minirocket.transform, params))(x, m))
+      # Equal counts; the division may round once differently (distinct counts differ by >= 1 / T).
+      np.testing.assert_allclose(minirocket.batched(params, batch_size=4)(x, m), want, rtol=3e-7, atol=0)
+    if first is None:
+      first = minirocket._planned_transform._cache_size()
+  assert minirocket._planned_transform._cache_size() == first  # no new compilation
 
 
 def test_bad_input_is_refused_with_a_clear_message():

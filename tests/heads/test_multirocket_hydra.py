@@ -81,6 +81,23 @@ def test_multirocket_equals_aeon_with_aeon_biases(channels, steps):
   # Counts and indices are exact; means of sums of float32 outputs agree to rounding. A test output
   # that ties a bias to rounding could flip one position; none does on these draws.
   np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+  batched = multirocket.batched(params, batch_size=2)(x_test.transpose(0, 2, 1))  # biases as arguments
+  np.testing.assert_allclose(batched, want, rtol=1e-5, atol=1e-5)
+
+
+def test_one_compiled_program_serves_every_seed():
+  x = np.random.default_rng(7).normal(size=(5, 30, 2)).astype(np.float32)
+  sizes = []
+  for seed in (0, 1, 2):
+    params = {"hydra": hydra.fit(x, groups=8, seed=seed), "multirocket": multirocket.fit(x, num_features=168, seed=seed)}
+    # The kernels and biases are arguments of the shared program; the plain transform has them as constants.
+    np.testing.assert_allclose(hydra.batched(params["hydra"], batch_size=4)(x),
+                               jax.jit(functools.partial(hydra.transform, params["hydra"]))(x), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(multirocket.batched(params["multirocket"], batch_size=4)(x),
+                               jax.jit(functools.partial(multirocket.transform, params["multirocket"]))(x),
+                               rtol=1e-6, atol=1e-6)
+    sizes.append((hydra._transform_jit._cache_size(), multirocket._transform_jit._cache_size()))
+  assert min(sizes[0]) >= 1 and sizes[0] == sizes[1] == sizes[2]  # the later seeds compiled nothing
 
 
 def test_multirocket_difference_reads_left_taps_one_frame_late():
