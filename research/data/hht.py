@@ -20,7 +20,6 @@ import dataclasses
 from importlib import metadata
 
 import numpy as np
-from scipy import signal as scipy_signal
 
 # Bump when the image computation changes, so stale cache entries are never read.
 HHT_VERSION = 1
@@ -61,6 +60,7 @@ def emd(signal_N: np.ndarray, max_imf: int = -1) -> np.ndarray:
 
 def instantaneous(imfs_KN: np.ndarray, sampling_rate: float) -> tuple[np.ndarray, np.ndarray]:
   """(amplitude (K, N), frequency in Hz (K, N)) of each IMF's analytic signal."""
+  from scipy import signal as scipy_signal  # here: importing it costs every run that reads no HHT
   analytic_KN = scipy_signal.hilbert(imfs_KN, axis=-1)
   amplitude_KN = np.abs(analytic_KN)
   phase_KN = np.unwrap(np.angle(analytic_KN), axis=-1)
