@@ -20,9 +20,13 @@ flags.DEFINE_string("workdir", None, "Run folder; default runs/<config>-<time>."
 
 def main(argv):
   del argv
+  workdir = cli.workdir()
+  if "auto" in _CONFIG.value:  # configs/auto.py: the classifier chosen by CV on the training split
+    from research.studies import auto
+    auto.run_auto(_CONFIG.value, None, workdir)
+    return cli.show(workdir / "auto_report.md", workdir)
   from research.train import fit
 
-  workdir = cli.workdir()
   report = fit(_CONFIG.value, workdir=workdir)
   return cli.show(workdir / "report.md", workdir) if report else 1
 
