@@ -35,6 +35,10 @@ CONFIGS = pathlib.Path(__file__).resolve().parents[2] / "configs"  # where candi
 SHARED_GROUPS = ("data", "eval", "cv", "mesh")  # the auto config's groups every candidate takes
 STUDY = "auto"  # workdir/auto: the auto config and each candidate's CV
 TIE_RULE = "equal mean CV accuracies go to the candidate listed first in config.auto.candidates"
+TIE = 1e-9  # means closer than this are equal (a sum of the same fold scores in another order may differ in ulps)
+TEST_KEYS = ("accuracy", "accuracy_interval_95", "interval_method", "num_examples", "chance_level", "majority_rate",
+             "majority_class", "p_value_vs_chance", "p_value_vs_majority", "better_than_chance",
+             "better_than_majority", "macro_avg")  # the winner's report numbers auto_report keeps
 
 
 def candidate_names(config) -> list[str]:
@@ -90,7 +94,7 @@ def choose(means: dict[str, float]) -> str:
   """The name with the highest mean CV accuracy; equal means go to the first listed (TIE_RULE)."""
   best = None
   for name, mean in means.items():
-    if best is None or mean > means[best]:
+    if best is None or mean > means[best] + TIE:
       best = name
   return best
 
@@ -117,11 +121,6 @@ def _candidate_row(name: str, report: dict) -> dict:
   return {"name": name, "config": candidate_path(name), "model": model, "accuracy": scores["accuracy"],
           "macro_f1": scores["macro_f1"]["mean"], "per_fold": [row["accuracy"] for row in scores["folds"]],
           "pooled": scores["pooled"], "cv_report": str(pathlib.Path(STUDY) / _folder(name) / "cv_report.md")}
-
-
-TEST_KEYS = ("accuracy", "accuracy_interval_95", "interval_method", "num_examples", "chance_level", "majority_rate",
-             "majority_class", "p_value_vs_chance", "p_value_vs_majority", "better_than_chance",
-             "better_than_majority", "macro_avg")
 
 
 @workdir_lock.locks_workdir

@@ -39,6 +39,8 @@ def test_choose_takes_the_highest_mean_and_the_first_listed_on_a_tie():
   assert auto.choose({"a": 0.5, "b": 0.9, "c": 0.7}) == "b"
   assert auto.choose({"a": 0.8, "b": 0.9, "c": 0.9}) == "b"
   assert auto.choose({"c": 0.9, "b": 0.9}) == "c"
+  folds = [1.0, 0.95, 0.9, 0.85, 0.7]  # the same scores summed in another order: equal to within ulps
+  assert auto.choose({"c": float(np.mean(folds)), "b": float(np.mean(folds[::-1])) + 1e-12}) == "c"
 
 
 def test_candidates_take_the_auto_config_data_seed_and_folds():
