@@ -1,4 +1,5 @@
-"""Research workflows over the engine: cross-validation, ablations, transfer gap, sweeps, benchmark tables.
+"""Research workflows over the engine: cross-validation, ablations, transfer gap, sweeps, benchmark tables,
+and the classifier chosen by cross-validation (auto.py, run by launch/train.py --config configs/auto.py).
 
 Library side of launch/cv.py, launch/ablate.py, launch/transfer.py, launch/sweep.py and
 launch/benchmark.py (the launchers only parse flags). Each study checks its configs once
