@@ -543,6 +543,8 @@ CLI_CASES = [
     CliCase("train-batch-larger-than-memory", ("launch/train.py", "--config", "configs/lstm_filter.py:smoke",
                                                "--config.train.batch_size=100000000", "--workdir", "{tmp}/w"),
             ("config.train.batch_size is 100000000", "the data have", "GiB", "--config.train.batch_size=")),
+    CliCase("cv-on-the-auto-config", ("launch/cv.py", "--config", "configs/auto.py:smoke", "--workdir", "{tmp}/w"),
+            ("chooses among candidate configs", "one candidate's config")),
     CliCase("train-unknown-model", ("launch/train.py", "--config", "configs/lstm_filter.py:smoke",
                                     "--config.model.name=lstmm", "--workdir", "{tmp}/w"), ("lstmm", "lstm_regressor")),
     CliCase("train-eval-batch-larger-than-memory", ("launch/train.py", "--config", "configs/lstm_filter.py:smoke",

@@ -42,6 +42,10 @@ from research.train.trained import Run, dataset_meta, has_head, has_network, mem
 def check_config(config) -> None:
   """The config's training fields, checked once where a path starts, before any data is read or
   any file written (research.config_check)."""
+  if "auto" in config:
+    raise config_check.ConfigError(
+        "this config chooses among candidate configs (config.auto): launch/train.py cross-validates them "
+        "and trains the winner; give cv, ablate, sweep, transfer or benchmark one candidate's config instead")
   config_check.validate(config, has_network(config), has_head(config))
   if has_network(config):
     models.model_class(config.model)
