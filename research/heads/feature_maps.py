@@ -79,6 +79,7 @@ class MiniRocket:
   params: dict | None = dataclasses.field(default=None, repr=False)
 
   kind = "minirocket"
+  threshold_counts = True  # PPV: a proportion of outputs above a bias (the export judges parity by class)
   # Measured: LiteRT aborts the process while allocating the int8 graph of the PPV features, and a
   # proportion of values above a bias is what full-integer quantization would blur anyway.
   refused_modes = {"int8": "MiniRocket's PPV features (comparisons of convolutions with biases) have no "

@@ -217,8 +217,9 @@ def test_smoke_workdir_exports_with_parity(smoke_family, tmp_path):
 @pytest.mark.export
 @pytest.mark.slow
 def test_minirocket_workdir_exports_with_desktop_and_tflm_parity(tmp_path):
-  """Fixed convolutions, comparisons, means and the ridge's dense layer: fp32 within tolerance on
-  LiteRT and under TFLite Micro; float16 keeps the labels; int8 is refused with its reason."""
+  """Fixed convolutions, comparisons, means and the ridge's dense layer: fp32 parity (judged by the
+  classes: PPV features are threshold counts) on LiteRT and under TFLite Micro; float16 keeps the
+  labels; int8 is refused with its reason."""
   _tf()
   from research.data import load_dataset
   from research.train import fit
@@ -230,10 +231,23 @@ def test_minirocket_workdir_exports_with_desktop_and_tflm_parity(tmp_path):
   result = pipeline.export(tmp_path, modes=("none", "float16"), parity_examples=8,
                            calibration_examples=8, latency_repeats=2).record
   fp32, half = result["exports"]
+  assert result["fp32_judged_by"] == "class agreement"
   assert fp32["fp32_within_tolerance"], fp32["parity"]
   assert fp32["tflm"]["runs"] and fp32["tflm"]["fp32_within_tolerance"], fp32["tflm"]
   assert not fp32["tflm"]["ops"]["missing"]
   assert half["parity"]["probs"]["agreement"] >= 0.75, half["parity"]
+
+
+@pytest.mark.export
+def test_threshold_count_features_are_judged_by_the_classes():
+  from research.export.tflite.exportable import within_tolerance
+  rounding_at_a_bias = {"probs": {"max_abs_diff": 2e-4, "agreement": 1.0}}
+  assert within_tolerance(rounding_at_a_bias, judged_by_agreement=True)
+  assert not within_tolerance(rounding_at_a_bias, judged_by_agreement=False)
+  one_class_flipped = {"probs": {"max_abs_diff": 2e-4, "agreement": 0.99}}
+  assert not within_tolerance(one_class_flipped, judged_by_agreement=True)
+  regression = {"prediction": {"max_abs_diff": 2e-4}}  # no classes to agree: the values decide
+  assert not within_tolerance(regression, judged_by_agreement=True)
 
 
 @pytest.mark.export

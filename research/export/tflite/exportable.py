@@ -54,6 +54,17 @@ class Exportable:
   # Dataset x -> the exported input (e.g. undoing a standardization the graph now applies).
   to_input: Callable | None = None
   refused_modes: dict[str, str] = dataclasses.field(default_factory=dict)  # quantize mode -> why not
+  # Features that count comparisons with thresholds (MiniRocket's PPV): a float32 rounding at a
+  # threshold moves a count by one, so fp32 parity is judged by the classes agreeing on every example.
+  judged_by_agreement: bool = False
+
+
+def within_tolerance(parity: dict[str, dict], judged_by_agreement: bool) -> bool:
+  """fp32 parity: every class agrees (threshold-count features) or every value within FP32_TOLERANCE."""
+  agreements = [row["agreement"] for row in parity.values() if "agreement" in row]
+  if judged_by_agreement and agreements:
+    return min(agreements) == 1.0
+  return continuous_max_abs_diff(parity) <= parity_lib.FP32_TOLERANCE
 
 
 def _reference(fn, x: np.ndarray, batch_size: int = 64) -> dict[str, np.ndarray]:
@@ -131,11 +142,12 @@ def export_exportable(exportable: Exportable, dataset, out_dir, *, modes=("none"
            "latency_ms_per_example": latency * 1e3}
     if mode == "none":
       row["fp32_max_abs_diff"] = continuous_max_abs_diff(compared)
-      row["fp32_within_tolerance"] = row["fp32_max_abs_diff"] <= parity_lib.FP32_TOLERANCE
+      row["fp32_within_tolerance"] = within_tolerance(compared, exportable.judged_by_agreement)
     if tflm or target == "micro":
       first = lambda arrays: {key: value[:tflm_examples] for key, value in arrays.items()}
       row["tflm"] = _tflm_row(exported.model, summary, x_held[:tflm_examples], first(reference), kinds,
-                              first(targets), first(got), mode, fail=target == "micro", where=f"{name} ({mode})")
+                              first(targets), first(got), mode, fail=target == "micro", where=f"{name} ({mode})",
+                              judged_by_agreement=exportable.judged_by_agreement)
     exports.append(row)
 
   class_names = list(meta.get("class_names") or [])
@@ -149,6 +161,7 @@ def export_exportable(exportable: Exportable, dataset, out_dir, *, modes=("none"
       "outputs": outputs, "class_names": class_names, "param_bytes": param_bytes,
       "parity_split": split_name, "parity_examples": int(len(x_held)), "parity_examples_with_padding": padded,
       "calibration_examples": int(len(calibration)), "fp32_tolerance": parity_lib.FP32_TOLERANCE,
+      "fp32_judged_by": "class agreement" if exportable.judged_by_agreement else "max abs diff",
       "notes": exportable.notes, "exports": exports,
   }
   # The same labels.json the classification report writes (index = class id).
@@ -158,13 +171,13 @@ def export_exportable(exportable: Exportable, dataset, out_dir, *, modes=("none"
 
 
 def _tflm_row(model: bytes, summary, x_held, reference, kinds, targets, litert, mode: str, *,
-              fail: bool, where: str) -> dict[str, Any]:
+              fail: bool, where: str, judged_by_agreement: bool = False) -> dict[str, Any]:
   """export.json's 'tflm' entry for one model; raises when `fail` and TFLM cannot run it."""
   row = tflm_lib.check(model, summary, x_held, reference, kinds, targets, litert=litert)
   row["examples"] = int(len(x_held))
   if row["runs"] and mode == "none":
     row["fp32_max_abs_diff"] = continuous_max_abs_diff(row["parity"])
-    row["fp32_within_tolerance"] = row["fp32_max_abs_diff"] <= parity_lib.FP32_TOLERANCE
+    row["fp32_within_tolerance"] = within_tolerance(row["parity"], judged_by_agreement)
   if fail and not row["runs"] and tflm_lib.available():
     raise tflm_lib.MicroUnsupportedOpsError(f"{where} does not run under TFLite Micro: {row['reason']}")
   return row
