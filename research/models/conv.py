@@ -54,6 +54,8 @@ def explicit_padding(padding, in_sizes, kernel_sizes, strides, dilations) -> lis
     if padding not in ("SAME", "VALID"):
       raise ValueError(f"Conv: padding must be 'SAME', 'VALID', 'CAUSAL' or (low, high) pairs; found {padding!r}")
     return list(lax.padtype_to_pads(in_sizes, reach, strides, padding))
+  if isinstance(padding, int):
+    padding = (padding,) * rank
   pairs = [(p, p) if isinstance(p, int) else tuple(p) for p in padding]
   if len(pairs) != rank:
     raise ValueError(f"Conv: {rank} spatial axes need {rank} padding pairs; found {padding!r}")
@@ -104,7 +106,7 @@ class Conv(nn.Module):
   features: int
   kernel_size: Sequence[int]
   strides: int | Sequence[int] = 1
-  padding: str | Sequence[int | tuple[int, int]] = "SAME"
+  padding: str | int | Sequence[int | tuple[int, int]] = "SAME"
   kernel_dilation: int | Sequence[int] = 1
   use_bias: bool = True
   dtype: Any = None  # computation dtype (parameters stay float32), as nn.Conv's
