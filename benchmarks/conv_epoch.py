@@ -1,6 +1,7 @@
 """Seconds per training epoch of the convolutional models: engine epoch vs host loop vs PyTorch.
 
-  python benchmarks/conv_epoch.py [--cases hht64,inception] [--impls matmul,xla] [--rounds 3]
+  python benchmarks/conv_epoch.py [--cases hht64,inception] [--impls matmul,xla] [--modes engine,host]
+                                  [--rounds 3] [--steps 9]
 
 Cases (random data of the stated shapes, the configs' optimizer and batch):
   hht64 / hht256   configs/cnn_svm.py's HHT encoder + softmax head (1 -> 64 -> 128 -> 256 channels,
@@ -8,7 +9,7 @@ Cases (random data of the stated shapes, the configs' optimizer and batch):
                    steps (9 by default) + validation of 36 images; Adam 1e-3, gradient norm clip 1.
   inception        configs/inception_time.py: 5 networks (one vmapped program), 40 series of
                    100 frames x 6 channels, 4 classes, batch 16 (3 steps) + validation of 10 series.
-For each convolution form (`--impls`, config.model.conv) and each round, in turn:
+For each convolution form (`--impls`, config.model.conv), each round, each of `--modes` in turn:
   engine  the compiled epoch (`engine.make_epoch_fn`, jitted, state donated): lax.scan over steps
   host    the same jitted train step called from a Python loop, then the jitted evaluation
 and once a round the PyTorch reference of the same network (benchmarks/reference/torch_*.py).
@@ -63,8 +64,8 @@ def _inception_case():
   return config, data, classes, config.train.ensemble
 
 
-def _programs(config, data, classes: int, runs: int, impl: str):
-  """(engine_epoch, host_epoch) closures, each compiled and run once."""
+def _programs(config, data, classes: int, runs: int, impl: str, modes: list[str]):
+  """{mode: epoch closure} for `modes` (engine, host), each compiled and run once."""
   config.model.conv = impl
   meta = {"class_names": [str(c) for c in range(classes)]}
   model, task = build_model(config.model, meta), build_task(config.task, meta)
@@ -108,11 +109,12 @@ def _programs(config, data, classes: int, runs: int, impl: str):
     jax.block_until_ready(metrics)
 
   compile_s = {}
-  for name, fn in (("engine", run_engine), ("host", run_host)):
+  programs = {name: fn for name, fn in (("engine", run_engine), ("host", run_host)) if name in modes}
+  for name, fn in programs.items():
     started = time.perf_counter()
     fn()
     compile_s[name] = round(time.perf_counter() - started, 2)
-  return {"engine": run_engine, "host": run_host}, compile_s
+  return programs, compile_s
 
 
 def _timed(fn) -> float:
@@ -121,7 +123,7 @@ def _timed(fn) -> float:
   return time.perf_counter() - started
 
 
-def run_case(name: str, impls: list[str], rounds: int, steps: int, torch_threads: int) -> dict:
+def run_case(name: str, impls: list[str], modes: list[str], rounds: int, steps: int, torch_threads: int) -> dict:
   if name.startswith("hht"):
     config, data, classes, runs = _hht_case(int(name[3:]), steps)
     torch_epoch = functools.partial(torch_hht_encoder.time_torch, data, classes, config.train.batch_size,
@@ -134,13 +136,13 @@ def run_case(name: str, impls: list[str], rounds: int, steps: int, torch_threads
     raise SystemExit(f"--cases: unknown case {name!r}; valid: hht64, hht256, hht<size>, inception")
   programs, compiles = {}, {}
   for impl in impls:
-    programs[impl], compiles[impl] = _programs(config, data, classes, runs, impl)
-  times = {f"{mode}_{impl}": [] for impl in impls for mode in ("engine", "host")}
+    programs[impl], compiles[impl] = _programs(config, data, classes, runs, impl, modes)
+  times = {f"{mode}_{impl}": [] for impl in impls for mode in modes}
   times["torch"] = []
   torch_epoch(epochs=1, warmup=True)  # the first epoch pays for setup
   for _ in range(rounds):
     for impl in impls:
-      for mode in ("engine", "host"):
+      for mode in modes:
         times[f"{mode}_{impl}"].append(_timed(programs[impl][mode]))
     times["torch"].append(torch_epoch(epochs=1))
   median = {key: round(statistics.median(values), 3) for key, values in times.items()}
@@ -157,12 +159,15 @@ def main() -> None:
   parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
   parser.add_argument("--cases", default="hht64,inception", help="comma list: hht64, hht256, inception")
   parser.add_argument("--impls", default="matmul,xla", help="comma list of config.model.conv forms")
+  parser.add_argument("--modes", default="engine,host", help="comma list: engine, host")
   parser.add_argument("--rounds", type=int, default=3, help="timed epochs of each program, alternating")
   parser.add_argument("--steps", type=int, default=9, help="training steps per epoch of the HHT cases")
   parser.add_argument("--torch-threads", type=int, default=0, help="torch.set_num_threads (0: torch's default)")
   args = parser.parse_args()
   for name in args.cases.split(","):
-    print(json.dumps(run_case(name, args.impls.split(","), args.rounds, args.steps, args.torch_threads)), flush=True)
+    result = run_case(name, args.impls.split(","), args.modes.split(","), args.rounds, args.steps,
+                      args.torch_threads)
+    print(json.dumps(result), flush=True)
 
 
 if __name__ == "__main__":
