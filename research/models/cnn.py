@@ -14,6 +14,8 @@ from __future__ import annotations
 import jax.numpy as jnp
 from flax import linen as nn
 
+from research.models.conv import Conv
+
 
 class HHTEncoder(nn.Module):
   """(B, H, W, 1) images -> (B, features[-1]) features; each block's output is sown
@@ -21,6 +23,7 @@ class HHTEncoder(nn.Module):
   features: tuple[int, ...] = (64, 128, 256)
   kernel_size: int = 4
   negative_slope: float = 0.2
+  conv: str = "auto"  # Conv.impl: "matmul" (CPU), "xla" (accelerators) or "auto" (by backend)
 
   @nn.compact
   def __call__(self, x_BHWC, *, train: bool = False, mask=None):
@@ -31,8 +34,8 @@ class HHTEncoder(nn.Module):
     pad = (self.kernel_size - 1) // 2  # PyTorch's padding: out = in // 2 for even sides
     h = x_BHWC
     for index, width in enumerate(self.features):
-      h = nn.Conv(width, (self.kernel_size, self.kernel_size), strides=(2, 2),
-                  padding=((pad, pad), (pad, pad)), name=f"conv_{index}")(h)
+      h = Conv(width, (self.kernel_size, self.kernel_size), strides=(2, 2),
+               padding=((pad, pad), (pad, pad)), impl=self.conv, name=f"conv_{index}")(h)
       h = nn.InstanceNorm(epsilon=1e-5, use_scale=False, use_bias=False, name=f"norm_{index}")(h)
       h = nn.leaky_relu(h, self.negative_slope)
       self.sow("intermediates", f"block_{index}", h)
@@ -49,9 +52,10 @@ class HHTClassifier(nn.Module):
   kernel_size: int = 4
   negative_slope: float = 0.2
   dropout: float = 0.0
+  conv: str = "auto"  # HHTEncoder.conv
 
   def setup(self):
-    self.encoder = HHTEncoder(self.features, self.kernel_size, self.negative_slope)
+    self.encoder = HHTEncoder(self.features, self.kernel_size, self.negative_slope, self.conv)
     self.drop = nn.Dropout(self.dropout)
     self.head = nn.Dense(self.num_classes)
 

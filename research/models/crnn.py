@@ -21,6 +21,7 @@ import jax
 import jax.numpy as jnp
 from flax import linen as nn
 
+from research.models.conv import Conv
 from research.models.lstm import LSTM
 
 DTYPES = {"float32": jnp.float32, "bfloat16": jnp.bfloat16}
@@ -63,6 +64,7 @@ class MaxCRNN(nn.Module):
   dropout: float = 0.5
   bn_momentum: float = 0.99  # Keras' default
   dtype: str = "float32"  # float32 | bfloat16 (convolutions only)
+  conv: str = "auto"  # Conv.impl: "matmul" (CPU), "xla" (accelerators) or "auto" (by backend)
 
   @nn.compact
   def __call__(self, x, *, train: bool, mask=None):
@@ -83,8 +85,8 @@ class MaxCRNN(nn.Module):
     h = jnp.where(mask_BT[:, :, None], x, 0.0).astype(compute)
     for i, (features, kernel, pool) in enumerate(
         zip(self.conv_features, self.kernel_sizes, self.pool_sizes)):
-      h = nn.Conv(features, (kernel,), padding="SAME", use_bias=False, dtype=compute,
-                  name=f"conv_{i}")(h)
+      h = Conv(features, (kernel,), padding="SAME", use_bias=False, dtype=compute, impl=self.conv,
+               name=f"conv_{i}")(h)
       h = nn.BatchNorm(use_running_average=not train, momentum=self.bn_momentum, epsilon=1e-3,
                        dtype=compute, name=f"bn_{i}")(
                            h, mask=jnp.broadcast_to(mask_BT[:, :, None], h.shape))

@@ -6,8 +6,8 @@ An Inception module:
   three convs  kernels 39, 19, 9 on the bottleneck, 32 filters each, 'same' padding
   pool branch  max-pool (3, stride 1, 'same') of the module input -> 1x1 conv, 32 filters
   concatenate  4 x 32 = 128 channels -> BatchNorm -> ReLU
-Convolutions have no bias (BatchNorm follows); `conv="matmul"` (default) computes them as one
-matrix product over shifted copies, `conv="xla"` with XLA's convolution (see `SameConv`).
+Convolutions have no bias (BatchNorm follows); `conv` picks how `research.models.conv.Conv` computes
+them: "matmul" (one matrix product over shifted copies), "xla" or "auto" (default: by backend).
 Every third module ends with a residual shortcut from the input of the three: 1x1 conv +
 BatchNorm, added, then ReLU. Initialisers
 (Glorot uniform) and BatchNorm settings (momentum 0.99, epsilon 1e-3) are the Keras defaults
@@ -39,6 +39,8 @@ import jax.numpy as jnp
 from flax import linen as nn
 from jax import lax
 
+from research.models.conv import Conv
+
 GLOROT = nn.initializers.glorot_uniform()
 
 
@@ -46,31 +48,11 @@ def _same_padding(kernel_size: int) -> tuple[int, int]:
   return ((kernel_size - 1) // 2, kernel_size // 2)  # Keras/TF 'same'
 
 
-class SameConv(nn.Module):
-  """Bias-free 'same' 1-D convolution (cross-correlation), kernel laid out as `nn.Conv`'s (K, F_in, F_out).
-
-  impl="matmul" stacks the K shifted copies of the input and multiplies once: inside `lax.scan`
-  (the engine's compiled epoch) XLA:CPU runs the gradient of its own convolution about 20x slower
-  than this. impl="xla" is `lax.conv_general_dilated`, the better choice on accelerators.
-  """
-  features: int
-  kernel_size: int
-  impl: str = "matmul"
-
-  @nn.compact
-  def __call__(self, x_BTF):
-    kernel = self.param("kernel", GLOROT, (self.kernel_size, x_BTF.shape[-1], self.features))
-    left, right = _same_padding(self.kernel_size)
-    if self.impl == "xla":
-      return lax.conv_general_dilated(x_BTF, kernel, (1,), [(left, right)],
-                                      dimension_numbers=("NWC", "WIO", "NWC"))
-    if self.impl != "matmul":
-      raise ValueError(f"config.model.conv must be 'matmul' or 'xla'; found {self.impl!r}")
-    steps = x_BTF.shape[1]
-    padded = jnp.pad(x_BTF, ((0, 0), (left, right), (0, 0)))
-    taps_BTX = jnp.concatenate([lax.slice_in_dim(padded, k, k + steps, axis=1)
-                                for k in range(self.kernel_size)], axis=-1)  # X = K x F_in, tap-major
-    return taps_BTX @ kernel.reshape(-1, self.features)
+def same_conv(features: int, kernel_size: int, impl: str = "auto", name: str | None = None) -> Conv:
+  """Bias-free 'same' 1-D convolution with Glorot kernel (K, F_in, F_out); an even kernel pads one
+  frame more on the right, as Keras does."""
+  return Conv(features, (kernel_size,), padding=(_same_padding(kernel_size),), use_bias=False,
+              kernel_init=GLOROT, impl=impl, name=name)
 
 
 class InceptionModule(nn.Module):
@@ -81,15 +63,15 @@ class InceptionModule(nn.Module):
   pool_size: int = 3
   bn_momentum: float = 0.99
   bn_epsilon: float = 1e-3
-  conv: str = "matmul"  # SameConv.impl
+  conv: str = "auto"  # Conv.impl
 
   @nn.compact
   def __call__(self, h_BTF, valid_BT1, *, train: bool):
     valid = valid_BT1 > 0
     z_BTF = h_BTF
     if self.bottleneck and h_BTF.shape[-1] > 1:
-      z_BTF = nn.Conv(self.bottleneck, (1,), use_bias=False, kernel_init=GLOROT, name="bottleneck")(h_BTF)
-    branches = [SameConv(self.filters, k, self.conv, name=f"conv_{i}")(z_BTF)
+      z_BTF = same_conv(self.bottleneck, 1, self.conv, name="bottleneck")(h_BTF)
+    branches = [same_conv(self.filters, k, self.conv, name=f"conv_{i}")(z_BTF)
                 for i, k in enumerate(self.kernel_sizes)]
     # Max-pool (stride 1, 'same') as a maximum of shifted copies: TFLite gets MAXIMUM ops instead
     # of a generic reduce_window, and the gradient avoids XLA:CPU's slow select-and-scatter.
@@ -99,7 +81,7 @@ class InceptionModule(nn.Module):
     pooled = functools.reduce(jnp.maximum, [lax.slice_in_dim(padded, k, k + steps, axis=1)
                                             for k in range(self.pool_size)])
     pooled = jnp.where(valid, pooled, 0.0)  # padded frames held -inf
-    branches.append(nn.Conv(self.filters, (1,), use_bias=False, kernel_init=GLOROT, name="pool_conv")(pooled))
+    branches.append(same_conv(self.filters, 1, self.conv, name="pool_conv")(pooled))
     y_BTH = jnp.concatenate(branches, axis=-1)
     y_BTH = nn.BatchNorm(use_running_average=not train, momentum=self.bn_momentum,
                          epsilon=self.bn_epsilon, name="norm")(
@@ -111,10 +93,11 @@ class Shortcut(nn.Module):
   """Residual path: 1x1 conv + BatchNorm of the block input, added to the block output, ReLU."""
   bn_momentum: float = 0.99
   bn_epsilon: float = 1e-3
+  conv: str = "auto"  # Conv.impl
 
   @nn.compact
   def __call__(self, residual_BTF, out_BTH, valid_BT1, *, train: bool):
-    s_BTH = nn.Conv(out_BTH.shape[-1], (1,), use_bias=False, kernel_init=GLOROT, name="conv")(residual_BTF)
+    s_BTH = same_conv(out_BTH.shape[-1], 1, self.conv, name="conv")(residual_BTF)
     s_BTH = nn.BatchNorm(use_running_average=not train, momentum=self.bn_momentum,
                          epsilon=self.bn_epsilon, name="norm")(
                              s_BTH, mask=jnp.broadcast_to(valid_BT1 > 0, s_BTH.shape))
@@ -132,13 +115,14 @@ class InceptionTime(nn.Module):
   pool_size: int = 3
   bn_momentum: float = 0.99
   bn_epsilon: float = 1e-3
-  conv: str = "matmul"  # "matmul" (fast on CPU, also inside lax.scan) or "xla" (accelerators)
+  conv: str = "auto"  # Conv.impl: "matmul" (CPU, also fast inside lax.scan), "xla" (accelerators), "auto"
 
   def setup(self):
     norm = {"bn_momentum": self.bn_momentum, "bn_epsilon": self.bn_epsilon}
     self.blocks = [InceptionModule(self.filters, tuple(self.kernel_sizes), self.bottleneck,
                                    self.pool_size, **norm, conv=self.conv) for _ in range(self.depth)]
-    self.shortcuts = [Shortcut(**norm) for _ in range(self.depth // 3)] if self.residual else []
+    self.shortcuts = ([Shortcut(**norm, conv=self.conv) for _ in range(self.depth // 3)]
+                      if self.residual else [])
     self.head = nn.Dense(self.num_classes, kernel_init=GLOROT)
 
   def encode(self, x_BTF, *, train: bool = False, mask=None):

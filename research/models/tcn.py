@@ -14,46 +14,20 @@ from __future__ import annotations
 from typing import Sequence
 
 import jax.numpy as jnp
-import numpy as np
 from flax import linen as nn
 
+from research.models.conv import Conv
 
-class DilatedConv1D(nn.Module):
-  """A zero-padded dilated 1-D convolution (cross-correlation, like `nn.Conv`), same length out.
 
-  Tap k reads frame t + k * dilation - left, with left = (kernel - 1) * dilation for causal and
-  half of that otherwise. Taps that fall outside the sequence for every t read only padding and are
-  skipped, so a dilation longer than the window costs a 1x1 conv instead of a conv over padding.
-  Parameters are laid out as `nn.Conv`'s: kernel (K, F_in, F_out), bias (F_out,).
-  """
-  features: int
-  kernel_size: int
-  dilation: int = 1
-  causal: bool = False
-
-  @nn.compact
-  def __call__(self, x_BTF):
-    steps, in_features = x_BTF.shape[1], x_BTF.shape[2]
-    kernel = self.param("kernel", nn.initializers.lecun_normal(),
-                        (self.kernel_size, in_features, self.features))
-    bias = self.param("bias", nn.initializers.zeros, (self.features,))
-    reach = (self.kernel_size - 1) * self.dilation
-    left = reach if self.causal else reach // 2
-    taps, shifted = [], []
-    for k in range(self.kernel_size):
-      offset = k * self.dilation - left
-      if abs(offset) >= steps:
-        continue
-      if offset > 0:
-        x = jnp.pad(x_BTF[:, offset:], ((0, 0), (0, offset), (0, 0)))
-      elif offset < 0:
-        x = jnp.pad(x_BTF[:, :offset], ((0, 0), (-offset, 0), (0, 0)))
-      else:
-        x = x_BTF
-      taps.append(k)
-      shifted.append(x)
-    x_BTKF = jnp.stack(shifted, axis=2)
-    return jnp.einsum("btkf,kfh->bth", x_BTKF, jnp.asarray(kernel)[np.asarray(taps)]) + bias
+def dilated_conv(features: int, kernel_size: int, dilation: int = 1, causal: bool = False,
+                 impl: str = "auto", name: str | None = None) -> Conv:
+  """A zero-padded dilated 1-D convolution, same length out: left padding (kernel - 1) * dilation
+  for causal, half of that otherwise. Taps that read only padding are skipped by the matmul form,
+  so a dilation longer than the window costs a 1x1 conv instead of a conv over padding."""
+  reach = (kernel_size - 1) * dilation
+  left = reach if causal else reach // 2
+  return Conv(features, (kernel_size,), padding=((left, reach - left),), kernel_dilation=dilation,
+              impl=impl, name=name)
 
 
 class TemporalBlock(nn.Module):
@@ -64,19 +38,21 @@ class TemporalBlock(nn.Module):
   dropout: float
   causal: bool
   convs: int = 2
+  conv: str = "auto"  # Conv.impl
 
   @nn.compact
   def __call__(self, h_BTF, valid_BT1, *, train: bool):
     y = h_BTF
     for index in range(self.convs):
-      y = DilatedConv1D(self.features, self.kernel_size, self.dilation, self.causal, name=f"conv_{index}")(y)
+      y = dilated_conv(self.features, self.kernel_size, self.dilation, self.causal, self.conv,
+                       name=f"conv_{index}")(y)
       y = nn.LayerNorm(name=f"norm_{index}")(y)
       y = nn.relu(y)
       y = nn.Dropout(self.dropout, deterministic=not train)(y)
       y = y * valid_BT1  # padded frames stay zero, so they never leak into valid ones
     skip = h_BTF
     if skip.shape[-1] != self.features:
-      skip = nn.Conv(self.features, (1,), name="skip")(skip)
+      skip = Conv(self.features, (1,), impl=self.conv, name="skip")(skip)
     return nn.relu(y + skip) * valid_BT1
 
 
@@ -98,6 +74,7 @@ class TCN(nn.Module):
   num_heads: int = 4  # 0 disables the attention layer
   head_sizes: tuple[int, ...] = (128, 64, 32)
   causal: bool = False
+  conv: str = "auto"  # Conv.impl: "matmul" (CPU), "xla" (accelerators) or "auto" (by backend)
 
   @nn.compact
   def __call__(self, x_BTF, *, train: bool, mask=None):
@@ -111,7 +88,7 @@ class TCN(nn.Module):
     h_BTH = x_BTF * valid_BT1
     for index in range(self.num_blocks):
       h_BTH = TemporalBlock(self.features, self.kernel_size, self.dilation_base ** index, self.dropout,
-                            self.causal, self.convs_per_block, name=f"block_{index}")(
+                            self.causal, self.convs_per_block, self.conv, name=f"block_{index}")(
                                 h_BTH, valid_BT1, train=train)
     if self.num_heads:
       attend = nn.make_attention_mask(valid_BT, valid_BT)

@@ -68,10 +68,10 @@ def test_inception_module_matches_numpy(channels, kernel_sizes):
 @pytest.mark.parametrize("kernel_size", [9, 10])
 def test_matmul_convolution_equals_xla_convolution(kernel_size):
   x = np.random.default_rng(5).normal(size=(2, 13, 3)).astype(np.float32)
-  conv = inception_time.SameConv(4, kernel_size)
+  conv = inception_time.same_conv(4, kernel_size, impl="matmul")
   variables = conv.init(jax.random.key(0), x)
   got = conv.apply(variables, x)
-  want = inception_time.SameConv(4, kernel_size, impl="xla").apply(variables, x)
+  want = inception_time.same_conv(4, kernel_size, impl="xla").apply(variables, x)
   np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
   np.testing.assert_allclose(got, _numpy_conv_same(x.astype(np.float64), variables["params"]["kernel"]),
                              rtol=1e-5, atol=1e-5)

@@ -30,7 +30,7 @@ def _numpy_dilated_conv(x_BTF, kernel_KFH, bias_H, dilation, causal):
 def test_dilated_conv_matches_numpy(dilation, causal):
   rng = np.random.default_rng(dilation)
   x = rng.normal(size=(2, 12, 3)).astype(np.float32)
-  conv = tcn.DilatedConv1D(features=4, kernel_size=3, dilation=dilation, causal=causal)
+  conv = tcn.dilated_conv(features=4, kernel_size=3, dilation=dilation, causal=causal)
   variables = conv.init(jax.random.key(0), x)
   kernel = rng.normal(size=(3, 3, 4)).astype(np.float32)
   bias = rng.normal(size=(4,)).astype(np.float32)
