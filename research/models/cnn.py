@@ -53,6 +53,9 @@ class HHTClassifier(nn.Module):
   negative_slope: float = 0.2
   dropout: float = 0.0
   conv: str = "auto"  # HHTEncoder.conv
+  # The exported graph's form: TFLite's CONV_2D (ESP-NN and per-channel int8 kernels); the matmul
+  # form's patches of a 256 x 256 image would multiply the TFLM arena.
+  export_conv = "xla"
 
   def setup(self):
     self.encoder = HHTEncoder(self.features, self.kernel_size, self.negative_slope, self.conv)

@@ -65,6 +65,7 @@ class MaxCRNN(nn.Module):
   bn_momentum: float = 0.99  # Keras' default
   dtype: str = "float32"  # float32 | bfloat16 (convolutions only)
   conv: str = "auto"  # Conv.impl: "matmul" (CPU), "xla" (accelerators) or "auto" (by backend)
+  export_conv = "xla"  # the exported graph's form: TFLite's CONV_2D, as cnn.HHTClassifier
 
   @nn.compact
   def __call__(self, x, *, train: bool, mask=None):

@@ -131,6 +131,9 @@ class Run:
     if model is not None and getattr(model, "dtype", "float32") not in ("float32", None):
       notes.append(f"config.model.dtype={model.dtype!r} replaced by float32 for export (weights are float32).")
       model = model.clone(dtype="float32")
+    export_conv = getattr(model, "export_conv", None)  # the same numbers, in TFLite's conv op
+    if export_conv is not None and model.conv != export_conv:
+      model = model.clone(conv=export_conv)
     if self.head is None:
       task, variables = self.task, self.variables
       if self.num_members == 1:
