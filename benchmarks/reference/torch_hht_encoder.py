@@ -14,9 +14,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
+import pathlib
+import sys
 
 import numpy as np
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # benchmarks/: the shared timing
+from reference import seconds_per_epoch  # noqa: E402
 
 
 def time_torch(data, classes: int, batch_size: int, eval_batch_size: int, epochs: int = 1,
@@ -54,12 +58,7 @@ def time_torch(data, classes: int, batch_size: int, eval_batch_size: int, epochs
       for start in range(0, len(xv), eval_batch_size):
         nn.functional.cross_entropy(forward(xv[start:start + eval_batch_size]), yv[start:start + eval_batch_size])
 
-  if warmup:
-    one_epoch()
-  started = time.perf_counter()
-  for _ in range(epochs):
-    one_epoch()
-  return (time.perf_counter() - started) / epochs
+  return seconds_per_epoch(one_epoch, epochs, warmup)
 
 
 def main() -> None:

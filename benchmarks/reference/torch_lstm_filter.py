@@ -15,9 +15,11 @@ import argparse
 import json
 import pathlib
 import sys
-import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # benchmarks/: the shared timing
+
+from reference import seconds_per_epoch  # noqa: E402
 
 
 def time_torch(dataset, epochs: int) -> float:
@@ -54,11 +56,7 @@ def time_torch(dataset, epochs: int) -> float:
       for start in range(0, len(xv), 1024):
         nn.functional.mse_loss(model(xv[start:start + 1024]), yv[start:start + 1024])
 
-  one_epoch()
-  started = time.perf_counter()
-  for _ in range(epochs):
-    one_epoch()
-  return (time.perf_counter() - started) / epochs
+  return seconds_per_epoch(one_epoch, epochs)
 
 
 def main() -> None:
