@@ -2,6 +2,19 @@
 
 Everything here is a pure function of arrays, so `jax.vmap` over a leading run
 axis trains many runs (seeds, folds) at once, each with its own controllers.
+
+The epoch is three pieces (`make_epoch_pieces`: begin, step, finish) that run one of two ways
+(config.train.stepping, `resolve_stepping`):
+  scan  one compiled program, `lax.scan` over the steps: fastest wherever the step compiles
+        as well inside a loop as alone (LSTMs, TCN, MaxCRNN; every accelerator);
+  host  begin, step and finish compiled apart, the step called from a Python loop. XLA:CPU
+        runs the gradient of its own convolution far slower inside `lax.scan` than in a lone
+        step; stepped from the host it beats the scan with the matmul form
+        (benchmarks/conv_epoch.py, s/epoch, 2 shared cores: InceptionTime 5 x 40 series
+        6.3 host + XLA conv vs 9.4 scan + matmul; HHT CNN 64 x 64, 9 steps: 0.81 vs 0.99).
+  auto  host on one CPU device for a model computing XLA's convolution: `conv` "xla", or "auto"
+        in a family of HOST_FAMILIES_ON_CPU (then built with "xla"); scan otherwise.
+Both give the same numbers up to float reassociation; each resumes bit for bit.
 """
 
 from __future__ import annotations
