@@ -9,9 +9,11 @@ The epoch is three pieces (`make_epoch_pieces`: begin, step, finish) that run on
         as well inside a loop as alone (LSTMs, TCN, MaxCRNN; every accelerator);
   host  begin, step and finish compiled apart, the step called from a Python loop. XLA:CPU
         runs the gradient of its own convolution far slower inside `lax.scan` than in a lone
-        step; stepped from the host it beats the scan with the matmul form
-        (benchmarks/conv_epoch.py, s/epoch, 2 shared cores: InceptionTime 5 x 40 series
-        6.3 host + XLA conv vs 9.4 scan + matmul; HHT CNN 64 x 64, 9 steps: 0.81 vs 0.99).
+        step; stepped from the host it beats the scan with the matmul form for the wide 2-D
+        and multi-branch convolutions, not for TCN or MaxCRNN (benchmarks/conv_epoch.py,
+        s/epoch on 2 shared cores, scan + matmul vs host + XLA conv: InceptionTime 5 x 40
+        series 9.4 vs 6.3, HHT CNN 64 x 64 0.99 vs 0.81, TCN 512 windows 1.59 vs 2.85,
+        MaxCRNN 256 windows 0.66 vs 0.75).
   auto  host on one CPU device for a model computing XLA's convolution: `conv` "xla", or "auto"
         in a family of HOST_FAMILIES_ON_CPU (then built with "xla"); scan otherwise.
 Both give the same numbers up to float reassociation; each resumes bit for bit.
