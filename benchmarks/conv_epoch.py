@@ -1,21 +1,27 @@
-"""Seconds per training epoch of the convolutional models: engine epoch vs host loop vs PyTorch.
+"""Seconds per training epoch of the convolutional models: scanned vs host-stepped epoch, vs PyTorch.
 
-  python benchmarks/conv_epoch.py [--cases hht64,inception] [--impls matmul,xla] [--modes engine,host]
-                                  [--rounds 3] [--steps 9]
+  python benchmarks/conv_epoch.py [--cases hht64,inception,tcn,maxcrnn] [--impls matmul,xla]
+                                  [--modes scan,host] [--rounds 3] [--steps 9]
 
-Cases (random data of the stated shapes, the configs' optimizer and batch):
+Cases (random data of the stated shapes, the configs' optimizer, batch and augmentation):
   hht64 / hht256   configs/cnn_svm.py's HHT encoder + softmax head (1 -> 64 -> 128 -> 256 channels,
                    three Conv2D stride-2 blocks), images 64 x 64 or 256 x 256, batch 16, `--steps`
                    steps (9 by default) + validation of 36 images; Adam 1e-3, gradient norm clip 1.
   inception        configs/inception_time.py: 5 networks (one vmapped program), 40 series of
                    100 frames x 6 channels, 4 classes, batch 16 (3 steps) + validation of 10 series.
-For each convolution form (`--impls`, config.model.conv), each round, each of `--modes` in turn:
-  engine  the compiled epoch (`engine.make_epoch_fn`, jitted, state donated): lax.scan over steps
-  host    the same jitted train step called from a Python loop, then the jitted evaluation
-and once a round the PyTorch reference of the same network (benchmarks/reference/torch_*.py).
-The first call of each compiled program is left out. Prints one JSON line per case with the
-median seconds of each, the ratios, and the load average (the machine may be shared: compare
-the figures of one run, which alternate).
+  tcn              configs/tcn.py: 512 windows of 30 x 25, batch 32 (16 steps), balanced sampler,
+                   validation of 256 windows (benchmarks/tcn_epoch.py times 2,048).
+  maxcrnn          configs/maxcrnn.py: 256 sEMG windows of 3000 x 1, batch 64 (4 steps), online
+                   augmentation, validation of 64 windows.
+For each convolution form (`--impls`, config.model.conv), each round, each of `--modes` in turn, the
+epoch as research.train.loop runs it (engine.make_epoch_pieces through placement.epoch_program, one
+device, state donated):
+  scan    config.train.stepping "scan": one compiled program, lax.scan over the steps
+  host    config.train.stepping "host": compiled begin / step / finish, the steps called from Python
+and once a round the PyTorch reference of the same network where there is one (hht, inception;
+benchmarks/reference/torch_*.py). The first call of each compiled program is left out. Prints one
+JSON line per case with the median seconds of each, the ratios, and the load average (the machine
+may be shared: compare the figures of one run, which alternate).
 """
 
 from __future__ import annotations
@@ -36,10 +42,10 @@ import numpy as np
 from research import config_file
 from research.models import build_model
 from research.tasks import build_task
-from research.train import engine, optim, sampling
+from research.train import engine, loop, mesh, optim, placement, sampling
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from reference import torch_hht_encoder, torch_inception_time  # noqa: E402
+from reference import keras_tcn, torch_hht_encoder, torch_inception_time  # noqa: E402
 
 _CONFIGS = pathlib.Path(__file__).resolve().parents[1] / "configs"
 
@@ -64,56 +70,46 @@ def _inception_case():
   return config, data, classes, config.train.ensemble
 
 
-def _programs(config, data, classes: int, runs: int, impl: str, modes: list[str]):
-  """{mode: epoch closure} for `modes` (engine, host), each compiled and run once."""
+def _tcn_case():
+  config = config_file.load(_CONFIGS / "tcn.py")
+  data = {"train": keras_tcn.windows(512, 0), "val": keras_tcn.windows(256, 1)}
+  return config, data, list(config.data.class_names), 1
+
+
+def _maxcrnn_case():
+  config = config_file.load(_CONFIGS / "maxcrnn.py")
+  rng = np.random.default_rng(0)
+  classes = 4
+  data = {name: {"x": rng.normal(size=(n, 3000, 1)).astype(np.float32),
+                 "y": rng.integers(0, classes, n).astype(np.int32)}
+          for name, n in (("train", 256), ("val", 64))}
+  return config, data, classes, 1
+
+
+def _programs(config, data, classes, runs: int, impl: str, modes: list[str]):
+  """{mode: epoch closure} for `modes` (scan, host), each compiled and run once."""
   config.model.conv = impl
-  meta = {"class_names": [str(c) for c in range(classes)]}
+  names = classes if isinstance(classes, list) else [str(c) for c in range(classes)]
+  meta = {"class_names": names}
   model, task = build_model(config.model, meta), build_task(config.task, meta)
   optimizer = optim.build_optimizer(config.optim)
-  train, val = (jax.device_put(data[name]) for name in ("train", "val"))
-  states = [engine.init_state(jax.random.PRNGKey(seed), model, optimizer, train["x"], config.train.mode)
-            for seed in range(runs)]
-  stack = lambda *a: jnp.stack(a)
-  state = jax.tree_util.tree_map(stack, *states) if runs > 1 else states[0]
-  over_runs = (lambda f, axes: jax.vmap(f, in_axes=axes)) if runs > 1 else (lambda f, axes: f)
+  sizes = (config.train.batch_size, config.train.eval_batch_size)
+  place = placement.Placement(mesh.build(config, runs, sizes), runs, *sizes)
+  train, val = (place.data(data[name], None) for name in ("train", "val"))
+  pieces = engine.make_epoch_pieces(model, task, optimizer, config.train, sampler=sampling.from_config(config),
+                                    augment=sampling.augment_from_config(config))
+  initial = loop.init_states(model, optimizer, data["train"]["x"][:1], config.train.mode, list(range(runs)))
+  holder, programs, compile_s = {}, {}, {}
+  for mode in modes:
+    epoch = place.epoch_program(pieces, None, None, mode)
+    holder[mode] = jax.tree_util.tree_map(jnp.copy, initial)
 
-  epoch_fn = engine.make_epoch_fn(model, task, optimizer, config.train, sampler=sampling.from_config(config))
-  engine_epoch = jax.jit(over_runs(epoch_fn, (0, None, None)), donate_argnums=0)
+    def run(mode=mode, epoch=epoch):
+      holder[mode], metrics = epoch(holder[mode], train, val)
+      jax.block_until_ready(metrics)
 
-  sampler = sampling.from_config(config)
-  batch_size, eval_batch = config.train.batch_size, config.train.eval_batch_size
-
-  def one_step(st, idx, w, key):
-    batch = dict(jax.tree_util.tree_map(lambda a: a[idx], train), weight=w)
-    return engine.train_step(model, task, optimizer, st, batch, key)[0]
-
-  step = jax.jit(over_runs(one_step, (0, None, None, None)), donate_argnums=0)
-  order = jax.jit(lambda key: sampler(key, train, batch_size))
-  evaluate = jax.jit(over_runs(lambda st: engine.evaluate(model, task, st.variables(), val, eval_batch), (0,)))
-
-  def host_epoch(st, key):
-    index, weight = order(key)
-    for i, key_i in enumerate(jax.random.split(key, index.shape[0])):
-      st = step(st, index[i], weight[i], key_i)
-    return st, evaluate(st)
-
-  holder = {"engine": jax.tree_util.tree_map(jnp.copy, state), "host": state, "key": jax.random.PRNGKey(1)}
-
-  def run_engine():
-    holder["engine"], metrics = engine_epoch(holder["engine"], train, val)
-    jax.block_until_ready(metrics)
-
-  def run_host():
-    holder["key"], key = jax.random.split(holder["key"])
-    holder["host"], metrics = host_epoch(holder["host"], key)
-    jax.block_until_ready(metrics)
-
-  compile_s = {}
-  programs = {name: fn for name, fn in (("engine", run_engine), ("host", run_host)) if name in modes}
-  for name, fn in programs.items():
-    started = time.perf_counter()
-    fn()
-    compile_s[name] = round(time.perf_counter() - started, 2)
+    programs[mode] = run
+    compile_s[mode] = round(_timed(run), 2)
   return programs, compile_s
 
 
@@ -132,21 +128,27 @@ def run_case(name: str, impls: list[str], modes: list[str], rounds: int, steps: 
     config, data, classes, runs = _inception_case()
     torch_epoch = functools.partial(torch_inception_time.time_torch, data, classes, config.train.batch_size,
                                     config.train.eval_batch_size, runs, threads=torch_threads)
+  elif name in ("tcn", "maxcrnn"):
+    config, data, classes, runs = _tcn_case() if name == "tcn" else _maxcrnn_case()
+    torch_epoch = None
   else:
-    raise SystemExit(f"--cases: unknown case {name!r}; valid: hht64, hht256, hht<size>, inception")
+    raise SystemExit(f"--cases: unknown case {name!r}; valid: hht64, hht256, hht<size>, inception, tcn, maxcrnn")
   programs, compiles = {}, {}
   for impl in impls:
     programs[impl], compiles[impl] = _programs(config, data, classes, runs, impl, modes)
   times = {f"{mode}_{impl}": [] for impl in impls for mode in modes}
-  times["torch"] = []
-  torch_epoch(epochs=1, warmup=True)  # the first epoch pays for setup
+  if torch_epoch is not None:
+    times["torch"] = []
+    torch_epoch(epochs=1, warmup=True)  # the first epoch pays for setup
   for _ in range(rounds):
     for impl in impls:
       for mode in modes:
         times[f"{mode}_{impl}"].append(_timed(programs[impl][mode]))
-    times["torch"].append(torch_epoch(epochs=1))
+    if torch_epoch is not None:
+      times["torch"].append(torch_epoch(epochs=1))
   median = {key: round(statistics.median(values), 3) for key, values in times.items()}
-  ratios = {f"{key}/torch": round(value / median["torch"], 2) for key, value in median.items() if key != "torch"}
+  ratios = {f"{key}/torch": round(value / median["torch"], 2) for key, value in median.items()
+            if key != "torch" and "torch" in median}
   return {"benchmark": "conv_epoch", "case": name, "runs": runs, "train": len(data["train"]["y"]),
           "shape": list(data["train"]["x"].shape[1:]), "batch_size": config.train.batch_size,
           "epoch_s_median": median, "ratio_to_torch": ratios,
@@ -157,9 +159,10 @@ def run_case(name: str, impls: list[str], modes: list[str], rounds: int, steps: 
 
 def main() -> None:
   parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-  parser.add_argument("--cases", default="hht64,inception", help="comma list: hht64, hht256, inception")
+  parser.add_argument("--cases", default="hht64,inception,tcn,maxcrnn",
+                      help="comma list: hht64, hht256, inception, tcn, maxcrnn")
   parser.add_argument("--impls", default="matmul,xla", help="comma list of config.model.conv forms")
-  parser.add_argument("--modes", default="engine,host", help="comma list: engine, host")
+  parser.add_argument("--modes", default="scan,host", help="comma list: scan, host (config.train.stepping)")
   parser.add_argument("--rounds", type=int, default=3, help="timed epochs of each program, alternating")
   parser.add_argument("--steps", type=int, default=9, help="training steps per epoch of the HHT cases")
   parser.add_argument("--torch-threads", type=int, default=0, help="torch.set_num_threads (0: torch's default)")

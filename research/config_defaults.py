@@ -48,6 +48,9 @@ def train(*, early_stopping=None, plateau=None, **overrides) -> ml_collections.C
       "runs_per_program": 0,  # a study's runs vmapped together at most (0: all; research.train.loop)
       "validation": "split",  # split | small | none (research.train.validation)
       "small_data_threshold": 100,  # training examples below which 'small' trains without validation
+      # scan: the epoch is one compiled program (lax.scan over steps) | host: its steps are called from
+      # Python | auto: host on one CPU device for XLA-convolution models, else scan (research.train.engine)
+      "stepping": "auto",
   }, overrides, "config.train")
   group.early_stopping = _with({
       "enabled": True,

@@ -11,7 +11,9 @@ depend on how it computes. Two forms with the same numbers (up to float summatio
             and lowers to slices, concatenation and a fully connected product in TFLite.
             Taps that read only padding for every output are left out.
   "xla"     `lax.conv_general_dilated`, the better choice on accelerators.
-  "auto"    (default) "matmul" on CPU, "xla" on GPU/TPU (the backend JAX computes on).
+  "auto"    (default) "matmul" on CPU, "xla" on GPU/TPU (the backend JAX computes on). Training
+            with config.train.stepping "auto" builds InceptionTime and the HHT CNN with "xla" on CPU
+            and steps their epoch from the host, where it is faster (research.train.engine).
 """
 
 from __future__ import annotations

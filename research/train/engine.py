@@ -2,10 +2,26 @@
 
 Everything here is a pure function of arrays, so `jax.vmap` over a leading run
 axis trains many runs (seeds, folds) at once, each with its own controllers.
+
+The epoch is three pieces (`make_epoch_pieces`: begin, step, finish) that run one of two ways
+(config.train.stepping, `resolve_stepping`):
+  scan  one compiled program, `lax.scan` over the steps: fastest wherever the step compiles
+        as well inside a loop as alone (LSTMs, TCN, MaxCRNN; every accelerator);
+  host  begin, step and finish compiled apart, the step called from a Python loop. XLA:CPU
+        runs the gradient of its own convolution far slower inside `lax.scan` than in a lone
+        step; stepped from the host it beats the scan with the matmul form for the wide 2-D
+        and multi-branch convolutions, not for TCN or MaxCRNN (benchmarks/conv_epoch.py,
+        s/epoch on 2 shared cores, scan + matmul vs host + XLA conv: InceptionTime 5 x 40
+        series 9.4 vs 6.3, HHT CNN 64 x 64 0.99 vs 0.81, TCN 512 windows 1.59 vs 2.85,
+        MaxCRNN 256 windows 0.66 vs 0.75).
+  auto  host on one CPU device for a model computing XLA's convolution: `conv` "xla", or "auto"
+        in a family of HOST_FAMILIES_ON_CPU (then built with "xla"); scan otherwise.
+Both give the same numbers up to float reassociation; each resumes bit for bit.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from typing import Any, Callable
 
@@ -167,40 +183,84 @@ def predict_split(model, task, variables, split: dict, batch_size: int, method: 
   return jax.device_get(_predict_jit(model, task, variables, data, batch_size=batch_size, method=method))
 
 
-def make_epoch_fn(model, task, optimizer, train_cfg, *, sampler: Callable,
-                  augment: Callable | None = None, validate: bool = True,
-                  shard_batch: Callable | None = None) -> Callable:
-  """Builds `epoch_fn(state, train_data, val_data) -> (state, metrics)`.
+STEPPINGS = ("auto", "scan", "host")
+# Model families (config.model.name) that train faster on CPU stepped from the host with XLA's own
+# convolution than in the whole-epoch scan with the matmul form (benchmarks/results.md, "Host stepping").
+HOST_FAMILIES_ON_CPU = ("hht_cnn", "inception_time")
 
-  One call: sample and gather batches on device, transform each with
-  `augment(key, batch) -> batch` when given, `lax.scan` the train step,
-  evaluate the validation split (unless `validate` is False: a run without one),
-  update the controllers and the learning rate. `shard_batch(batch) -> batch`
-  places every training and validation batch (split over devices on a data axis).
-  A non-finite loss keeps the incoming state and reports the first bad step
-  (`nonfinite_step`, -1 when all were finite); a stopped run is left unchanged.
+
+def resolve_stepping(stepping: str, model_config, backend: str) -> tuple[str, str | None]:
+  """(stepping, conv): how the epoch steps ("scan" or "host") and the convolution form to build.
+
+  "scan" and "host" are kept, with the config's `conv` (None for a model without one).
+  "auto" steps from the host on CPU when the model computes XLA's convolution: its `conv` is
+  "xla", or "auto" in a family of HOST_FAMILIES_ON_CPU (then built with "xla"; that pairing
+  measured faster than the scan with the matmul form). Everything else scans: XLA:CPU runs
+  the gradient of its convolution slowly inside `lax.scan`, not the other models' steps.
   """
+  if stepping not in STEPPINGS:
+    raise ValueError(f"config.train.stepping must be one of {list(STEPPINGS)}; found {stepping!r}")
+  conv = model_config.get("conv")
+  if stepping != "auto":
+    return stepping, conv
+  if backend != "cpu" or conv is None:
+    return "scan", conv
+  if conv == "auto" and model_config.get("name") in HOST_FAMILIES_ON_CPU:
+    return "host", "xla"
+  return ("host" if conv == "xla" else "scan"), conv
+
+
+@dataclasses.dataclass(frozen=True)
+class EpochPieces:
+  """One epoch in three pure pieces; `epoch` scans them into one program, a host loop calls them apart.
+
+  begin(state, train_data) -> (rng, plan)          the epoch's next key and its steps' (index, weight, key)
+  step(state, train_data, inputs) -> (state, out)  one training step on one row of the plan
+  finish(state, new, rng, outs, val_data) -> (state, metrics)
+                                                   after the steps (`outs` stacked over steps):
+                                                   metrics, validation, controllers, best weights
+  """
+  begin: Callable
+  step: Callable
+  finish: Callable
+
+  def step_at(self, state, train_data, plan, i):
+    """`step` on row `i` of the plan (one compiled step for every `i`)."""
+    return self.step(state, train_data, jax.tree_util.tree_map(lambda a: a[i], plan))
+
+  def epoch(self, state: TrainState, train_data, val_data):
+    """The whole epoch: `begin`, `lax.scan` of `step`, `finish`."""
+    rng, plan = self.begin(state, train_data)
+    new, outs = jax.lax.scan(lambda st, inputs: self.step(st, train_data, inputs), state, plan)
+    return self.finish(state, new, rng, outs, val_data)
+
+
+def make_epoch_pieces(model, task, optimizer, train_cfg, *, sampler: Callable,
+                      augment: Callable | None = None, validate: bool = True,
+                      shard_batch: Callable | None = None) -> EpochPieces:
+  """The pieces of `make_epoch_fn`'s epoch (same arguments), for stepping from the host."""
   step_fn = functools.partial(train_step, model, task, optimizer)
   mode = train_cfg.mode
   es, rop = train_cfg.early_stopping, train_cfg.plateau
 
-  def epoch_fn(state: TrainState, train_data, val_data):
+  def begin(state: TrainState, train_data):
     rng, sample_key, step_key = jax.random.split(state.rng, 3)
     index, weight = sampler(sample_key, train_data, train_cfg.batch_size)
     keys = jax.random.split(step_key, index.shape[0])
+    return rng, (index, weight, keys)
 
-    def body(st, inputs):
-      idx, w, key = inputs
-      batch = _gather(train_data, idx, w)
-      if augment is not None:
-        key, augment_key = jax.random.split(key)
-        batch = augment(augment_key, batch)
-      if shard_batch is not None:
-        batch = shard_batch(batch)
-      st, (sums, total, health) = step_fn(st, batch, key)
-      return st, (sums, total, health)
+  def step(st: TrainState, train_data, inputs):
+    idx, w, key = inputs
+    batch = _gather(train_data, idx, w)
+    if augment is not None:
+      key, augment_key = jax.random.split(key)
+      batch = augment(augment_key, batch)
+    if shard_batch is not None:
+      batch = shard_batch(batch)
+    return step_fn(st, batch, key)
 
-    new, (sums, totals, health) = jax.lax.scan(body, state, (index, weight, keys))
+  def finish(state: TrainState, new: TrainState, rng, outs, val_data):
+    sums, totals, health = outs
     losses = sums["loss"] / jnp.maximum(totals, 1.0)
     bad = ~jnp.isfinite(losses)
     nonfinite_step = jnp.where(bad.any(), jnp.argmax(bad), -1)
@@ -242,4 +302,21 @@ def make_epoch_fn(model, task, optimizer, train_cfg, *, sampler: Callable,
     metrics["stopped"] = new.controllers.stopped
     return new, metrics
 
-  return epoch_fn
+  return EpochPieces(begin, step, finish)
+
+
+def make_epoch_fn(model, task, optimizer, train_cfg, *, sampler: Callable,
+                  augment: Callable | None = None, validate: bool = True,
+                  shard_batch: Callable | None = None) -> Callable:
+  """Builds `epoch_fn(state, train_data, val_data) -> (state, metrics)`.
+
+  One call: sample and gather batches on device, transform each with
+  `augment(key, batch) -> batch` when given, `lax.scan` the train step,
+  evaluate the validation split (unless `validate` is False: a run without one),
+  update the controllers and the learning rate. `shard_batch(batch) -> batch`
+  places every training and validation batch (split over devices on a data axis).
+  A non-finite loss keeps the incoming state and reports the first bad step
+  (`nonfinite_step`, -1 when all were finite); a stopped run is left unchanged.
+  """
+  return make_epoch_pieces(model, task, optimizer, train_cfg, sampler=sampler, augment=augment,
+                           validate=validate, shard_batch=shard_batch).epoch

@@ -99,12 +99,25 @@ class Components:
   model: Any
   task: Any
   optimizer: Any
+  stepping: str = "scan"  # how the epoch steps: "scan" or "host" (engine.resolve_stepping)
 
 
 def components(config, meta) -> Components:
-  """The model, task and optimizer of `config` for data described by `meta`."""
-  return Components(build_model(config.model, meta), build_task(config.task, meta),
-                    optim.build_optimizer(config.optim))
+  """The model, task and optimizer of `config` for data described by `meta`, and how its epoch steps.
+
+  `config.train.stepping` (absent in older configs: "scan") "auto" may build the model with XLA's
+  convolution to step from the host (engine.resolve_stepping); only on one device, where the epoch
+  can step from the host."""
+  stepping = config.train.get("stepping", "scan")
+  if stepping == "auto" and jax.device_count() > 1:
+    stepping = "scan"
+  stepping, conv = engine.resolve_stepping(stepping, config.model, jax.default_backend())
+  model_config = config.model
+  if conv != model_config.get("conv"):
+    model_config = model_config.copy_and_resolve_references()
+    model_config.conv = conv
+  return Components(build_model(model_config, meta), build_task(config.task, meta),
+                    optim.build_optimizer(config.optim), stepping)
 
 
 def _index(tree, r):
@@ -196,10 +209,15 @@ def train_many(config, meta: dict[str, Any], runs: list[RunSpec], *, built: Comp
       if log:
         log(f"Resuming {checkpoint_dir} after epoch {last_saved}.")
 
-  epoch_fn = engine.make_epoch_fn(model, task, optimizer, train_cfg, sampler=sampling.from_config(config),
-                                  augment=sampling.augment_from_config(config),
-                                  validate=len(runs[0].val["y"]) > 0, shard_batch=placement.shard_batch())
-  run_epoch = placement.epoch_program(epoch_fn, train_axis, val_axis)
+  pieces = engine.make_epoch_pieces(model, task, optimizer, train_cfg, sampler=sampling.from_config(config),
+                                    augment=sampling.augment_from_config(config),
+                                    validate=len(runs[0].val["y"]) > 0, shard_batch=placement.shard_batch())
+  stepping = built.stepping
+  if stepping == "host" and not placement.one_device:
+    stepping = "scan"
+    if log:
+      log(f"config.train.stepping 'host' is for one device; the {placement.mesh.size}-device mesh scans the epoch.")
+  run_epoch = placement.epoch_program(pieces, train_axis, val_axis, stepping)
   extra = {name: placement.data(_numeric(split), None) for name, split in (extra_eval or {}).items()}
   run_eval = placement.eval_program(
       lambda variables, data: engine.evaluate(model, task, variables, data, train_cfg.eval_batch_size,

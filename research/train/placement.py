@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 from jax.sharding import NamedSharding, PartitionSpec
 
@@ -112,16 +113,22 @@ class Placement:
     spec = NamedSharding(self.mesh, PartitionSpec(self.axis))
     return lambda batch: jax.lax.with_sharding_constraint(batch, spec)
 
-  def epoch_program(self, epoch_fn, train_axis, val_axis):
-    """The compiled epoch over the stacked state; R = 1 off the runs axis runs the plain epoch squeezed."""
+  def epoch_program(self, pieces, train_axis, val_axis, stepping: str = "scan"):
+    """The epoch over the stacked state: `pieces` (engine.EpochPieces) scanned in one compiled program,
+    or with `stepping` "host" compiled apart and stepped from a Python loop (one device only).
+    R = 1 off the runs axis runs the plain epoch squeezed."""
+    if stepping == "host":
+      if not self.one_device:
+        raise ValueError("host stepping is for one device; a mesh scans the epoch")
+      return _host_program(pieces, self.num_runs, train_axis, val_axis)
     if self.one_device:
-      return _program(epoch_fn, self.num_runs, train_axis, val_axis)
+      return _program(pieces.epoch, self.num_runs, train_axis, val_axis)
     if self.runs_split:
       data = lambda axis: self.split if axis == 0 else self.replicated
-      return _program(epoch_fn, self.num_runs + self.padding, train_axis, val_axis,
+      return _program(pieces.epoch, self.num_runs + self.padding, train_axis, val_axis,
                       in_shardings=(self.split, data(train_axis), data(val_axis)),
                       out_shardings=(self.split, self.replicated))
-    return _program(epoch_fn, self.num_runs, train_axis, val_axis, in_shardings=self.replicated,
+    return _program(pieces.epoch, self.num_runs, train_axis, val_axis, in_shardings=self.replicated,
                     out_shardings=self.replicated)
 
   def eval_program(self, eval_fn):
@@ -132,15 +139,43 @@ class Placement:
     return jax.jit(program, out_shardings=self.replicated)
 
 
-def _program(epoch_fn, num_runs: int, train_axis, val_axis, **shardings):
+def _per_run(fn, num_runs: int, in_axes):
+  """`fn` over a leading run axis: vmapped, or for one run squeezed (the plain program) and expanded."""
   if num_runs > 1:
-    return jax.jit(jax.vmap(epoch_fn, in_axes=(0, train_axis, val_axis)), donate_argnums=0, **shardings)
+    return jax.vmap(fn, in_axes=in_axes)
   squeeze = functools.partial(jax.tree_util.tree_map, lambda a: a[0])
   expand = functools.partial(jax.tree_util.tree_map, lambda a: a[None])
 
-  def one(state, train_data, val_data):
-    train_data = train_data if train_axis is None else squeeze(train_data)
-    val_data = val_data if val_axis is None else squeeze(val_data)
-    return expand(epoch_fn(squeeze(state), train_data, val_data))
+  def one(*args):
+    return expand(fn(*(arg if axis is None else squeeze(arg) for arg, axis in zip(args, in_axes))))
 
-  return jax.jit(one, donate_argnums=0, **shardings)
+  return one
+
+
+def _program(epoch_fn, num_runs: int, train_axis, val_axis, **shardings):
+  return jax.jit(_per_run(epoch_fn, num_runs, (0, train_axis, val_axis)), donate_argnums=0, **shardings)
+
+
+def _host_program(pieces, num_runs: int, train_axis, val_axis):
+  """The epoch as compiled begin, step and finish, the steps called from a Python loop."""
+  def begin(state, train_data):
+    rng, plan = pieces.begin(state, train_data)
+    # The steps donate their state; finish still needs the incoming one (keep-old, best weights).
+    return jax.tree_util.tree_map(jnp.copy, state), rng, plan
+
+  def finish(state, new, rng, outs, val_data):
+    return pieces.finish(state, new, rng, jax.tree_util.tree_map(lambda *o: jnp.stack(o), *outs), val_data)
+
+  begin = jax.jit(_per_run(begin, num_runs, (0, train_axis)))
+  step = jax.jit(_per_run(pieces.step_at, num_runs, (0, train_axis, 0, None)), donate_argnums=0)
+  finish = jax.jit(_per_run(finish, num_runs, (0, 0, 0, 0, val_axis)), donate_argnums=1)
+
+  def epoch(state, train_data, val_data):
+    new, rng, plan = begin(state, train_data)
+    outs = []
+    for i in range(plan[0].shape[1]):  # plan: (runs, steps, ...)
+      new, out = step(new, train_data, plan, i)
+      outs.append(out)
+    return finish(state, new, rng, tuple(outs), val_data)
+
+  return epoch
