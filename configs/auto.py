@@ -30,8 +30,7 @@ def get_config(arg=None):
   config.auto.candidates = "multirocket_hydra,minirocket,quant"
 
   if arg == "smoke":
-    config.data.synthetic.update({"classes": 3, "train": 12, "test": 8, "dims": 2, "min_length": 20,
-                                  "max_length": 30, "problem": "SmokeMotions"})
+    config.data.synthetic.update(data_defaults.SMOKE_SERIES)
     config.auto.candidates = "multirocket_hydra:smoke,minirocket:smoke,quant:smoke"
     config.cv.folds = 2
   return config

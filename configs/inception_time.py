@@ -49,8 +49,7 @@ def get_config(arg=None):
 
 
   if arg == "smoke":
-    config.data.synthetic.update({"classes": 3, "train": 12, "test": 8, "dims": 2, "min_length": 20,
-                                  "max_length": 30, "problem": "SmokeMotions"})
+    config.data.synthetic.update(data_defaults.SMOKE_SERIES)
     config.data.val_fraction = 0.25
     config.model.filters = 4
     config.model.depth = 3

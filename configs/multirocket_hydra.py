@@ -48,8 +48,7 @@ def get_config(arg=None):
   config.train = config_defaults.train(eval_batch_size=256, validation="none")
 
   if arg == "smoke":
-    config.data.synthetic.update({"classes": 3, "train": 12, "test": 8, "dims": 2, "min_length": 20,
-                                  "max_length": 30, "problem": "SmokeMotions"})
+    config.data.synthetic.update(data_defaults.SMOKE_SERIES)
     config.features.multirocket_features = 840
     config.features.hydra_groups = 16
     config.cv.folds = 2

@@ -9,6 +9,11 @@ from __future__ import annotations
 import ml_collections
 
 
+# The `smoke` variants' generated set: three classes of short, unequal-length bivariate series.
+SMOKE_SERIES = {"classes": 3, "train": 12, "test": 8, "dims": 2, "min_length": 20, "max_length": 30,
+                "problem": "SmokeMotions"}
+
+
 def ts_data(**synthetic) -> ml_collections.ConfigDict:
   """A UEA/UCR `.ts` dataset group; with path empty, the synthetic `.ts` set `synthetic` describes."""
   data = ml_collections.ConfigDict()
