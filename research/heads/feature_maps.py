@@ -18,6 +18,19 @@ from research.heads import features as features_lib
 from research.heads import minirocket
 
 
+def stored_params(arrays: dict, keys, what: str, prefix: str = "") -> dict[str, np.ndarray]:
+  """The fitted arrays `keys` (stored as prefix + key) of a feature map, or a ValueError naming the missing."""
+  missing = [prefix + k for k in keys if prefix + k not in arrays]
+  if missing:
+    raise ValueError(f"{what} features: the stored arrays lack {missing}")
+  return {k: np.asarray(arrays[prefix + k]) for k in keys}
+
+
+def stored_settings(settings: dict) -> dict:
+  """A feature map's stored settings as its constructor's arguments (without the kind)."""
+  return {k: v for k, v in settings.items() if k != "kind"}
+
+
 @dataclasses.dataclass
 class Handmade:
   """Hand-made time-domain (and spectral) sEMG features per channel (research.heads.features)."""
@@ -51,7 +64,7 @@ class Handmade:
   @classmethod
   def from_arrays(cls, settings: dict, arrays: dict) -> "Handmade":
     del arrays
-    return cls(**{k: v for k, v in settings.items() if k != "kind"})
+    return cls(**stored_settings(settings))
 
   def jax_fn(self):
     return None  # The forest that uses them is exported to C, with the features in C.
@@ -112,11 +125,7 @@ class MiniRocket:
 
   @classmethod
   def from_arrays(cls, settings: dict, arrays: dict) -> "MiniRocket":
-    missing = [k for k in minirocket.PARAM_KEYS if k not in arrays]
-    if missing:
-      raise ValueError(f"MiniRocket features: the stored arrays lack {missing}")
-    return cls(**{k: v for k, v in settings.items() if k != "kind"},
-               params={k: np.asarray(arrays[k]) for k in minirocket.PARAM_KEYS})
+    return cls(**stored_settings(settings), params=stored_params(arrays, minirocket.PARAM_KEYS, "MiniRocket"))
 
   def jax_fn(self):
     """x (B, T, C) -> features in JAX (full windows, as exported models take them)."""

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from research.heads import feature_maps
 from research.heads import hydra
 from research.heads import minirocket
 from research.heads import multirocket
@@ -53,14 +54,11 @@ class Quant:
 
   @classmethod
   def from_arrays(cls, settings: dict, arrays: dict) -> "Quant":
-    missing = [k for k in quant.PARAM_KEYS if k not in arrays]
-    if missing:
-      raise ValueError(f"QUANT features: the stored arrays lack {missing}")
-    return cls(**{k: v for k, v in settings.items() if k != "kind"},
-               params={k: np.asarray(arrays[k]) for k in quant.PARAM_KEYS})
+    return cls(**feature_maps.stored_settings(settings), params=feature_maps.stored_params(arrays, quant.PARAM_KEYS,
+                                                                                          "QUANT"))
 
   def jax_fn(self):
-    return None  # Its sorts have no TFLite builtin: QUANT is for a C back end (not written yet).
+    return None  # Its sorts have no TFLite builtin: QUANT exports as C (research/export/c/quant.py).
 
 
 def quant_from_config(config, meta: dict) -> Quant:
@@ -147,19 +145,14 @@ class MultiRocketHydra:
 
   @classmethod
   def from_arrays(cls, settings: dict, arrays: dict) -> "MultiRocketHydra":
-    def group(prefix, keys):
-      missing = [f"{prefix}.{k}" for k in keys if f"{prefix}.{k}" not in arrays]
-      if missing:
-        raise ValueError(f"MultiRocket-Hydra features: the stored arrays lack {missing}")
-      return {k: np.asarray(arrays[f"{prefix}.{k}"]) for k in keys}
-
+    group = lambda prefix, keys: feature_maps.stored_params(arrays, keys, "MultiRocket-Hydra", f"{prefix}.")
     params = {"hydra": group("hydra", hydra.PARAM_KEYS),
               "multirocket": {r: group(r, minirocket.PARAM_KEYS) for r in multirocket.REPRESENTATIONS},
               "scale": group("scale", ("hydra_mean", "hydra_std", "multirocket_mean", "multirocket_std"))}
-    return cls(**{k: v for k, v in settings.items() if k != "kind"}, params=params)
+    return cls(**feature_maps.stored_settings(settings), params=params)
 
   def jax_fn(self):
-    return None  # Hydra's argmax counts and MultiRocket's pooling: no TFLite form written yet.
+    return None  # Exported as C (research/export/c/multirocket_hydra.py: why not TFLite is written there).
 
 
 def multirocket_hydra_from_config(config, meta: dict) -> MultiRocketHydra:
