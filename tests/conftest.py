@@ -122,6 +122,24 @@ def run_commands(argvs: list[list[str]], cwd, logs, timeout: float = 300, stop_o
   return [(code, read(logs / f"{i:02d}.out"), read(logs / f"{i:02d}.err")) for i, code in enumerate(codes)]
 
 
+def export_smoke_run(name: str, workdir):
+  """Trains configs/<name>.py:smoke into `workdir` and exports it as C through the library; checks what
+  every C export promises (exit 0, the same class on every test example, export.json as returned) and
+  returns the export record."""
+  from research.data import load_dataset
+  from research.export import pipeline
+  from research.train import fit
+  config = load_config(name)
+  dataset = load_dataset(config)
+  fit(config, dataset, workdir)
+  outcome = pipeline.export(workdir)
+  assert outcome.exit_code == 0 and "class agreement 1.000" in outcome.text, outcome.text
+  assert outcome.record == json.loads((pathlib.Path(workdir) / "export.json").read_text())
+  parity = outcome.record["parity"]
+  assert parity["class_agreement"] == 1.0 and parity["examples"] == len(dataset.test["y"])
+  return outcome.record
+
+
 def mixture_data_config(**overrides):
   """A small frequency-mixture data config (research.data.mixture's fields)."""
   cfg = ml_collections.ConfigDict(dict(

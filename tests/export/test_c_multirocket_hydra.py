@@ -7,7 +7,6 @@ a smoke run first is `slow`.
 
 from __future__ import annotations
 
-import json
 import shutil
 
 import numpy as np
@@ -17,7 +16,7 @@ from research.export.c import multirocket_hydra as mrh_c
 from research.heads import feature_maps_quant_hydra
 from research.heads import ridge
 
-from conftest import load_config
+from conftest import export_smoke_run
 
 needs_gcc = pytest.mark.skipif(shutil.which("gcc") is None,
                                reason="no C compiler: gcc is not on the PATH, so the C harness cannot be built")
@@ -117,18 +116,8 @@ def test_report_fails_when_a_class_disagrees():
 @needs_gcc
 @pytest.mark.slow
 def test_smoke_run_exports_as_c_with_full_agreement(tmp_path):
-  from research.data import load_dataset
-  from research.export import pipeline
-  from research.train import fit
-  config = load_config("multirocket_hydra")
-  dataset = load_dataset(config)
-  fit(config, dataset, tmp_path)
-  outcome = pipeline.export(tmp_path)
-  record = outcome.record
-  assert outcome.exit_code == 0 and "class agreement 1.000" in outcome.text, outcome.text
-  assert record == json.loads((tmp_path / "export.json").read_text())
+  record = export_smoke_run("multirocket_hydra", tmp_path)
   parity = record["parity"]
-  assert parity["class_agreement"] == 1.0 and parity["examples"] == len(dataset.test["y"])
   assert parity["max_abs_decision_diff"] <= 1e-4
   sizes = record["features"]
   assert record["flash"]["model"]["rodata"] >= 4 * (sizes["hydra"] + sizes["multirocket"]) * sizes["classes"]  # coef

@@ -6,8 +6,6 @@ a smoke run first is `slow`.
 
 from __future__ import annotations
 
-import json
-import pathlib
 import shutil
 import types
 
@@ -15,13 +13,12 @@ import numpy as np
 import pytest
 from sklearn import ensemble
 
-from research import config_file
+from conftest import export_smoke_run
 from research.export.c import build
 from research.export.c import quant as quant_c
 from research.heads import feature_maps_quant_hydra
 from research.heads import quant
 
-CONFIGS = pathlib.Path(__file__).resolve().parents[2] / "configs"
 needs_gcc = pytest.mark.skipif(shutil.which("gcc") is None,
                                reason="no C compiler: gcc is not on the PATH, so the C harness cannot be built")
 DFT = 3  # the representation whose features C computes with its own DFT
@@ -127,18 +124,8 @@ def test_the_record_without_gcc_and_the_report_of_a_disagreement(tmp_path, monke
 @needs_gcc
 @pytest.mark.slow
 def test_quant_workdir_exports_as_c_and_agrees_with_the_run(tmp_path):
-  from research.data import load_dataset
-  from research.export import pipeline
-  from research.train import fit
-  config = config_file.load(CONFIGS / "quant.py:smoke")
-  dataset = load_dataset(config)
-  fit(config, dataset, tmp_path)
-  outcome = pipeline.export(tmp_path)
-  record = outcome.record
-  assert outcome.exit_code == 0 and "class agreement 1.000" in outcome.text, outcome.text
-  assert record == json.loads((tmp_path / "export.json").read_text())
+  record = export_smoke_run("quant", tmp_path)
   parity = record["parity"]
-  assert parity["class_agreement"] == 1.0 and parity["examples"] == len(dataset.test["y"])
   assert parity["max_abs_prob_diff"] <= 1e-5 and parity["max_feature_diff_relative"] <= 1e-5
   assert all((tmp_path / name).exists() for name in record["files"])
   assert record["flash"]["model"]["flash_bytes"] > 0 and record["ram"]["static_bytes"] > 0
