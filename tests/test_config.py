@@ -45,6 +45,21 @@ def test_an_unknown_model_is_refused_with_the_valid_names():
   assert all(name in str(refused.value) for name in MODELS)
 
 
+@pytest.mark.parametrize("field,value,message", [
+    ("model.name", "lstmm", "Unknown model 'lstmm'"),
+    ("train.stepping", "sideways", "config.train.stepping must be one of .* 'sideways'"),
+    ("model.conv", "fft", "config.model.conv must be one of .* 'fft'"),
+])
+def test_check_config_refuses_before_anything_is_written(field, value, message):
+  from research.train import check_config
+  config = parse(f"{ROOT}/configs/inception_time.py:smoke")
+  group, name = field.split(".")
+  config[group][name] = value
+  with pytest.raises(ValueError, match=message):
+    check_config(config)
+  check_config(parse(f"{ROOT}/configs/inception_time.py:smoke"))  # the config as shipped passes
+
+
 def test_shared_defaults_take_overrides_and_reject_unknown_fields():
   from research import config_defaults
 

@@ -29,7 +29,9 @@ from research import models
 from research import workdir as workdir_lib
 from research import workdir_lock
 from research.data import dataset as dataset_lib
+from research.models import conv as conv_lib
 from research.tasks import build_task
+from research.train import engine
 from research.train import loop
 from research.train import reporting
 from research.train import resume
@@ -49,6 +51,9 @@ def check_config(config) -> None:
   config_check.validate(config, has_network(config), has_head(config))
   if has_network(config):
     models.model_class(config.model)
+    _, conv = engine.resolve_stepping(config.train.get("stepping", "scan"), config.model, jax.default_backend())
+    if conv is not None:
+      conv_lib.resolve_impl(conv)
 
 
 @dataclasses.dataclass
