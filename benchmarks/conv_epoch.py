@@ -52,22 +52,21 @@ _CONFIGS = pathlib.Path(__file__).resolve().parents[1] / "configs"
 
 def _hht_case(size: int, steps: int):
   config = config_file.load(_CONFIGS / "cnn_svm.py")
+  classes = 6
+  return config, _random_splits((size, size, 1), classes, steps * config.train.batch_size, 36), classes, 1
+
+
+def _random_splits(shape, classes: int, n_train: int, n_val: int) -> dict:
+  """Normal-noise examples of `shape` with uniform labels: {"train": ..., "val": ...} (seed 0)."""
   rng = np.random.default_rng(0)
-  n_train, n_val, classes = steps * config.train.batch_size, 36, 6
-  data = {name: {"x": rng.normal(size=(n, size, size, 1)).astype(np.float32),
+  return {name: {"x": rng.normal(size=(n, *shape)).astype(np.float32),
                  "y": rng.integers(0, classes, n).astype(np.int32)}
           for name, n in (("train", n_train), ("val", n_val))}
-  return config, data, classes, 1
 
 
 def _inception_case():
   config = config_file.load(_CONFIGS / "inception_time.py")
-  rng = np.random.default_rng(0)
-  classes = 4
-  data = {name: {"x": rng.normal(size=(n, 100, 6)).astype(np.float32),
-                 "y": rng.integers(0, classes, n).astype(np.int32)}
-          for name, n in (("train", 40), ("val", 10))}
-  return config, data, classes, config.train.ensemble
+  return config, _random_splits((100, 6), 4, 40, 10), 4, config.train.ensemble
 
 
 def _tcn_case():
@@ -78,12 +77,7 @@ def _tcn_case():
 
 def _maxcrnn_case():
   config = config_file.load(_CONFIGS / "maxcrnn.py")
-  rng = np.random.default_rng(0)
-  classes = 4
-  data = {name: {"x": rng.normal(size=(n, 3000, 1)).astype(np.float32),
-                 "y": rng.integers(0, classes, n).astype(np.int32)}
-          for name, n in (("train", 256), ("val", 64))}
-  return config, data, classes, 1
+  return config, _random_splits((3000, 1), 4, 256, 64), 4, 1
 
 
 def _programs(config, data, classes, runs: int, impl: str, modes: list[str]):
