@@ -132,8 +132,11 @@ def _gather(data, index, weight):
 def evaluate(model, task, variables, data, batch_size: int, shard_batch: Callable | None = None):
   """Weighted means of loss and metrics over all of `data` (inference mode).
 
-  `shard_batch(batch) -> batch` places each batch (split over devices on a data axis).
+  `shard_batch(batch) -> batch` places each batch (split over devices on a data axis). On one device
+  a batch holds at most the whole of `data` (no padding rows to compute beyond it).
   """
+  if shard_batch is None:
+    batch_size = min(batch_size, len(data["y"]))
   index, weight = _pad_index(len(data["y"]), batch_size)
 
   def sums_of(idx, w):
@@ -158,7 +161,7 @@ def predict(model, task, variables, data, batch_size: int, method: str | None = 
   With `method` (e.g. "encode") the model's method output itself, unchanged.
   """
   n = len(data["x"])
-  index, weight = _pad_index(n, batch_size)
+  index, weight = _pad_index(n, min(batch_size, n))
 
   def body(_, inputs):
     batch = _gather({k: v for k, v in data.items() if k in ("x", "mask")}, *inputs)
