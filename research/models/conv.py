@@ -12,8 +12,8 @@ depend on how it computes. Two forms with the same numbers (up to float summatio
             Taps that read only padding for every output are left out.
   "xla"     `lax.conv_general_dilated`, the better choice on accelerators.
   "auto"    (default) "matmul" on CPU, "xla" on GPU/TPU (the backend JAX computes on). Training
-            with config.train.stepping "auto" builds InceptionTime and the HHT CNN with "xla" on CPU
-            and steps their epoch from the host, where it is faster (research.train.engine).
+            with config.train.stepping "auto" builds InceptionTime with "xla" on CPU and steps its
+            epoch from the host, where it is faster (research.train.engine).
 """
 
 from __future__ import annotations

@@ -7,13 +7,12 @@ The epoch is three pieces (`make_epoch_pieces`: begin, step, finish) that run on
 (config.train.stepping, `resolve_stepping`):
   scan  one compiled program, `lax.scan` over the steps: fastest wherever the step compiles
         as well inside a loop as alone (LSTMs, TCN, MaxCRNN; every accelerator);
-  host  begin, step and finish compiled apart, the step called from a Python loop. XLA:CPU
-        runs the gradient of its own convolution far slower inside `lax.scan` than in a lone
-        step; stepped from the host it beats the scan with the matmul form for the wide 2-D
-        and multi-branch convolutions, not for TCN or MaxCRNN (benchmarks/conv_epoch.py,
-        s/epoch on 2 shared cores, scan + matmul vs host + XLA conv: InceptionTime 5 x 40
-        series 9.4 vs 6.3, HHT CNN 64 x 64 0.99 vs 0.81, TCN 512 windows 1.59 vs 2.85,
-        MaxCRNN 256 windows 0.66 vs 0.75).
+  host  begin, step and finish compiled apart, the step called from a Python loop, each run
+        apart (placement). XLA:CPU runs the gradient of its own convolution far slower inside
+        `lax.scan` than in a lone step, and a vmapped one (a grouped convolution) slower than
+        the runs one by one; stepped from the host it beats the scan with the matmul form for
+        the multi-branch InceptionTime, not for the HHT CNN, TCN or MaxCRNN
+        (benchmarks/conv_epoch.py; benchmarks/results.md).
   auto  host on one CPU device for a model computing XLA's convolution: `conv` "xla", or "auto"
         in a family of HOST_FAMILIES_ON_CPU (then built with "xla"); scan otherwise.
 Both give the same numbers up to float reassociation; each resumes bit for bit.
@@ -189,7 +188,7 @@ def predict_split(model, task, variables, split: dict, batch_size: int, method: 
 STEPPINGS = ("auto", "scan", "host")
 # Model families (config.model.name) that train faster on CPU stepped from the host with XLA's own
 # convolution than in the whole-epoch scan with the matmul form (benchmarks/results.md, "Host stepping").
-HOST_FAMILIES_ON_CPU = ("hht_cnn", "inception_time")
+HOST_FAMILIES_ON_CPU = ("inception_time",)
 
 
 def resolve_stepping(stepping: str, model_config, backend: str) -> tuple[str, str | None]:

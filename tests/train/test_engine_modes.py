@@ -27,9 +27,10 @@ def _config(stepping, epochs=3, **overrides):
                      **overrides)
 
 
-def _train(stepping, seeds=(0, 1), train=None, checkpoint_dir=None, **overrides):
+def _train(stepping, seeds=(0, 1), train=None, checkpoint_dir=None, own_data=False, **overrides):
+  """Runs of `seeds` on one training split, or with `own_data` each on its own (as a study's folds)."""
   train = _split(12, 0) if train is None else train
-  runs = [loop.RunSpec(seed=s, train=train, val=_split(8, 1)) for s in seeds]
+  runs = [loop.RunSpec(seed=s, train=_split(12, 10 + s) if own_data else train, val=_split(8, 1)) for s in seeds]
   return loop.train_many(_config(stepping, **overrides), META, runs, checkpoint_dir=checkpoint_dir, log=None)
 
 
@@ -55,6 +56,16 @@ def test_host_stepping_trains_as_the_scanned_epoch(seeds):
     for row_a, row_b in zip(a, b):
       for key in row_a:
         np.testing.assert_allclose(row_a[key], row_b[key], rtol=1e-4, atol=1e-4, err_msg=key)
+
+
+def test_host_stepping_trains_runs_on_their_own_data_as_each_alone():
+  # Host stepping steps each run apart, slicing its data (a study's folds) from the stacked runs.
+  together = _train("host", (0, 1), epochs=2, own_data=True)
+  for seed, run in zip((0, 1), together):
+    alone = _train("host", (seed,), train=_split(12, 10 + seed), epochs=2)
+    for a, b in zip(_leaves([run]), _leaves(alone)):
+      np.testing.assert_array_equal(a, b)
+    assert _histories([run]) == _histories(alone)
 
 
 def test_host_stepping_resumes_bit_for_bit(tmp_path):
@@ -100,6 +111,7 @@ def test_auto_steps_from_the_host_on_cpu_for_xla_convolutions_only():
     assert resolve("auto", _model_config(family, "auto"), "cpu") == ("host", "xla")
     assert resolve("auto", _model_config(family, "auto"), "gpu") == ("scan", "auto")
     assert resolve("auto", _model_config(family, "matmul"), "cpu") == ("scan", "matmul")
+  assert resolve("auto", _model_config("hht_cnn", "auto"), "cpu") == ("scan", "auto")
   assert resolve("auto", _model_config("tcn", "auto"), "cpu") == ("scan", "auto")
   assert resolve("auto", _model_config("tcn", "xla"), "cpu") == ("host", "xla")
   assert resolve("auto", _model_config("lstm_regressor"), "cpu") == ("scan", None)
