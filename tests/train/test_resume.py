@@ -149,7 +149,7 @@ def test_sigterm_saves_the_epoch_and_prints_the_resume_command(tmp_path):
 def test_killed_at_random_instants_resumes_bitwise(tmp_path):
   """Three SIGKILLs at seeded random instants (the middle one inside a checkpoint save), each resumed by the same
   command: the final weights equal an uninterrupted run's bit for bit."""
-  epochs, rng = 60, np.random.default_rng(1738)
+  epochs, rng = 24, np.random.default_rng(1738)
   env = _env(tmp_path)
   subprocess.run(_train_command(tmp_path / "straight", epochs), cwd=ROOT, env=env, check=True,
                  capture_output=True)
