@@ -230,11 +230,17 @@ SECTIONS = {
 }
 
 
+# results.md from this line on holds the sections of other benchmark scripts, figures copied from the
+# output of the commands each section names; a rewrite keeps them as they are.
+KEPT = "<!-- Sections below: other benchmark scripts' figures, each with its command; run.py keeps them. -->"
+
+
 def write_markdown(results: dict) -> None:
   info = results.get("_machine", {})
   lines = ["# Benchmark results", "",
            "Written by `python benchmarks/run.py` (see its docstring). Every number below was measured by the "
-           "listed command; nothing is typed in by hand.", "",
+           "listed command: run.py's own sections from its runs, the later ones copied from the output of the "
+           "command each names.", "",
            "## Machine", "",
            f"- CPU: {info.get('cpu')}, {info.get('cores')} cores; Python {info.get('python')}",
            "- Versions: " + ", ".join(f"{k} {v}" for k, v in info.get("versions", {}).items()),
@@ -255,7 +261,9 @@ def write_markdown(results: dict) -> None:
     if entry.get("recorded_from"):
       lines.append(f"- not run by run.py: the output of the commands above, kept in {entry['recorded_from']}")
     lines += [""] + render(entry) + [""] + failures(entry) + [""]
-  RESULTS_MD.write_text("\n".join(lines).rstrip() + "\n")
+  old = RESULTS_MD.read_text() if RESULTS_MD.exists() else ""
+  kept = old[old.index(KEPT):] if KEPT in old else ""
+  RESULTS_MD.write_text("\n".join(lines).rstrip() + "\n" + ("\n" + kept if kept else ""))
 
 
 def main() -> None:

@@ -22,6 +22,7 @@ from conftest import ROOT, run_commands
 PAGES = [ROOT / "README.md"] + sorted((ROOT / "docs").glob("*.md"))
 PLACEHOLDER = re.compile(r"\b[A-Z]{3,}\b|\[|\{|\.\.\.")
 CAPS = {"--folds": 2, "--seeds": 2, "--config.train.epochs": 3}  # flag: the largest value run
+SMOKE_BASELINE = "configs/random_forest.py:smoke"
 MAKE_DATA_OPTIONS = {"hht": ["--n_samples", "5", "--n_test", "2", "--num_samples", "512"],
                      "workout": ["--sessions", "5"]}  # later options win in make_data.py
 
@@ -85,6 +86,8 @@ def cheap(command: str) -> list[str]:
     out.append(arg)
   if out[0] == "launch/make_data.py":
     out += MAKE_DATA_OPTIONS.get(out[1], [])
+  if "baseline" in flags_defined(out[0]) and not any(re.match(r"--(no)?(use_)?baseline", a) for a in out):
+    out.append(f"--baseline={SMOKE_BASELINE}")  # the default baseline's smoke variant, as the config's
   return out
 
 
@@ -138,7 +141,10 @@ def test_extraction_and_rewriting_rules():
                    "python launch/cv.py --config configs/maxcrnn.py:small --folds 5",
                    "python benchmarks/run.py [--only NAME]"]
   assert [is_synopsis(c) for c in found] == [False, False, True]
-  assert cheap(found[1]) == ["launch/cv.py", "--config", "configs/maxcrnn.py:smoke", "--folds", "2"]
+  assert cheap(found[1]) == ["launch/cv.py", "--config", "configs/maxcrnn.py:smoke", "--folds", "2",
+                             f"--baseline={SMOKE_BASELINE}"]
+  assert cheap("python launch/transfer.py --config configs/maxcrnn.py --nouse_baseline") == [
+      "launch/transfer.py", "--config", "configs/maxcrnn.py:smoke", "--nouse_baseline"]
   assert cheap("python launch/benchmark.py --configs minirocket,sign_lstm:small --datasets A,B "
                "--config.train.epochs=40") == ["launch/benchmark.py", "--configs", "minirocket:smoke,sign_lstm:smoke",
                                                "--datasets", "A", "--config.train.epochs=3"]
