@@ -228,7 +228,7 @@ def test_saved_workdir_evaluates_and_exports(fitted, tmp_path):
 @pytest.mark.slow
 def test_grid_search_over_the_learning_rate_of_a_network():
   X, y = _motions(cases=24, length=30)
-  search = model_selection.GridSearchCV(estimators.Classifier("inception_time:smoke"),
+  search = model_selection.GridSearchCV(estimators.Classifier("inception_time:smoke", train__ensemble=1),
                                         {"optim__lr": [1e-3, 1e-2]}, cv=2, error_score="raise").fit(X, y)
   assert search.best_params_["optim__lr"] in (1e-3, 1e-2)
   assert search.best_estimator_.config_.optim.lr == search.best_params_["optim__lr"]
