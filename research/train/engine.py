@@ -187,7 +187,7 @@ def predict_split(model, task, variables, split: dict, batch_size: int, method: 
 
 STEPPINGS = ("auto", "scan", "host")
 # Model families (config.model.name) that train faster on CPU stepped from the host with XLA's own
-# convolution than in the whole-epoch scan with the matmul form (benchmarks/results.md, "Host stepping").
+# convolution than in the whole-epoch scan with the matmul form (benchmarks/results.md, "Convolutions, second pass").
 HOST_FAMILIES_ON_CPU = ("inception_time",)
 
 
