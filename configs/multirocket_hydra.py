@@ -7,8 +7,8 @@ series and its first difference; scaled as aeon's MultiRocketHydraClassifier, th
 (research/heads/ridge.py). Deterministic given config.seed. Unequal lengths are zero-padded.
 
 Run:   python launch/train.py --config configs/multirocket_hydra.py [--config.data.path=X_TRAIN.ts]
-Time:  13-20 s a process with the compilation cache warm, 40-50 s cold (GunPoint, BasicMotions;
-       benchmarks/first_start.py, 2-core CPU; aeon's whole process 13-15 s).
+Time:  about 6 s a process on the default synthetic set with the compilation cache warm, 12 s
+       cold (2-core CPU; benchmarks/second_start.py).
 Reach: within a point of aeon's MultiRocketHydraClassifier on its bundled sets (docs/small_data.md).
 Smoke: --config configs/multirocket_hydra.py:smoke (12 + 8 short series, fewer kernels).
 """

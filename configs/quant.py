@@ -7,7 +7,7 @@ ExtraTreesClassifier, 200 trees, entropy, 10% of the features per split (researc
 No network, no epochs; validation examples join training. Unequal lengths are zero-padded.
 
 Run:   python launch/train.py --config configs/quant.py [--config.data.path=X_TRAIN.ts]
-Time:  about 10 s on the default synthetic set; 1-25 s per aeon bundled set (2-core CPU, loaded).
+Time:  about 4 s a process on the default synthetic set (2-core CPU).
 Reach: within a point of aeon's QUANTClassifier on its bundled sets (docs/small_data.md).
 Smoke: --config configs/quant.py:smoke (12 + 8 short series, 20 trees).
 """
