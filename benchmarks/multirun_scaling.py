@@ -2,12 +2,15 @@
 
   python benchmarks/multirun_scaling.py [--families sign_lstm,maxcrnn,tcn,lstm_filter,inception_time]
                                         [--runs 1,5,20] [--epochs 4] [--repeat 1] [--group-size 0]
+                                        [--layouts vmap]
 
 Each family's full-size model (its config) on small random data (SIZES below), early
 stopping off, no checkpoints. Vmapped: one `research.train.loop.train_many` call with R
 RunSpecs (seeds 0..R-1, shared data), or with `--group-size G` one `train_in_groups` call
 (consecutive groups of G runs, one program each, as config.train.runs_per_program). One by
-one: R calls with one RunSpec each. Every
+one: R calls with one RunSpec each. `--layouts vmap,sequential` times the R-run program both ways
+(config.train.runs: "vmap" batches the runs into one computation, "sequential" computes them one
+after another inside the program; the row's key "vmapped" holds vmap, "sequential" the other). Every
 repetition uses a fresh persistent compilation cache, so each program compiles once: the
 one-by-one runs compile the single-run program in the first call and load it from the
 cache in the others (what R launch/train.py runs do). History rows give each epoch's
@@ -95,7 +98,9 @@ def timed_call(config, meta, specs, group_size: int = 0) -> dict:
           "setup_s": wall - sum(sum(s) for s in seconds)}
 
 
-def vmapped(config, meta, train, val, runs: int, group_size: int) -> dict:
+def together(config, meta, train, val, runs: int, group_size: int, layout: str) -> dict:
+  config = config.copy_and_resolve_references()
+  config.train.runs = layout
   return timed_call(config, meta, [multirun.RunSpec(seed=s, train=train, val=val) for s in range(runs)],
                     group_size)
 
@@ -115,23 +120,28 @@ def fresh_cache() -> str:
   return folder
 
 
-def measure(family: str, runs: int, epochs: int, repetition: int, group_size: int = 0) -> dict:
+SIDES = {"vmap": "vmapped", "sequential": "sequential"}  # config.train.runs: the row's key
+
+
+def measure(family: str, runs: int, epochs: int, repetition: int, group_size: int = 0,
+            layouts: tuple[str, ...] = ("vmap",)) -> dict:
   config, meta = config_for(family, epochs), meta_for(family)
   _, n_train, n_val, shape, _ = SIZES[family]
   train, val = random_split(family, n_train, 0), random_split(family, n_val, 1)
   fresh_cache()
   row = {"family": family, "runs": runs, "repetition": repetition, "train": n_train, "val": n_val,
          "shape": list(shape), "batch_size": config.train.batch_size, "epochs": epochs, "group_size": group_size}
-  order = ("vmapped", "one_by_one") if repetition % 2 == 0 else ("one_by_one", "vmapped")
+  order = (*layouts, "one_by_one") if repetition % 2 == 0 else ("one_by_one", *layouts)
   for side in order:
-    if runs == 1 and side == "vmapped":
+    if runs == 1 and side != "one_by_one":
       continue  # R = 1 is the single-run program either way
-    result = (vmapped(config, meta, train, val, runs, group_size) if side == "vmapped"
-              else one_by_one(config, meta, train, val, runs))
-    row[side] = {k: round(v, 3) for k, v in result.items()}
-  if runs > 1:
-    row["ratio_epoch"] = round(row["vmapped"]["epoch_s"] / row["one_by_one"]["epoch_s"], 3)
-    row["ratio_wall"] = round(row["vmapped"]["wall_s"] / row["one_by_one"]["wall_s"], 3)
+    result = (one_by_one(config, meta, train, val, runs) if side == "one_by_one"
+              else together(config, meta, train, val, runs, group_size, side))
+    row[SIDES.get(side, side)] = {k: round(v, 3) for k, v in result.items()}
+  for layout in layouts if runs > 1 else ():
+    suffix = "" if layout == "vmap" else f"_{layout}"
+    for what in ("epoch", "wall"):
+      row[f"ratio_{what}{suffix}"] = round(row[SIDES[layout]][f"{what}_s"] / row["one_by_one"][f"{what}_s"], 3)
   return row
 
 
@@ -142,13 +152,17 @@ def main() -> None:
   parser.add_argument("--epochs", type=int, default=4, help="epochs per run; epoch 1 holds the compile")
   parser.add_argument("--repeat", type=int, default=1)
   parser.add_argument("--group-size", type=int, default=0, help="runs per vmapped program (0: all R)")
+  parser.add_argument("--layouts", default="vmap", help="config.train.runs of the R-run program, comma separated")
   args = parser.parse_args()
+  layouts = tuple(args.layouts.split(","))
+  if not set(layouts) <= set(SIDES):
+    parser.error(f"--layouts {args.layouts}: give some of {', '.join(SIDES)}")
   if args.group_size < 0:
     parser.error(f"--group-size {args.group_size}: give 0 (all R runs in one program) or a positive size")
   for family in args.families.split(","):
     for runs in [int(r) for r in args.runs.split(",")]:
       for repetition in range(args.repeat):
-        print(json.dumps(measure(family, runs, args.epochs, repetition, args.group_size)), flush=True)
+        print(json.dumps(measure(family, runs, args.epochs, repetition, args.group_size, layouts)), flush=True)
 
 
 if __name__ == "__main__":

@@ -51,6 +51,9 @@ def train(*, early_stopping=None, plateau=None, **overrides) -> ml_collections.C
       # scan: the epoch is one compiled program (lax.scan over steps) | host: its steps are called from
       # Python | auto: host on one CPU device for XLA-convolution models, else scan (research.train.engine)
       "stepping": "auto",
+      # vmap: one program batches a study's runs into one computation | sequential: computes them one
+      # after another | auto: sequential on CPU, vmap elsewhere (research.train.engine.resolve_runs)
+      "runs": "auto",
   }, overrides, "config.train")
   group.early_stopping = _with({
       "enabled": True,

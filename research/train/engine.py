@@ -212,6 +212,21 @@ def resolve_stepping(stepping: str, model_config, backend: str) -> tuple[str, st
   return ("host" if conv == "xla" else "scan"), conv
 
 
+RUN_LAYOUTS = ("auto", "vmap", "sequential")
+
+
+def resolve_runs(runs: str, backend: str) -> str:
+  """How one program computes a study's runs: "vmap" (batched into one computation) or "sequential"
+  (one after another, each as it would alone). "auto": sequential on CPU, where the batched form
+  measured as fast or slower (compute bound; benchmarks/results.md, "Runs one after another"),
+  vmap elsewhere."""
+  if runs not in RUN_LAYOUTS:
+    raise ValueError(f"config.train.runs must be one of {list(RUN_LAYOUTS)}; found {runs!r}")
+  if runs != "auto":
+    return runs
+  return "sequential" if backend == "cpu" else "vmap"
+
+
 @dataclasses.dataclass(frozen=True)
 class EpochPieces:
   """One epoch in three pure pieces; `epoch` scans them into one program, a host loop calls them apart.

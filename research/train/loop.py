@@ -100,6 +100,7 @@ class Components:
   task: Any
   optimizer: Any
   stepping: str = "scan"  # how the epoch steps: "scan" or "host" (engine.resolve_stepping)
+  runs: str = "vmap"  # how one program computes several runs: "vmap" or "sequential" (engine.resolve_runs)
 
 
 def components(config, meta) -> Components:
@@ -116,8 +117,9 @@ def components(config, meta) -> Components:
   if conv != model_config.get("conv"):
     model_config = model_config.copy_and_resolve_references()
     model_config.conv = conv
+  runs = engine.resolve_runs(config.train.get("runs", "vmap"), jax.default_backend())
   return Components(build_model(model_config, meta), build_task(config.task, meta),
-                    optim.build_optimizer(config.optim), stepping)
+                    optim.build_optimizer(config.optim), stepping, runs)
 
 
 def _index(tree, r):
@@ -217,11 +219,11 @@ def train_many(config, meta: dict[str, Any], runs: list[RunSpec], *, built: Comp
     stepping = "scan"
     if log:
       log(f"config.train.stepping 'host' is for one device; the {placement.mesh.size}-device mesh scans the epoch.")
-  run_epoch = placement.epoch_program(pieces, train_axis, val_axis, stepping)
+  run_epoch = placement.epoch_program(pieces, train_axis, val_axis, stepping, built.runs)
   extra = {name: placement.data(_numeric(split), None) for name, split in (extra_eval or {}).items()}
   run_eval = placement.eval_program(
       lambda variables, data: engine.evaluate(model, task, variables, data, train_cfg.eval_batch_size,
-                                              placement.shard_batch()))
+                                              placement.shard_batch()), built.runs)
 
   def save(epoch):
     nonlocal last_saved

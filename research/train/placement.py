@@ -113,16 +113,17 @@ class Placement:
     spec = NamedSharding(self.mesh, PartitionSpec(self.axis))
     return lambda batch: jax.lax.with_sharding_constraint(batch, spec)
 
-  def epoch_program(self, pieces, train_axis, val_axis, stepping: str = "scan"):
+  def epoch_program(self, pieces, train_axis, val_axis, stepping: str = "scan", runs: str = "vmap"):
     """The epoch over the stacked state: `pieces` (engine.EpochPieces) scanned in one compiled program,
     or with `stepping` "host" compiled apart and stepped from a Python loop (one device only).
-    R = 1 off the runs axis runs the plain epoch squeezed."""
+    On one device `runs` "sequential" computes the runs one after another inside the program
+    (engine.resolve_runs); a mesh vmaps them. R = 1 off the runs axis runs the plain epoch squeezed."""
     if stepping == "host":
       if not self.one_device:
         raise ValueError("host stepping is for one device; a mesh scans the epoch")
       return _host_program(pieces, self.num_runs, train_axis, val_axis)
     if self.one_device:
-      return _program(pieces.epoch, self.num_runs, train_axis, val_axis)
+      return _program(pieces.epoch, self.num_runs, train_axis, val_axis, sequential=runs == "sequential")
     if self.runs_split:
       data = lambda axis: self.split if axis == 0 else self.replicated
       return _program(pieces.epoch, self.num_runs + self.padding, train_axis, val_axis,
@@ -131,18 +132,19 @@ class Placement:
     return _program(pieces.epoch, self.num_runs, train_axis, val_axis, in_shardings=self.replicated,
                     out_shardings=self.replicated)
 
-  def eval_program(self, eval_fn):
-    """`(stacked variables, shared data) -> metrics per run`, compiled."""
-    program = jax.vmap(eval_fn, in_axes=(0, None))
+  def eval_program(self, eval_fn, runs: str = "vmap"):
+    """`(stacked variables, shared data) -> metrics per run`, compiled (`runs` as in `epoch_program`)."""
     if self.one_device:
-      return jax.jit(program)
+      return jax.jit(_per_run(eval_fn, self.num_runs, (0, None), sequential=runs == "sequential"))
+    program = jax.vmap(eval_fn, in_axes=(0, None))
     return jax.jit(program, out_shardings=self.replicated)
 
 
-def _per_run(fn, num_runs: int, in_axes):
-  """`fn` over a leading run axis: vmapped, or for one run squeezed (the plain program) and expanded."""
+def _per_run(fn, num_runs: int, in_axes, sequential: bool = False):
+  """`fn` over a leading run axis: vmapped or `sequential`, or for one run squeezed (the plain program)
+  and expanded."""
   if num_runs > 1:
-    return jax.vmap(fn, in_axes=in_axes)
+    return _one_after_another(fn, in_axes) if sequential else jax.vmap(fn, in_axes=in_axes)
   squeeze = functools.partial(jax.tree_util.tree_map, lambda a: a[0])
   expand = functools.partial(jax.tree_util.tree_map, lambda a: a[None])
 
@@ -152,8 +154,21 @@ def _per_run(fn, num_runs: int, in_axes):
   return one
 
 
-def _program(epoch_fn, num_runs: int, train_axis, val_axis, **shardings):
-  return jax.jit(_per_run(epoch_fn, num_runs, (0, train_axis, val_axis)), donate_argnums=0, **shardings)
+def _one_after_another(fn, in_axes):
+  """`fn` over the leading run axis as a loop inside the program (`lax.map`): each run computes what it
+  computes alone, where vmapping batches every run's matrix products and convolutions into one, which
+  on a CPU runs slower than the runs one by one (benchmarks/results.md, "Runs one after another")."""
+  def mapped(*args):
+    def one(per_run):
+      it = iter(per_run)
+      return fn(*(next(it) if axis == 0 else arg for arg, axis in zip(args, in_axes)))
+    return jax.lax.map(one, tuple(arg for arg, axis in zip(args, in_axes) if axis == 0))
+  return mapped
+
+
+def _program(epoch_fn, num_runs: int, train_axis, val_axis, sequential: bool = False, **shardings):
+  return jax.jit(_per_run(epoch_fn, num_runs, (0, train_axis, val_axis), sequential), donate_argnums=0,
+                 **shardings)
 
 
 def _host_program(pieces, num_runs: int, train_axis, val_axis):

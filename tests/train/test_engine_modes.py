@@ -1,4 +1,5 @@
-"""config.train.stepping: the epoch scanned in one program or stepped from the host gives the same run."""
+"""config.train.stepping and config.train.runs: the epoch scanned in one program or stepped from the host,
+a study's runs batched (vmap) or one after another in the program (sequential), give the same runs."""
 
 from __future__ import annotations
 
@@ -67,6 +68,38 @@ def test_host_stepping_trains_runs_on_their_own_data_as_each_alone():
     for a, b in zip(_leaves([run]), _leaves(alone)):
       np.testing.assert_array_equal(a, b)
     assert _histories([run]) == _histories(alone)
+
+
+@pytest.mark.parametrize("layout", ["sequential", "vmap"])
+def test_runs_in_one_program_train_as_each_alone(layout):
+  # Each run on its own data (a study's folds), the scanned epoch; one run alone is the plain program.
+  sgd = {"optim__name": "sgd", "optim__lr": 0.05}
+  together = _train("scan", (0, 1), epochs=1, own_data=True, train__runs=layout, **sgd)
+  for seed, run in zip((0, 1), together):
+    alone = _train("scan", (seed,), train=_split(12, 10 + seed), epochs=1, **sgd)
+    if layout == "sequential":  # the same computation: equal to the bit
+      for a, b in zip(_leaves([run]), _leaves(alone)):
+        np.testing.assert_array_equal(a, b)
+      assert _histories([run]) == _histories(alone)
+      continue
+    for a, b in zip(_leaves([run]), _leaves(alone)):  # batched products sum in another order
+      np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
+    for row_a, row_b in zip(*_histories([run]), *_histories(alone)):
+      for key in row_a:
+        np.testing.assert_allclose(row_a[key], row_b[key], rtol=1e-4, atol=1e-4, err_msg=key)
+
+
+def test_auto_computes_runs_one_after_another_on_cpu_only():
+  assert engine.resolve_runs("auto", "cpu") == "sequential"
+  assert engine.resolve_runs("auto", "gpu") == "vmap"
+  assert engine.resolve_runs("vmap", "cpu") == "vmap"
+  assert engine.resolve_runs("sequential", "tpu") == "sequential"
+  with pytest.raises(ValueError, match="config.train.runs"):
+    engine.resolve_runs("parallel", "cpu")
+  config = load_config("tcn")
+  assert loop.components(config, {"class_names": ["a"], "input_shape": [30, 25]}).runs == "sequential"
+  del config.train["runs"]  # an older config: vmapped, as before the field existed
+  assert loop.components(config, {"class_names": ["a"], "input_shape": [30, 25]}).runs == "vmap"
 
 
 def test_host_stepping_resumes_bit_for_bit(tmp_path):
