@@ -53,9 +53,7 @@ def get_config(arg=None):
   config.augment.scale = ml_collections.ConfigDict({"enabled": True, "low": 0.9, "high": 1.1})
   config.augment.shift = ml_collections.ConfigDict({"enabled": True, "max": 100})  # samples
 
-  # Runs vmapped 5 at a time: many more in one program cost more per epoch than they save
-  # (benchmarks/multirun_scaling.py; figures in benchmarks/results.md).
-  config.train = config_defaults.train(epochs=1000, batch_size=64, eval_batch_size=64, runs_per_program=5,
+  config.train = config_defaults.train(epochs=1000, batch_size=64, eval_batch_size=64,
                                        early_stopping={"patience": 50},
                                        plateau={"patience": 20, "min_lr": 1e-6})
 

@@ -45,7 +45,7 @@ def train(*, early_stopping=None, plateau=None, **overrides) -> ml_collections.C
       "mode": "min",  # min | max
       "checkpoint_every": 1,  # epochs between checkpoints (the last epoch is always saved)
       "ensemble": 1,  # networks per run (seeds seed..seed+N-1, trained together; mean probabilities)
-      "runs_per_program": 0,  # a study's runs vmapped together at most (0: all; research.train.loop)
+      "runs_per_program": 0,  # a study's runs in one program at most (0: all; research.train.loop)
       "validation": "split",  # split | small | none (research.train.validation)
       "small_data_threshold": 100,  # training examples below which 'small' trains without validation
       # scan: the epoch is one compiled program (lax.scan over steps) | host: its steps are called from
