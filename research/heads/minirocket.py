@@ -307,15 +307,15 @@ def plan(params) -> dict[str, np.ndarray]:
   chunks = -(-counts // BIAS_CHUNK)
   chunk_slots = -(-int(counts.sum()) // BIAS_CHUNK) + slots  # >= chunks.sum(), fixed by the features
   first_chunk = np.concatenate([[0], np.cumsum(chunks)[:-1]])
-  biases_SKB = np.zeros((chunk_slots, NUM_KERNELS, BIAS_CHUNK), np.float32)
+  biases_SBK = np.zeros((chunk_slots, BIAS_CHUNK, NUM_KERNELS), np.float32)
   feature_index, read_index, start = [], [], 0
   for d, count in enumerate(counts.tolist()):
     block_KB = np.asarray(params["biases"][start:start + NUM_KERNELS * count]).reshape(NUM_KERNELS, count)
     start += NUM_KERNELS * count
     for b in range(count):
-      biases_SKB[first_chunk[d] + b // BIAS_CHUNK, :, b % BIAS_CHUNK] = block_KB[:, b]
+      biases_SBK[first_chunk[d] + b // BIAS_CHUNK, b % BIAS_CHUNK] = block_KB[:, b]
     k, b = np.divmod(np.arange(NUM_KERNELS * count), count)  # aeon's order: kernel, then bias
-    feature_index.append(((first_chunk[d] + b // BIAS_CHUNK) * NUM_KERNELS + k) * BIAS_CHUNK + b % BIAS_CHUNK)
+    feature_index.append(((first_chunk[d] + b // BIAS_CHUNK) * BIAS_CHUNK + b % BIAS_CHUNK) * NUM_KERNELS + k)
     read_index.append(d * NUM_KERNELS + k)
   pad = slots - num_dilations
   channels = int(params["num_channels"])
@@ -326,49 +326,56 @@ def plan(params) -> dict[str, np.ndarray]:
           "dilations": np.pad(dilations, (0, pad), constant_values=1).astype(np.int32),
           "first_chunk": np.pad(first_chunk, (0, pad)).astype(np.int32),
           "num_chunks": np.pad(chunks, (0, pad)).astype(np.int32),
-          "selection": selection_DCK, "valid": valid_DK, "biases": biases_SKB,
+          "selection": selection_DCK, "valid": valid_DK, "biases": biases_SBK,
           "feature_index": np.concatenate(feature_index).astype(np.int32),
           "read_index": np.concatenate(read_index).astype(np.int32)}
 
 
 @jax.jit
-def _planned_transform(plan_arrays, x_NCW, length_N):
-  """PPV features (N, F) of x (N, C, W) zero past each series' length; W >= 8 x the largest
-  dilation + 1. Equal to `transform` (the same products, sums and comparisons) on each series."""
-  n, channels, width = x_NCW.shape
+def _planned_transform(plan_arrays, x_NWC, length_N):
+  """PPV features (N, F) of x (N, W, C) zero past each series' length; W >= 8 x the largest
+  dilation + 1. Equal to `transform` (the same products, sums and comparisons) on each series.
+
+  Time-major within a row (N, W, K) and positions counted as int16 (int32 past 32,767 frames):
+  XLA:CPU vectorises that count over the 84 kernels, ~1.8x faster than `step` summed over time
+  as float32 (OSULeaf, ACSF1; benchmarks/results.md, "MiniRocket's comparisons").
+  """
+  n, width, channels = x_NWC.shape
+  count = jnp.int16 if width < 2 ** 15 else jnp.int32
   pad = width // 2  # >= 4 x any dilation: every tap's slice stays inside the padded array
-  padded_NCT = jnp.pad(x_NCW, ((0, 0), (0, 0), (pad, pad)))
+  padded_NTC = jnp.pad(x_NWC, ((0, 0), (pad, pad), (0, 0)))
   weights_9K = kernel_weights()
   t_W = jnp.arange(width)
   length_N1 = length_N[:, None]
   every_NW = t_W[None, :] < length_N1
-  hits_NSKB = jnp.zeros((n,) + plan_arrays["biases"].shape, jnp.float32)
+  slots, chunk, kernels = plan_arrays["biases"].shape
+  hits_NSBK = jnp.zeros((n, slots, chunk, kernels), count)
   reads_NDK = jnp.zeros((n,) + plan_arrays["valid"].shape, jnp.float32)
 
   def one_dilation(d, carry):
-    hits_NSKB, reads_NDK = carry
+    hits_NSBK, reads_NDK = carry
     dilation = plan_arrays["dilations"][d]
     half = (KERNEL_LENGTH // 2) * dilation
-    taps_NFW = jnp.concatenate([lax.dynamic_slice_in_dim(padded_NCT, pad - half + tap * dilation, width, axis=2)
-                                for tap in range(KERNEL_LENGTH)], axis=1)
+    taps_NWF = jnp.concatenate([lax.dynamic_slice_in_dim(padded_NTC, pad - half + tap * dilation, width, axis=1)
+                                for tap in range(KERNEL_LENGTH)], axis=2)
     kernel_FK = (weights_9K[:, None, :] * plan_arrays["selection"][d][None]).reshape(-1, NUM_KERNELS)
-    out_NKW = jnp.einsum("fk,nft->nkt", kernel_FK, taps_NFW)
+    out_NWK = taps_NWF @ kernel_FK
     inner_NW = (t_W[None, :] >= half) & (t_W[None, :] < length_N1 - half)
     inner_NW = jnp.where(length_N1 > 2 * half, inner_NW, every_NW)  # too short: use every position
-    read_NKW = jnp.where(plan_arrays["valid"][d][None, :, None], inner_NW[:, None, :], every_NW[:, None, :])
-    out_NKW = jnp.where(read_NKW, out_NKW, -jnp.inf)
-    reads_NDK = reads_NDK.at[:, d].set(jnp.maximum(read_NKW.sum(-1), 1).astype(jnp.float32))
+    read_NWK = jnp.where(plan_arrays["valid"][d][None, None, :], inner_NW[:, :, None], every_NW[:, :, None])
+    out_NWK = jnp.where(read_NWK, out_NWK, -jnp.inf)
+    reads_NDK = reads_NDK.at[:, d].set(jnp.maximum(read_NWK.sum(1), 1).astype(jnp.float32))
 
-    def one_chunk(c, hits_NSKB):
+    def one_chunk(c, hits_NSBK):
       slot = plan_arrays["first_chunk"][d] + c
-      bias_KB = plan_arrays["biases"][slot]
-      hits_NKB = jnp.sum(step(out_NKW[:, :, None, :] - bias_KB[None, :, :, None]), axis=-1)
-      return lax.dynamic_update_index_in_dim(hits_NSKB, hits_NKB, slot, axis=1)
+      bias_BK = plan_arrays["biases"][slot]
+      hits_NBK = jnp.sum(out_NWK[:, None, :, :] > bias_BK[None, :, None, :], axis=2, dtype=count)
+      return lax.dynamic_update_index_in_dim(hits_NSBK, hits_NBK, slot, axis=1)
 
-    return lax.fori_loop(0, plan_arrays["num_chunks"][d], one_chunk, hits_NSKB), reads_NDK
+    return lax.fori_loop(0, plan_arrays["num_chunks"][d], one_chunk, hits_NSBK), reads_NDK
 
-  hits_NSKB, reads_NDK = lax.fori_loop(0, plan_arrays["num_dilations"], one_dilation, (hits_NSKB, reads_NDK))
-  hits_NF = hits_NSKB.reshape(n, -1)[:, plan_arrays["feature_index"]]
+  hits_NSBK, reads_NDK = lax.fori_loop(0, plan_arrays["num_dilations"], one_dilation, (hits_NSBK, reads_NDK))
+  hits_NF = hits_NSBK.reshape(n, -1)[:, plan_arrays["feature_index"]].astype(jnp.float32)
   return hits_NF / reads_NDK.reshape(n, -1)[:, plan_arrays["read_index"]]
 
 
@@ -399,14 +406,13 @@ def batched(params, *, batch_size: int | None = None):
     lengths = _lengths(x_NTC, mask_NT, "minirocket.transform").astype(np.int32)
     n, steps, _ = x_NTC.shape
     width = bucket(max(steps, (KERNEL_LENGTH - 1) * most + 1))
-    x_NCW = np.zeros((n, channels, width), np.float32)
-    x_NCW[:, :, :steps] = np.where(np.arange(steps)[None, :, None] < lengths[:, None, None], x_NTC, 0.0
-                                   ).transpose(0, 2, 1)
+    x_NWC = np.zeros((n, width, channels), np.float32)
+    x_NWC[:, :steps] = np.where(np.arange(steps)[None, :, None] < lengths[:, None, None], x_NTC, 0.0)
     rows_each = batch_size or rows_per_batch(width)
     out = []
     for start in range(0, n, rows_each):
       rows = np.arange(start, start + rows_each).clip(max=n - 1)
-      out.append(np.asarray(_planned_transform(arrays, x_NCW[rows], lengths[rows]))[:n - start])
+      out.append(np.asarray(_planned_transform(arrays, x_NWC[rows], lengths[rows]))[:n - start])
     return np.concatenate(out)
 
   return features
