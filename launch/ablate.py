@@ -4,7 +4,7 @@
       [--vary augment.mode=online,static ...] [--workdir DIR]
 
 Any field can be varied (typed by its current value; tuples as a/b/c). Seeds of
-one condition train together (vmapped). Writes ablation.md, ablation.json and
+one condition train together (one program). Writes ablation.md, ablation.json and
 plots/ablation.png.
 """
 

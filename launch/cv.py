@@ -3,7 +3,7 @@
   python launch/cv.py --config configs/maxcrnn.py --folds 5 [--workdir DIR]
       [--baseline configs/random_forest.py | --nouse_baseline] [--config.train.epochs=100]
 
-Networks train all folds as one vmapped program. The baseline sees exactly the
+Networks train all folds as one program. The baseline sees exactly the
 config's data and folds (no forest baseline for regression tasks). Writes
 cv_report.json, cv_report.md and plots/cv_scores.png; re-running the same command
 on the same --workdir resumes an interrupted CV.

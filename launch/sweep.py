@@ -3,7 +3,7 @@
   python launch/sweep.py --config configs/sign_lstm.py --vary optim.lr=1e-3,5e-4 \
       --vary model.dropout=0.2,0.5 --seeds 3 [--workdir DIR] [--config.mesh.devices=4]
 
-Points that differ only in the learning rate (and seed) train as one vmapped program spread
+Points that differ only in the learning rate (and seed) train as one program spread
 over the devices (config.mesh, runs axis); other fields make separate programs. Writes
 sweep.md, sweep.json and plots/sweep.png (mean, std and 95% interval over seeds per point,
 the best point, the trivial baselines). Re-running the same command resumes.

@@ -1,4 +1,4 @@
-"""Ablations: vary config fields, train each condition (seeds vmapped), compare to a baseline.
+"""Ablations: vary config fields, train each condition (its seeds in one program), compare to a baseline.
 
 `--vary key=v1,v2` (repeatable; conditions are the product of all values) on
 any config field. The first condition is the baseline. Per condition, on

@@ -10,7 +10,7 @@ target domain; otherwise every example):
 Each fold's held-out part is its test set; a `config.cv.val_fraction` of the rest
 (stratified, or whole groups when the rest holds two or more) is its validation
 set (early stopping). Networks
-train all folds as one vmapped program, which needs equally many training and
+train all folds as one program, which needs equally many training and
 validation examples per fold: larger folds are trimmed at random to the
 smallest (`trimmed` in the report). A network-free head (the forest) fits on the
 fold's train + val examples, since it stops nothing early.

@@ -1,4 +1,4 @@
-"""Sweeps: every combination of varied config fields x seeds, one vmapped program per group of points.
+"""Sweeps: every combination of varied config fields x seeds, one program per group of points.
 
 `--vary key=v1,v2` (repeatable) on any config field; every point trains with
 seeds config.seed, +1, ... Points that differ only in fields a run can hold on

@@ -2,7 +2,8 @@
 
 Three layouts, chosen from the mesh (research.train.mesh) and the number of runs R:
 - one device (a one-device mesh in one process): today's program, placed on
-  `jax.devices()[0]`, unchanged to the bit;
+  `jax.devices()[0]`, unchanged to the bit; its runs vmapped or computed one after another
+  (config.train.runs);
 - `runs` axis: the state's leading run axis is split over the devices
   (NamedSharding). R is padded to a multiple of the device count with copies of
   run 0 marked stopped from the start, so they never change and never report;
