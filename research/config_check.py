@@ -6,6 +6,10 @@ import math
 import os
 
 
+STEPPINGS = ("auto", "scan", "host")  # config.train.stepping (research.train.engine.resolve_stepping)
+RUN_LAYOUTS = ("auto", "vmap", "sequential")  # config.train.runs (research.train.engine.resolve_runs)
+
+
 class ConfigError(ValueError):
   """A config field with a value no run can use; the message names the field and the fix."""
 
@@ -31,6 +35,8 @@ def validate(config, has_network: bool = True, has_head: bool = False) -> None:
   _require(int(train.get("runs_per_program", 0)) >= 0, "train.runs_per_program", train.get("runs_per_program"),
            ">= 0 (0: all runs in one program)")
   _require(train.mode in ("min", "max"), "train.mode", train.mode, "'min' or 'max'")
+  for field, choices, default in (("stepping", STEPPINGS, "scan"), ("runs", RUN_LAYOUTS, "vmap")):
+    _require(train.get(field, default) in choices, f"train.{field}", train.get(field), f"one of {list(choices)}")
   if optim is not None:
     _require(float(optim.lr) > 0, "optim.lr", optim.lr, "> 0")
     for field in ("l2", "weight_decay", "momentum", "clip_norm"):

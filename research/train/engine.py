@@ -30,6 +30,7 @@ import numpy as np
 import optax
 from flax import struct
 
+from research.config_check import RUN_LAYOUTS, STEPPINGS
 from research.train import controllers as controllers_lib
 from research.train import optim
 
@@ -185,7 +186,6 @@ def predict_split(model, task, variables, split: dict, batch_size: int, method: 
   return jax.device_get(_predict_jit(model, task, variables, data, batch_size=batch_size, method=method))
 
 
-STEPPINGS = ("auto", "scan", "host")
 # Model families (config.model.name) that train faster on CPU stepped from the host with XLA's own
 # convolution than in the whole-epoch scan with the matmul form (benchmarks/results.md, "Convolutions, second pass").
 HOST_FAMILIES_ON_CPU = ("inception_time",)
@@ -210,9 +210,6 @@ def resolve_stepping(stepping: str, model_config, backend: str) -> tuple[str, st
   if conv == "auto" and model_config.get("name") in HOST_FAMILIES_ON_CPU:
     return "host", "xla"
   return ("host" if conv == "xla" else "scan"), conv
-
-
-RUN_LAYOUTS = ("auto", "vmap", "sequential")
 
 
 def resolve_runs(runs: str, backend: str) -> str:
