@@ -1,6 +1,6 @@
 """R runs as one vmapped program (the multi-run driver) against R runs one by one.
 
-  python benchmarks/multirun_scaling.py [--families sign_lstm,maxcrnn,tcn,lstm_filter,inception_time]
+  python benchmarks/multirun_scaling.py [--families sign_lstm,maxcrnn,tcn,lstm_filter,inception_time,hht_cnn]
                                         [--runs 1,5,20] [--epochs 4] [--repeat 1] [--group-size 0]
                                         [--layouts vmap]
 
@@ -50,6 +50,7 @@ SIZES = {
     "tcn": ("tcn", 256, 64, (30, 25), 5),
     "lstm_filter": ("lstm_filter", 1024, 256, (50, 5), 0),
     "inception_time": ("inception_time", 40, 8, (100, 6), 4),
+    "hht_cnn": ("cnn_svm", 64, 16, (64, 64, 1), 6),
 }
 
 
