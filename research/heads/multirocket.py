@@ -33,7 +33,6 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from research.heads import batching
 from research.heads import minirocket
 
 REPRESENTATIONS = ("series", "difference")
@@ -100,13 +99,16 @@ def _structure(params) -> tuple:
                for r in REPRESENTATIONS) + (int(params["series"]["num_channels"]),)
 
 
+def _series_combinations(params) -> dict:
+  """The series' channel combinations: the reference transform reads the difference with them."""
+  return {key: params["series"][key] for key in ("num_channels_per_combination", "channel_indices")}
+
+
 def _arrays(params) -> dict:
-  """The per-seed arrays: each dilation's channel selection (D, C, 84) and the biases. The
-  reference transform reads the difference with the series' channel combinations."""
+  """The per-seed arrays: each dilation's channel selection (D, C, 84) and the biases."""
   out = {}
   for name in REPRESENTATIONS:
-    combos = {**params[name], "num_channels_per_combination": params["series"]["num_channels_per_combination"],
-              "channel_indices": params["series"]["channel_indices"]}
+    combos = {**params[name], **_series_combinations(params)}
     out[name] = {"selection": np.stack([minirocket._selection(combos, d) for d in range(len(params[name]["dilations"]))]),
                  "biases": np.asarray(params[name]["biases"], np.float32)}
   return out
@@ -153,9 +155,6 @@ def _transform(structure, arrays, x_NTC):
                           for op in range(4) for d in range(len(dilations))], axis=1)
 
 
-# One program per structure and shape: every seed's biases and channels are arguments.
-_transform_jit = jax.jit(_transform, static_argnums=0)
-
 
 def transform(params, x_NTC):
   """MultiRocket features (N, F) float32 of x (N, T, C), T >= 10."""
@@ -163,13 +162,93 @@ def transform(params, x_NTC):
   return _transform(_structure(params), _arrays(params), x_NTC)
 
 
+def _pool_between(out_TNK, bias_BK, start_K, stop_K):
+  """`_pool` of time-major outputs (T, N, K) against biases (B, K), each kernel reading
+  start_K <= t < stop_K (traced): the same operations in the same order, features (N, B, K)."""
+  t_T = jnp.arange(out_TNK.shape[0])
+  read_TK = ((t_T[:, None] >= start_K[None]) & (t_T[:, None] < stop_K[None])).astype(jnp.float32)
+  j_TK = (t_T[:, None] - start_K[None]).astype(jnp.float32) * read_TK
+  n_K = (stop_K - start_K).astype(jnp.float32)
+  zeros = jnp.zeros((out_TNK.shape[1],) + bias_BK.shape, jnp.float32)
+
+  def at_time(carry, inputs):
+    count, sum_c, sum_j, last_below, longest = carry
+    c_NK, read_K, j_K = inputs
+    c, read, j = c_NK[:, None, :], read_K[None, None, :], j_K[None, None, :]
+    above = minirocket.step(c - bias_BK) * read
+    below = minirocket.step(bias_BK - c) * read
+    longest = jnp.maximum(longest, below * (j - last_below))
+    last_below = last_below + below * (j - last_below)
+    return (count + above, sum_c + above * c, sum_j + above * j, last_below, longest), None
+
+  (count, sum_c, sum_j, last_below, longest), _ = lax.scan(at_time, (zeros,) * 5, (out_TNK, read_TK, j_TK))
+  some, safe = count > 0, jnp.maximum(count, 1.0)
+  return (count / n_K, jnp.maximum(longest, (n_K - 1.0) - last_below),
+          jnp.where(some, sum_c / safe + bias_BK, 0.0), jnp.where(some, sum_j / safe, -1.0))
+
+
+def _planned_pools(plan, x_NWC, length, left_lag: int):
+  """One representation's four pooled features (N, 4 F) of x (N, W, C), zero from `length` (traced)
+  on; `plan` is `minirocket.plan` of its parameters (dilations and biases as arrays)."""
+  n, width, _ = x_NWC.shape
+  pad = width // 2 + 1  # > 4 x any dilation + the left lag: every tap's slice stays inside
+  padded_NTC = jnp.pad(x_NWC, ((0, 0), (pad, pad), (0, 0)))
+  weights_9K = minirocket.kernel_weights()
+  slots, chunk, kernels = plan["biases"].shape
+  pooled = jnp.zeros((4, n, slots, chunk, kernels), jnp.float32)
+
+  def one_dilation(d, pooled):
+    dilation = plan["dilations"][d]
+    half = (minirocket.KERNEL_LENGTH // 2) * dilation
+    starts = [pad - half + tap * dilation + (left_lag if tap < minirocket.KERNEL_LENGTH // 2 else 0)
+              for tap in range(minirocket.KERNEL_LENGTH)]
+    taps_NWF = jnp.concatenate([lax.dynamic_slice_in_dim(padded_NTC, start, width, axis=1) for start in starts],
+                               axis=2)
+    kernel_FK = (weights_9K[:, None, :] * plan["selection"][d][None]).reshape(-1, kernels)
+    out_TNK = jnp.moveaxis(taps_NWF @ kernel_FK, 1, 0)
+    start_K = jnp.where(plan["valid"][d], half, 0)
+    stop_K = jnp.where(plan["valid"][d], length - half, length)
+
+    def one_chunk(c, pooled):
+      slot = plan["first_chunk"][d] + c
+      features = jnp.stack(_pool_between(out_TNK, plan["biases"][slot], start_K, stop_K))
+      return lax.dynamic_update_index_in_dim(pooled, features, slot, axis=2)
+
+    return lax.fori_loop(0, plan["num_chunks"][d], one_chunk, pooled)
+
+  pooled = lax.fori_loop(0, plan["num_dilations"], one_dilation, pooled)
+  return jnp.moveaxis(pooled.reshape(4, n, -1)[:, :, plan["feature_index"]], 0, 1).reshape(n, -1)
+
+
+@jax.jit
+def _planned_transform(plans, inputs, lengths):
+  """MultiRocket features of the zero-padded series and difference (`inputs`, each (N, W, C)) of
+  `lengths` frames: one program for every parameter set of a number of features and channels and
+  every length in a bucket (`minirocket.bucket`), as `minirocket.batched`."""
+  return jnp.concatenate([_planned_pools(plans[name], inputs[name], lengths[name], LEFT_LAG[name])
+                          for name in REPRESENTATIONS], axis=1)
+
+
 def batched(params, *, batch_size: int = 64):
-  """A numpy function x (N, T, C) -> features (N, F): one compiled program for batches of this
-  shape, shared by every parameter set with the same structure (the biases are arguments)."""
-  structure, arrays = _structure(params), jax.tree.map(jnp.asarray, _arrays(params))
+  """A numpy function x (N, T, C) -> features (N, F) equal to `transform`: one compiled program
+  shared by every parameter set with the same number of features and channels and by every
+  series length in a bucket (the dilations and biases are array arguments)."""
+  plans = {name: jax.tree.map(jnp.asarray, minirocket.plan({**params[name], **_series_combinations(params)}))
+           for name in REPRESENTATIONS}
 
-  def features(x_NTC):
+  def features(x_NTC) -> np.ndarray:
     _check(params, x_NTC)
-    return _transform_jit(structure, arrays, x_NTC)
+    x_NTC = np.asarray(x_NTC, np.float32)
+    n, steps, channels = x_NTC.shape
+    width = minirocket.bucket(steps)
+    inputs = {name: np.zeros((n, width, channels), np.float32) for name in REPRESENTATIONS}
+    inputs["series"][:, :steps] = x_NTC
+    inputs["difference"][:, :steps - 1] = np.diff(x_NTC, axis=1)
+    lengths = {"series": np.int32(steps), "difference": np.int32(steps - 1)}
+    out = []
+    for start in range(0, n, batch_size):
+      rows = np.arange(start, start + batch_size).clip(max=n - 1)
+      out.append(np.asarray(_planned_transform(plans, {k: v[rows] for k, v in inputs.items()}, lengths))[:n - start])
+    return np.concatenate(out)
 
-  return batching.in_batches(features, batch_size=batch_size, compiled=True)
+  return features
