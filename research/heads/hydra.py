@@ -27,7 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from research.heads import batching
+from research.heads import minirocket  # its length buckets
 
 KERNEL_LENGTH = 9
 PARAM_KEYS = ("dilations", "weights", "channel_indices", "num_channels")
@@ -108,24 +108,74 @@ def _transform(dilations: tuple[int, ...], weights, select, x_NTC):
   return jnp.concatenate(features, axis=1)
 
 
-# One program per (dilations, shapes): every seed's kernels are arguments, not constants.
-_transform_jit = jax.jit(_transform, static_argnums=0)
-
-
 def transform(params, x_NTC):
   """Hydra features (N, F) float32 of x (N, T, C)."""
   _check(params, x_NTC)
   return _transform(tuple(params["dilations"].tolist()), params["weights"], _selection(params), x_NTC)
 
 
+DILATION_SLOTS = 16  # dilations 2**0 .. 2**15: series up to 262,144 frames share one program's shapes
+
+
+@jax.jit
+def _planned_transform(dilations, weights, select, num_dilations, inputs_NCW, lengths):
+  """`_transform` of the zero-padded series and difference (`inputs_NCW`, each (N, C, W)) of `lengths`
+  frames, the first num_dilations (traced) of `dilations`, the kernels and channels padded to
+  DILATION_SLOTS: one program for every length in a bucket. Features (N, DILATION_SLOTS x ...),
+  zero past the last dilation (`batched` keeps the real ones)."""
+  n, _, width = inputs_NCW[0].shape
+  pad = width // 2 + 1  # > 4 x any dilation (<= (T - 1) / 8)
+  padded = [jnp.pad(x, ((0, 0), (0, 0), (pad, pad))) for x in inputs_NCW]
+  t_W = jnp.arange(width)
+  slots, halves, groups, kernels, _ = weights.shape
+  features = jnp.zeros((slots, halves, 2, n, groups * kernels), jnp.float32)
+
+  def one_dilation(d, features):
+    dilation = dilations[d]
+    half_width = (KERNEL_LENGTH // 2) * dilation
+    for half in range(halves):
+      s_NGT = jnp.einsum("gc,nct->ngt", select[d, half], padded[half])
+      taps_NGJT = jnp.stack([lax.dynamic_slice_in_dim(s_NGT, pad - half_width + j * dilation, width, axis=2)
+                             for j in range(KERNEL_LENGTH)], axis=2)
+      out_NGKT = jnp.einsum("ngjt,gkj->ngkt", taps_NGJT, weights[d, half])
+      read_T = (t_W < lengths[half]).astype(jnp.float32)
+      top_NGKT = jax.nn.one_hot(jnp.argmax(out_NGKT, axis=2), kernels, axis=2)
+      bottom_NGKT = jax.nn.one_hot(jnp.argmin(out_NGKT, axis=2), kernels, axis=2)
+      soft = (top_NGKT * out_NGKT.max(2, keepdims=True) * read_T).sum(-1)
+      hard = (bottom_NGKT * read_T).sum(-1)
+      features = features.at[d, half].set(jnp.stack([soft.reshape(n, -1), hard.reshape(n, -1)]))
+    return features
+
+  features = lax.fori_loop(0, num_dilations, one_dilation, features)
+  return jnp.moveaxis(features, 3, 0).reshape(n, -1)
+
+
 def batched(params, *, batch_size: int = 32):
-  """A numpy function x (N, T, C) -> features (N, F): one compiled program for batches of this
-  shape, shared by every parameter set with the same dilations (the kernels are arguments)."""
-  dilations = tuple(params["dilations"].tolist())
-  weights, select = jnp.asarray(params["weights"], jnp.float32), jnp.asarray(_selection(params))
+  """A numpy function x (N, T, C) -> features (N, F), `transform`'s up to float summation order:
+  one compiled program for every parameter set of a number of groups, kernels and channels and
+  every series length in a bucket (`minirocket.bucket`; the kernels are arguments)."""
+  num_dilations = len(params["dilations"])
+  slots = max(DILATION_SLOTS, num_dilations)
+  pad = ((0, slots - num_dilations),) + ((0, 0),) * 4
+  dilations = jnp.asarray(np.pad(np.asarray(params["dilations"], np.int32), pad[0], constant_values=1))
+  weights = jnp.asarray(np.pad(np.asarray(params["weights"], np.float32), pad))
+  select = jnp.asarray(np.pad(_selection(params), pad[:4]))
+  keep = num_output_features(params)
 
-  def features(x_NTC):
+  def features(x_NTC) -> np.ndarray:
     _check(params, x_NTC)
-    return _transform_jit(dilations, weights, select, x_NTC)
+    x_NCT = np.asarray(x_NTC, np.float32).transpose(0, 2, 1)
+    n, channels, steps = x_NCT.shape
+    width = minirocket.bucket(steps)
+    inputs = np.zeros((2, n, channels, width), np.float32)
+    inputs[0, :, :, :steps], inputs[1, :, :, :steps - 1] = x_NCT, np.diff(x_NCT, axis=-1)
+    lengths = np.array([steps, steps - 1], np.int32)
+    out = []
+    for start in range(0, n, batch_size):
+      rows = np.arange(start, start + batch_size).clip(max=n - 1)
+      batch = tuple(inputs[:, rows])
+      out.append(np.asarray(_planned_transform(dilations, weights, select, np.int32(num_dilations), batch, lengths))
+                 [:n - start, :keep])
+    return np.concatenate(out)
 
-  return batching.in_batches(features, batch_size=batch_size, compiled=True)
+  return features

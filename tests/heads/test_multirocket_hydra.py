@@ -96,22 +96,26 @@ def test_one_compiled_program_serves_every_seed():
     np.testing.assert_allclose(multirocket.batched(params["multirocket"], batch_size=4)(x),
                                jax.jit(functools.partial(multirocket.transform, params["multirocket"]))(x),
                                rtol=1e-6, atol=1e-6)
-    sizes.append((hydra._transform_jit._cache_size(), multirocket._planned_transform._cache_size()))
+    sizes.append((hydra._planned_transform._cache_size(), multirocket._planned_transform._cache_size()))
   assert min(sizes[0]) >= 1 and sizes[0] == sizes[1] == sizes[2]  # the later seeds compiled nothing
 
 
-def test_one_multirocket_program_serves_every_length_in_a_bucket():
+def test_one_program_each_serves_every_length_in_a_bucket():
   rng = np.random.default_rng(5)
   first = None
-  for steps, seed in [(50, 0), (52, 1), (49, 2)]:  # one bucket (52 frames), three fits
-    assert minirocket.bucket(steps) == 52
+  for steps, seed in [(50, 0), (52, 1), (49, 2), (400, 3)]:  # one bucket (52 frames), then a longer one
     x = rng.normal(size=(5, steps, 2)).astype(np.float32)
-    params = multirocket.fit(x, num_features=336, seed=seed)
-    want = np.asarray(jax.jit(functools.partial(multirocket.transform, params))(x))
-    np.testing.assert_allclose(multirocket.batched(params, batch_size=4)(x), want, rtol=1e-6, atol=1e-6)
+    params = {"hydra": hydra.fit(x, groups=8, seed=seed), "multirocket": multirocket.fit(x, num_features=336, seed=seed)}
+    for name, module in (("hydra", hydra), ("multirocket", multirocket)):  # random data: no near-ties
+      want = np.asarray(jax.jit(functools.partial(module.transform, params[name]))(x))
+      np.testing.assert_allclose(module.batched(params[name], batch_size=4)(x), want, rtol=1e-5, atol=1e-5)
+    sizes = (hydra._planned_transform._cache_size(), multirocket._planned_transform._cache_size())
     if first is None:
-      first = multirocket._planned_transform._cache_size()
-  assert multirocket._planned_transform._cache_size() == first  # no new compilation
+      assert minirocket.bucket(steps) == 52
+      first = sizes
+    elif steps < 52:
+      assert sizes == first  # the same bucket compiled nothing new
+  assert min(np.subtract(sizes, first)) >= 1  # 400 frames: another bucket, compiled once
 
 
 def test_multirocket_difference_reads_left_taps_one_frame_late():
