@@ -1,7 +1,7 @@
 """Whole-process seconds of a feature-map classifier on a new dataset: ours against aeon's.
 
   python benchmarks/first_start.py [--datasets OSULeaf,ACSF1,GunPoint,BasicMotions]
-                                   [--method minirocket|multirocket_hydra] [--repeat 1]
+                                   [--method minirocket|multirocket_hydra|quant] [--repeat 1]
 
 Per dataset (aeon's bundled UCR/UEA sets, read from the installed package), each a fresh process,
 alternating: aeon, ours with the compilation cache off, aeon, ours with a new empty cache (cold),
@@ -25,16 +25,20 @@ import tempfile
 import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-CONFIGS = {"minirocket": "configs/minirocket.py", "multirocket_hydra": "configs/multirocket_hydra.py"}
+CONFIGS = {"minirocket": "configs/minirocket.py", "multirocket_hydra": "configs/multirocket_hydra.py",
+           "quant": "configs/quant.py"}
 AEON = {"minirocket": ("aeon.classification.convolution_based", "MiniRocketClassifier"),
+        "quant": ("aeon.classification.interval_based", "QUANTClassifier"),
         "multirocket_hydra": ("aeon.classification.convolution_based", "MultiRocketHydraClassifier")}
 AEON_SCRIPT = """
-import sys, importlib
+import sys, importlib, inspect
 from aeon.datasets import load_classification
 module, name, dataset = sys.argv[1:4]
 x_train, y_train = load_classification(dataset, split="train")
 x_test, y_test = load_classification(dataset, split="test")
-model = getattr(importlib.import_module(module), name)(random_state=0, n_jobs=1).fit(x_train, y_train)
+classifier = getattr(importlib.import_module(module), name)
+one_job = {"n_jobs": 1} if "n_jobs" in inspect.signature(classifier).parameters else {}  # QUANT has none
+model = classifier(random_state=0, **one_job).fit(x_train, y_train)
 print("accuracy", (model.predict(x_test) == y_test).mean())
 """
 
