@@ -47,8 +47,8 @@ def test_an_unknown_model_is_refused_with_the_valid_names():
 
 @pytest.mark.parametrize("field,value,message", [
     ("model.name", "lstmm", "Unknown model 'lstmm'"),
-    ("train.stepping", "sideways", r"config.train.stepping is 'sideways'; it must be one of \['auto', 'scan', 'host'\]"),
-    ("train.runs", "parallel", r"config.train.runs is 'parallel'; it must be one of \['auto', 'vmap', 'sequential'\]"),
+    ("train.stepping", "sideways", r"config.train.stepping is 'sideways'; it must be one of \['auto', 'scan',"),
+    ("train.runs", "parallel", r"config.train.runs is 'parallel'; it must be one of \['auto', 'vmap',"),
     ("model.conv", "fft", "config.model.conv must be one of .* 'fft'"),
 ])
 def test_check_config_refuses_before_anything_is_written(field, value, message):

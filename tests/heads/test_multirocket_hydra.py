@@ -105,7 +105,8 @@ def test_one_program_each_serves_every_length_in_a_bucket():
   first = None
   for steps, seed in [(50, 0), (52, 1), (49, 2), (400, 3)]:  # one bucket (52 frames), then a longer one
     x = rng.normal(size=(5, steps, 2)).astype(np.float32)
-    params = {"hydra": hydra.fit(x, groups=8, seed=seed), "multirocket": multirocket.fit(x, num_features=336, seed=seed)}
+    params = {"hydra": hydra.fit(x, groups=8, seed=seed),
+              "multirocket": multirocket.fit(x, num_features=336, seed=seed)}
     for name, module in (("hydra", hydra), ("multirocket", multirocket)):  # random data: no near-ties
       want = np.asarray(jax.jit(functools.partial(module.transform, params[name]))(x))
       np.testing.assert_allclose(module.batched(params[name], batch_size=4)(x), want, rtol=1e-5, atol=1e-5)
