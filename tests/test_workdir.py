@@ -139,7 +139,8 @@ def _one_line(error: BaseException) -> str:
 
 def test_disk_full_during_a_save_keeps_the_last_good_step(tmp_path, dataset, monkeypatch):
   fit(tiny_config(1), dataset, tmp_path)
-  save = checkpoint.ocp.CheckpointManager.save
+  import orbax.checkpoint as ocp
+  save = ocp.CheckpointManager.save
 
   def full(self, step, *args, **kwargs):  # Orbax fails half-way through writing step 2's arrays
     if step == 2:
@@ -148,7 +149,7 @@ def test_disk_full_during_a_save_keeps_the_last_good_step(tmp_path, dataset, mon
       (partial / "state" / "part").write_bytes(b"\0" * 100)
       raise OSError(errno.ENOSPC, "No space left on device", str(partial / "state" / "part"))
     return save(self, step, *args, **kwargs)
-  monkeypatch.setattr(checkpoint.ocp.CheckpointManager, "save", full)
+  monkeypatch.setattr(ocp.CheckpointManager, "save", full)
   with pytest.raises(checkpoint.CheckpointSaveError) as info:
     fit(tiny_config(2), dataset, tmp_path)
   message = _one_line(info.value)
