@@ -27,6 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from research.heads import batching
 from research.heads import minirocket  # its length buckets
 
 KERNEL_LENGTH = 9
@@ -170,12 +171,7 @@ def batched(params, *, batch_size: int = 32):
     inputs = np.zeros((2, n, channels, width), np.float32)
     inputs[0, :, :, :steps], inputs[1, :, :, :steps - 1] = x_NCT, np.diff(x_NCT, axis=-1)
     lengths = np.array([steps, steps - 1], np.int32)
-    out = []
-    for start in range(0, n, batch_size):
-      rows = np.arange(start, start + batch_size).clip(max=n - 1)
-      batch = tuple(inputs[:, rows])
-      out.append(np.asarray(_planned_transform(dilations, weights, select, np.int32(num_dilations), batch, lengths))
-                 [:n - start, :keep])
-    return np.concatenate(out)
+    compute = lambda *batch: _planned_transform(dilations, weights, select, np.int32(num_dilations), batch, lengths)
+    return batching.over_rows(compute, batch_size, *inputs)[:, :keep]
 
   return features

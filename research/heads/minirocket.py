@@ -42,12 +42,15 @@ gather or data-dependent shapes), so it converts to TFLite built-in ops through 
 
 from __future__ import annotations
 
+import functools
 import itertools
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
+
+from research.heads import batching
 
 KERNEL_LENGTH = 9
 NUM_KERNELS = 84
@@ -342,9 +345,7 @@ def _planned_transform(plan_arrays, x_NWC, length_N):
   """
   n, width, channels = x_NWC.shape
   count = jnp.int16 if width < 2 ** 15 else jnp.int32
-  pad = width // 2  # >= 4 x any dilation: every tap's slice stays inside the padded array
-  padded_NTC = jnp.pad(x_NWC, ((0, 0), (pad, pad), (0, 0)))
-  weights_9K = kernel_weights()
+  padded_NTC, pad = planned_padding(x_NWC)
   t_W = jnp.arange(width)
   length_N1 = length_N[:, None]
   every_NW = t_W[None, :] < length_N1
@@ -354,12 +355,7 @@ def _planned_transform(plan_arrays, x_NWC, length_N):
 
   def one_dilation(d, carry):
     hits_NSBK, reads_NDK = carry
-    dilation = plan_arrays["dilations"][d]
-    half = (KERNEL_LENGTH // 2) * dilation
-    taps_NWF = jnp.concatenate([lax.dynamic_slice_in_dim(padded_NTC, pad - half + tap * dilation, width, axis=1)
-                                for tap in range(KERNEL_LENGTH)], axis=2)
-    kernel_FK = (weights_9K[:, None, :] * plan_arrays["selection"][d][None]).reshape(-1, NUM_KERNELS)
-    out_NWK = taps_NWF @ kernel_FK
+    out_NWK, half = planned_outputs(plan_arrays, d, padded_NTC, pad, width)
     inner_NW = (t_W[None, :] >= half) & (t_W[None, :] < length_N1 - half)
     inner_NW = jnp.where(length_N1 > 2 * half, inner_NW, every_NW)  # too short: use every position
     read_NWK = jnp.where(plan_arrays["valid"][d][None, None, :], inner_NW[:, :, None], every_NW[:, :, None])
@@ -377,6 +373,27 @@ def _planned_transform(plan_arrays, x_NWC, length_N):
   hits_NSBK, reads_NDK = lax.fori_loop(0, plan_arrays["num_dilations"], one_dilation, (hits_NSBK, reads_NDK))
   hits_NF = hits_NSBK.reshape(n, -1)[:, plan_arrays["feature_index"]].astype(jnp.float32)
   return hits_NF / reads_NDK.reshape(n, -1)[:, plan_arrays["read_index"]]
+
+
+def planned_padding(x_NWC):
+  """(x zero-padded on both sides of its time axis, the pad): wider than 4 x any dilation + 1, so
+  every tap of `planned_outputs` (a left lag included) reads inside the padded array."""
+  pad = x_NWC.shape[1] // 2 + 1
+  return jnp.pad(x_NWC, ((0, 0), (pad, pad), (0, 0))), pad
+
+
+def planned_outputs(plan_arrays, d, padded_NTC, pad: int, width: int, left_lag: int = 0):
+  """(the 84 kernels' outputs (N, W, 84) at dilation slot `d` (traced) of `plan_arrays`, the
+  dilation's half reach 4 d): each kernel sums its channels of the 9 taps, one matrix product.
+  `left_lag` delays the four taps left of the centre (MultiRocket's difference)."""
+  dilation = plan_arrays["dilations"][d]
+  half = (KERNEL_LENGTH // 2) * dilation
+  starts = [pad - half + tap * dilation + (left_lag if tap < KERNEL_LENGTH // 2 else 0)
+            for tap in range(KERNEL_LENGTH)]
+  taps_NWF = jnp.concatenate([lax.dynamic_slice_in_dim(padded_NTC, start, width, axis=1) for start in starts],
+                             axis=2)
+  kernel_FK = (kernel_weights()[:, None, :] * plan_arrays["selection"][d][None]).reshape(-1, NUM_KERNELS)
+  return taps_NWF @ kernel_FK, half
 
 
 def rows_per_batch(width: int) -> int:
@@ -408,11 +425,7 @@ def batched(params, *, batch_size: int | None = None):
     width = bucket(max(steps, (KERNEL_LENGTH - 1) * most + 1))
     x_NWC = np.zeros((n, width, channels), np.float32)
     x_NWC[:, :steps] = np.where(np.arange(steps)[None, :, None] < lengths[:, None, None], x_NTC, 0.0)
-    rows_each = batch_size or rows_per_batch(width)
-    out = []
-    for start in range(0, n, rows_each):
-      rows = np.arange(start, start + rows_each).clip(max=n - 1)
-      out.append(np.asarray(_planned_transform(arrays, x_NWC[rows], lengths[rows]))[:n - start])
-    return np.concatenate(out)
+    return batching.over_rows(functools.partial(_planned_transform, arrays), batch_size or rows_per_batch(width),
+                              x_NWC, lengths)
 
   return features

@@ -33,6 +33,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from research.heads import batching
 from research.heads import minirocket
 
 REPRESENTATIONS = ("series", "difference")
@@ -60,36 +61,10 @@ def num_output_features(params) -> int:
 
 def _pool(out_NGT, bias_GB, start_G, stop_G):
   """PPV, LSPV, MPV, MIPV (each (N, G, B)) of outputs (N, G, T) against biases (G, B) over the
-  positions start_G <= t < stop_G of each row g.
-
-  One `lax.scan` over time with running sums as the carry: XLA:CPU ran this ~15x faster than the
-  same operators on (N, G, B, T) arrays (measured at T = 24 and 150), which it materialises.
-  """
-  steps = out_NGT.shape[-1]
-  t_T = np.arange(steps)
-  read_TG = ((t_T[:, None] >= start_G[None]) & (t_T[:, None] < stop_G[None])).astype(np.float32)
-  j_TG = (t_T[:, None] - start_G[None]).astype(np.float32) * read_TG  # index from the first read position
-  n_G1 = (stop_G - start_G).astype(np.float32)[:, None]
-  zeros = jnp.zeros((out_NGT.shape[0],) + bias_GB.shape, jnp.float32)
-
-  def at_time(carry, inputs):
-    count, sum_c, sum_j, last_below, longest = carry
-    c_NG, read_G, j_G = inputs
-    c, read, j = c_NG[:, :, None], read_G[None, :, None], j_G[None, :, None]
-    above = minirocket.step(c - bias_GB) * read
-    below = minirocket.step(bias_GB - c) * read
-    longest = jnp.maximum(longest, below * (j - last_below))
-    last_below = last_below + below * (j - last_below)
-    return (count + above, sum_c + above * c, sum_j + above * j, last_below, longest), None
-
-  (count, sum_c, sum_j, last_below, longest), _ = lax.scan(
-      at_time, (zeros,) * 5, (jnp.moveaxis(out_NGT, -1, 0), read_TG, j_TG))
-  some, safe = count > 0, jnp.maximum(count, 1.0)
-  ppv = count / n_G1
-  lspv = jnp.maximum(longest, (n_G1 - 1.0) - last_below)
-  mpv = jnp.where(some, sum_c / safe + bias_GB, 0.0)  # the mean of C + bias (the reference's rule)
-  mipv = jnp.where(some, sum_j / safe, -1.0)
-  return ppv, lspv, mpv, mipv
+  positions start_G <= t < stop_G of each row g (`_pool_between`, rows as its kernels)."""
+  pooled = _pool_between(jnp.moveaxis(out_NGT, -1, 0), jnp.asarray(bias_GB).T, jnp.asarray(start_G),
+                         jnp.asarray(stop_G))
+  return tuple(jnp.swapaxes(feature, 1, 2) for feature in pooled)
 
 
 def _structure(params) -> tuple:
@@ -163,8 +138,12 @@ def transform(params, x_NTC):
 
 
 def _pool_between(out_TNK, bias_BK, start_K, stop_K):
-  """`_pool` of time-major outputs (T, N, K) against biases (B, K), each kernel reading
-  start_K <= t < stop_K (traced): the same operations in the same order, features (N, B, K)."""
+  """PPV, LSPV, MPV, MIPV (each (N, B, K)) of time-major outputs (T, N, K) against biases (B, K),
+  kernel k reading the positions start_K[k] <= t < stop_K[k] (arrays or tracers).
+
+  One `lax.scan` over time with running sums as the carry: XLA:CPU ran this ~15x faster than the
+  same operators on (N, K, B, T) arrays (measured at T = 24 and 150), which it materialises.
+  """
   t_T = jnp.arange(out_TNK.shape[0])
   read_TK = ((t_T[:, None] >= start_K[None]) & (t_T[:, None] < stop_K[None])).astype(jnp.float32)
   j_TK = (t_T[:, None] - start_K[None]).astype(jnp.float32) * read_TK
@@ -191,21 +170,13 @@ def _planned_pools(plan, x_NWC, length, left_lag: int):
   """One representation's four pooled features (N, 4 F) of x (N, W, C), zero from `length` (traced)
   on; `plan` is `minirocket.plan` of its parameters (dilations and biases as arrays)."""
   n, width, _ = x_NWC.shape
-  pad = width // 2 + 1  # > 4 x any dilation + the left lag: every tap's slice stays inside
-  padded_NTC = jnp.pad(x_NWC, ((0, 0), (pad, pad), (0, 0)))
-  weights_9K = minirocket.kernel_weights()
+  padded_NTC, pad = minirocket.planned_padding(x_NWC)
   slots, chunk, kernels = plan["biases"].shape
   pooled = jnp.zeros((4, n, slots, chunk, kernels), jnp.float32)
 
   def one_dilation(d, pooled):
-    dilation = plan["dilations"][d]
-    half = (minirocket.KERNEL_LENGTH // 2) * dilation
-    starts = [pad - half + tap * dilation + (left_lag if tap < minirocket.KERNEL_LENGTH // 2 else 0)
-              for tap in range(minirocket.KERNEL_LENGTH)]
-    taps_NWF = jnp.concatenate([lax.dynamic_slice_in_dim(padded_NTC, start, width, axis=1) for start in starts],
-                               axis=2)
-    kernel_FK = (weights_9K[:, None, :] * plan["selection"][d][None]).reshape(-1, kernels)
-    out_TNK = jnp.moveaxis(taps_NWF @ kernel_FK, 1, 0)
+    out_NWK, half = minirocket.planned_outputs(plan, d, padded_NTC, pad, width, left_lag)
+    out_TNK = jnp.moveaxis(out_NWK, 1, 0)
     start_K = jnp.where(plan["valid"][d], half, 0)
     stop_K = jnp.where(plan["valid"][d], length - half, length)
 
@@ -247,11 +218,7 @@ def batched(params, *, batch_size: int | None = None):
     inputs["series"][:, :steps] = x_NTC
     inputs["difference"][:, :steps - 1] = np.diff(x_NTC, axis=1)
     lengths = {"series": np.int32(steps), "difference": np.int32(steps - 1)}
-    rows_each = batch_size or minirocket.rows_per_batch(width)
-    out = []
-    for start in range(0, n, rows_each):
-      rows = np.arange(start, start + rows_each).clip(max=n - 1)
-      out.append(np.asarray(_planned_transform(plans, {k: v[rows] for k, v in inputs.items()}, lengths))[:n - start])
-    return np.concatenate(out)
+    return batching.over_rows(lambda batch: _planned_transform(plans, batch, lengths),
+                              batch_size or minirocket.rows_per_batch(width), inputs)
 
   return features
