@@ -140,8 +140,8 @@ def _remove_partial(mgr: ocp.CheckpointManager, step: int) -> None:
 def save(mgr: ocp.CheckpointManager, step: int, state, meta: dict, metrics: dict) -> None:
   """Saves `step` and commits it (sha256.json); on failure removes the partial step and raises
   CheckpointSaveError (an OSError naming the folder and the cause)."""
-  folder = _step_dir(mgr, step)
   import orbax.checkpoint as ocp
+  folder = _step_dir(mgr, step)
   written = False
   try:
     with _orbax_logs(logging.CRITICAL):  # each failed write thread logs a traceback; one error says it
