@@ -4,6 +4,9 @@ import setuptools
 
 CORE = [
     "jax>=0.7",
+    # jax's dtype library: 0.7.0 registers its NumPy ufunc loops in quadratic time, 0.7 s at every
+    # import of jax on a 2-core CPU (0.6.0: 5 ms), the largest single cost of a process's start.
+    "ml_dtypes>=0.5,<0.7",
     "flax>=0.11",
     "optax>=0.2.5",
     "orbax-checkpoint>=0.11",
