@@ -7,7 +7,6 @@ from typing import Optional
 
 import jax
 import jax.numpy as jnp
-import optax
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,6 +37,7 @@ class Classification:
                        f"outputs {logits_BC.shape[-1]} classes; give one weight per class")
 
   def losses(self, outputs, batch):
+    import optax  # only where a network trains: a head-only run does not import it (train/specs.py)
     logits_BC = outputs
     self._check(logits_BC)
     num_classes = logits_BC.shape[-1]

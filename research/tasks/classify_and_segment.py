@@ -12,7 +12,6 @@ import dataclasses
 
 import jax
 import jax.numpy as jnp
-import optax
 
 
 def focal_loss(logits_BC, labels_B, gamma: float, alpha: float):
@@ -57,6 +56,7 @@ class ClassifyAndSegment:
                        f"{batch['seg'].shape} differ in shape")
 
   def _parts(self, outputs, batch):
+    import optax  # only where a network trains: a head-only run does not import it (train/specs.py)
     self._check(outputs, batch)
     cls_B = focal_loss(outputs["logits"], batch["y"], self.gamma, self.alpha)
     bce_BT = optax.sigmoid_binary_cross_entropy(outputs["seg_logits"], batch["seg"].astype(jnp.float32))

@@ -5,9 +5,9 @@ loop.py the host loop over many runs, engine.py the compiled epoch, reporting.py
 writes about itself, trained.py a trained run and how it is read back.
 """
 
-from research.train.loop import RunSpec, TrainingError
 from research.train.reporting import report
 from research.train.run import Trained, check_config, fit, train_runs
+from research.train.specs import RunSpec, TrainingError
 from research.train.trained import NotExportableError, Run, load_run
 
 __all__ = ["NotExportableError", "Run", "RunSpec", "Trained", "TrainingError", "check_config", "fit", "load_run",

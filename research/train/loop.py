@@ -35,7 +35,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from research.errors import ResearchError
 from research.models import build_model
 from research.tasks import build_task
 from research.train import checkpoint
@@ -45,34 +44,7 @@ from research.train import mesh as mesh_lib
 from research.train import optim
 from research.train import placement as placement_lib
 from research.train import sampling
-
-
-class TrainingError(ResearchError):
-  """A run that cannot go on; the message says why and what to do."""
-
-
-class CheckpointMismatch(TrainingError):
-  """The checkpoint to resume is intact but holds another state than the config builds."""
-
-
-@dataclasses.dataclass
-class RunSpec:
-  """One run: its seed, its own train/validation splits (numpy dicts) and, optionally, its own
-  learning rate (a sweep point; None: config.optim.lr)."""
-  seed: int
-  train: dict
-  val: dict
-  lr: float | None = None
-
-
-@dataclasses.dataclass
-class RunResult:
-  seed: int
-  history: list[dict]  # one row per epoch the run trained (stopped runs stop adding rows)
-  variables: dict  # {'params', 'batch_stats'}: best weights when restore_best, else the last
-  last_variables: dict  # the weights after the run's last epoch
-  best_epoch: int  # 0 when no epoch was trained
-  stopped_epoch: int  # epoch at which early stopping fired; 0 if it never did
+from research.train.specs import CheckpointMismatch, RunResult, RunSpec, TrainingError
 
 
 def _numeric(split: dict) -> dict:

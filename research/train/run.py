@@ -25,19 +25,15 @@ import numpy as np
 from research import config_check
 from research import distributed
 from research import heads as heads_lib
-from research import models
 from research import workdir as workdir_lib
 from research import workdir_lock
 from research.data import dataset as dataset_lib
-from research.models import conv as conv_lib
 from research.tasks import build_task
-from research.train import engine
-from research.train import loop
 from research.train import reporting
 from research.train import resume
 from research.train import trained as trained_lib
 from research.train import validation
-from research.train.loop import RunSpec
+from research.train.specs import CheckpointMismatch, RunSpec
 from research.train.trained import Run, dataset_meta, has_head, has_network, members
 
 
@@ -50,6 +46,9 @@ def check_config(config) -> None:
         "and trains the winner; give cv, ablate, sweep, transfer or benchmark one candidate's config instead")
   config_check.validate(config, has_network(config), has_head(config))
   if has_network(config):
+    from research import models  # flax, optax and the engine only where a network trains (train/specs.py)
+    from research.models import conv as conv_lib
+    from research.train import engine
     models.model_class(config.model)
     _, conv = engine.resolve_stepping(config.train.get("stepping", "scan"), config.model, jax.default_backend())
     if conv is not None:
@@ -61,7 +60,7 @@ class Trained:
   """One trained spec: the run with its best weights, and with its last ones."""
   best: Run
   last: Run
-  results: list  # the members' loop.RunResult (empty without a network)
+  results: list  # the members' specs.RunResult (empty without a network)
   validation: str | None = None  # how the network used its validation split (research.train.validation)
 
 
@@ -108,12 +107,12 @@ def _fit(config, dataset, workdir) -> dict:
     trained = train_runs(
         config, meta, [spec], checkpoint_dir=workdir / "checkpoints" if network else None,
         on_epoch=recorder.epoch if recorder else None, log=lambda text: print(text, flush=True))[0]
-  except loop.CheckpointMismatch as error:
+  except CheckpointMismatch as error:
     if previous is None:
       raise
     workdir_lib.write_json_atomic(workdir / "config.json", previous)  # The checkpoint's own settings.
     changes = resume.all_changes(previous, workdir_lib.config_json(config))
-    raise loop.CheckpointMismatch(f"{error} Fields changed since it was saved: "
+    raise CheckpointMismatch(f"{error} Fields changed since it was saved: "
                                   f"{'; '.join(changes) or 'none in config.json'}.") from error
   finally:
     if recorder:
@@ -175,6 +174,8 @@ def train_runs(config, meta: dict, specs: list[RunSpec], *, checkpoint_dir=None,
   specs = [dataclasses.replace(s, train=p.train, val=p.val) for s, p in zip(specs, plans)]
   count = members(config)
   network = has_network(config)
+  if network:
+    from research.train import loop  # flax and optax only where a network trains (train/specs.py)
   built = loop.components(config, meta) if network else None
   base = Run(config=config, meta=meta, model=built.model if built else None,
              task=built.task if built else build_task(config.task, meta), num_members=count)

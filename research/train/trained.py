@@ -28,10 +28,7 @@ from research import workdir as workdir_lib
 from research.errors import ResearchError
 from research.data import dataset as dataset_lib
 from research.tasks import build_task
-from research.train import checkpoint
-from research.train import engine
-from research.train import loop
-from research.train.loop import TrainingError
+from research.train.specs import TrainingError
 
 HEAD_DIR = "head"
 
@@ -97,6 +94,7 @@ class Run:
     """The task's outputs; for an ensemble every output is the mean over members."""
     batch_size = batch_size or self.batch_size
     config_check.batch_fits("train.eval_batch_size", batch_size, len(split["x"]), np.shape(split["x"])[1:])
+    from research.train import engine  # flax and optax only where there is a network (train/specs.py)
     parts = [engine.predict_split(self.model, self.task, v, split, batch_size) for v in self._member_variables()]
     if len(parts) == 1:
       return parts[0]
@@ -113,6 +111,7 @@ class Run:
       raise ValueError("this run has neither a network nor a feature map to make features")
     if self.num_members > 1:
       raise ValueError("a head on an ensemble's features is not supported; set config.train.ensemble=1")
+    from research.train import engine
     encoded = engine.predict_split(self.model, self.task, self.variables, split,
                                    batch_size or self.batch_size, method="encode")
     return np.asarray(encoded, np.float64)
@@ -186,6 +185,7 @@ def load_run(workdir, best: bool = True) -> Run:
   meta = workdir_lib.read_json(workdir / "dataset.json")
   run = Run(config=config, meta=meta, num_members=members(config), workdir=workdir)
   if has_network(config):
+    from research.train import checkpoint, loop  # flax and optax only with a network (train/specs.py)
     built = loop.components(config, meta)
     seeds = [int(config.seed) + m for m in range(run.num_members)]
     like = jax.eval_shape(lambda: loop.init_states(
