@@ -298,27 +298,28 @@ def bucket(length: int) -> int:
   return -(-length // unit) * unit
 
 
-def plan(params) -> dict[str, np.ndarray]:
-  """`params` as the arrays the compiled form reads; their shapes depend only on the number of
-  features, the number of channels and ceil(dilations / DILATION_SLOTS)."""
+def plan(params, chunk: int = BIAS_CHUNK) -> dict[str, np.ndarray]:
+  """`params` as the arrays the compiled form reads, biases in chunks of `chunk` per kernel; their
+  shapes depend only on the number of features, the number of channels, ceil(dilations /
+  DILATION_SLOTS) and `chunk`."""
   missing = [k for k in PARAM_KEYS if k not in params]
   if missing:
     raise ValueError(f"minirocket.batched: params lack {missing}; pass the dict `fit` returned")
   dilations, counts = np.asarray(params["dilations"]), np.asarray(params["num_features_per_dilation"])
   num_dilations = len(dilations)
   slots = -(-num_dilations // DILATION_SLOTS) * DILATION_SLOTS
-  chunks = -(-counts // BIAS_CHUNK)
-  chunk_slots = -(-int(counts.sum()) // BIAS_CHUNK) + slots  # >= chunks.sum(), fixed by the features
+  chunks = -(-counts // chunk)
+  chunk_slots = -(-int(counts.sum()) // chunk) + slots  # >= chunks.sum(), fixed by the features
   first_chunk = np.concatenate([[0], np.cumsum(chunks)[:-1]])
-  biases_SBK = np.zeros((chunk_slots, BIAS_CHUNK, NUM_KERNELS), np.float32)
+  biases_SBK = np.zeros((chunk_slots, chunk, NUM_KERNELS), np.float32)
   feature_index, read_index, start = [], [], 0
   for d, count in enumerate(counts.tolist()):
     block_KB = np.asarray(params["biases"][start:start + NUM_KERNELS * count]).reshape(NUM_KERNELS, count)
     start += NUM_KERNELS * count
     for b in range(count):
-      biases_SBK[first_chunk[d] + b // BIAS_CHUNK, b % BIAS_CHUNK] = block_KB[:, b]
+      biases_SBK[first_chunk[d] + b // chunk, b % chunk] = block_KB[:, b]
     k, b = np.divmod(np.arange(NUM_KERNELS * count), count)  # aeon's order: kernel, then bias
-    feature_index.append(((first_chunk[d] + b // BIAS_CHUNK) * BIAS_CHUNK + b % BIAS_CHUNK) * NUM_KERNELS + k)
+    feature_index.append(((first_chunk[d] + b // chunk) * chunk + b % chunk) * NUM_KERNELS + k)
     read_index.append(d * NUM_KERNELS + k)
   pad = slots - num_dilations
   channels = int(params["num_channels"])
