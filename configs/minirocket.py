@@ -8,8 +8,8 @@ BasicMotions, any .ts file (--config.data.path=X_TRAIN.ts) or npz (--config.data
 Run:   python launch/train.py --config configs/minirocket.py
        python launch/benchmark.py --configs minirocket --datasets BasicMotions,GunPoint
        python launch/export.py --workdir DIR
-Time:  4-5.3 s a process on a 2-core CPU for aeon's bundled sets (GunPoint to ACSF1), 4.5-6.3 s with
-       no cache (benchmarks/first_start.py).
+Time:  3.2-4.7 s a process on a 2-core CPU for aeon's bundled sets (BasicMotions to ACSF1), 4.1-5.7 s
+       with no cache; 0.75-0.95x aeon's own process (benchmarks/first_start.py).
 Reach: test accuracy about 1.0 on BasicMotions.
 Smoke: --config configs/minirocket.py:smoke (12 + 8 short series, 840 features).
 Timings: benchmarks/results.md.

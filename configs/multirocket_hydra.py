@@ -7,8 +7,8 @@ series and its first difference; scaled as aeon's MultiRocketHydraClassifier, th
 (research/heads/ridge.py). Deterministic given config.seed. Unequal lengths are zero-padded.
 
 Run:   python launch/train.py --config configs/multirocket_hydra.py [--config.data.path=X_TRAIN.ts]
-Time:  about 5 s a process on the default synthetic set with the compilation cache warm, 6 s
-       cold (2-core CPU; benchmarks/second_start.py); 14-22 s on aeon's OSULeaf and ACSF1.
+Time:  about 5.4 s a process on the default synthetic set with the compilation cache warm, 7 s
+       cold (2-core CPU; benchmarks/second_start.py); 11-18 s on aeon's OSULeaf and ACSF1.
 Reach: within a point of aeon's MultiRocketHydraClassifier on its bundled sets (docs/small_data.md).
 Smoke: --config configs/multirocket_hydra.py:smoke (12 + 8 short series, fewer kernels).
 """
