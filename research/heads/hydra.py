@@ -155,7 +155,7 @@ def rows_per_batch(width: int, convolutions: int) -> int:
   """Rows per batch at padded length `width` with `convolutions` (groups x kernels) outputs per
   frame: a power of two from 2 to 32 keeping one dilation's outputs near 4 MB of float32 (in the
   CPU's cache). Measured with 64 x 8 (the default), 100 series: 2 rows fastest at 1460 frames
-  (1.6 s against 4.0 s with 32), 4 at 427, 8 at 150; a single row is slower (3.9 s at 1460)."""
+  (1.3-1.4 s against 2.8-3.1 s with 32), 4 at 427, 8 at 150; a single row is slower (3.9 s at 1460)."""
   return int(np.clip(2 ** int(np.log2(max(2 ** 20 // (convolutions * width), 1))), 2, 32))
 
 

@@ -1,8 +1,9 @@
 """The training engine: `fit` a run into a workdir, `load_run` it back, `train_runs` for studies.
 
 run.py is the one path (config -> checked once -> data prepared once -> runs -> workdir),
-loop.py the host loop over many runs, engine.py the compiled epoch, reporting.py what a run
-writes about itself, trained.py a trained run and how it is read back.
+loop.py the host loop over many runs (specs.py what it takes and gives back), engine.py the
+compiled epoch, reporting.py what a run writes about itself, trained.py a trained run and how it
+is read back. A run without a network imports neither loop.py nor engine.py (nor flax, optax).
 """
 
 from research.train.reporting import report

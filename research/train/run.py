@@ -113,7 +113,7 @@ def _fit(config, dataset, workdir) -> dict:
     workdir_lib.write_json_atomic(workdir / "config.json", previous)  # The checkpoint's own settings.
     changes = resume.all_changes(previous, workdir_lib.config_json(config))
     raise CheckpointMismatch(f"{error} Fields changed since it was saved: "
-                                  f"{'; '.join(changes) or 'none in config.json'}.") from error
+                             f"{'; '.join(changes) or 'none in config.json'}.") from error
   finally:
     if recorder:
       recorder.close()
@@ -174,9 +174,10 @@ def train_runs(config, meta: dict, specs: list[RunSpec], *, checkpoint_dir=None,
   specs = [dataclasses.replace(s, train=p.train, val=p.val) for s, p in zip(specs, plans)]
   count = members(config)
   network = has_network(config)
+  built = None
   if network:
     from research.train import loop  # flax and optax only where a network trains (train/specs.py)
-  built = loop.components(config, meta) if network else None
+    built = loop.components(config, meta)
   base = Run(config=config, meta=meta, model=built.model if built else None,
              task=built.task if built else build_task(config.task, meta), num_members=count)
   if network:
