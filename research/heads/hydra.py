@@ -28,7 +28,7 @@ import numpy as np
 from jax import lax
 
 from research.heads import batching
-from research.heads import minirocket  # its length buckets
+from research.heads import minirocket  # its length buckets and padding
 
 KERNEL_LENGTH = 9
 PARAM_KEYS = ("dilations", "weights", "channel_indices", "num_channels")
@@ -125,8 +125,7 @@ def _planned_transform(dilations, weights, select, num_dilations, inputs_NCW, le
   DILATION_SLOTS: one program for every length in a bucket. Features (N, DILATION_SLOTS x ...),
   zero past the last dilation (`batched` keeps the real ones)."""
   n, _, width = inputs_NCW[0].shape
-  pad = width // 2 + 1  # > 4 x any dilation (<= (T - 1) / 8)
-  padded = [jnp.pad(x, ((0, 0), (0, 0), (pad, pad))) for x in inputs_NCW]
+  padded, (pad, _) = zip(*(minirocket.planned_padding(x, axis=2) for x in inputs_NCW))
   t_W = jnp.arange(width)
   slots, halves, groups, kernels, _ = weights.shape
   features = jnp.zeros((slots, halves, 2, n, groups * kernels), jnp.float32)

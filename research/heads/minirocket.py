@@ -376,11 +376,11 @@ def _planned_transform(plan_arrays, x_NWC, length_N):
   return hits_NF / reads_NDK.reshape(n, -1)[:, plan_arrays["read_index"]]
 
 
-def planned_padding(x_NWC):
-  """(x zero-padded on both sides of its time axis, the pad): wider than 4 x any dilation + 1, so
+def planned_padding(x, axis: int = 1):
+  """(x zero-padded on both sides of its time `axis`, the pad): wider than 4 x any dilation + 1, so
   every tap of `planned_outputs` (a left lag included) reads inside the padded array."""
-  pad = x_NWC.shape[1] // 2 + 1
-  return jnp.pad(x_NWC, ((0, 0), (pad, pad), (0, 0))), pad
+  pad = x.shape[axis] // 2 + 1
+  return jnp.pad(x, [(pad, pad) if a == axis else (0, 0) for a in range(x.ndim)]), pad
 
 
 def planned_outputs(plan_arrays, d, padded_NTC, pad: int, width: int, left_lag: int = 0):
