@@ -7,7 +7,7 @@ ordinary run in the workdir (research/studies/auto.py; auto_report.md lists ever
 
 Run:   python launch/train.py --config configs/auto.py --config.data.path=X_TRAIN.ts
            [--config.auto.candidates=minirocket,quant] [--config.cv.folds=5]
-Time:  about 6 fits of each candidate: 10 s (BasicMotions) to 65 s (ACSF1) per aeon
+Time:  about 6 fits of each candidate: 12 s (BasicMotions) to 71 s (ACSF1) per aeon
        bundled set on a 2-core CPU, compilation cache warm.
 Reach: within a point of the best single candidate's test accuracy on 6 of 8 aeon bundled sets
        (3-4 points behind on PickupGestureWiimoteZ and ACSF1; docs/small_data.md).
